@@ -1,0 +1,61 @@
+/**
+ * Where the admin API listens and who may call it: a unix socket created 0600 (the file mode is
+ * the gate, as with a gunicorn control socket), or TCP with a mandatory bearer token.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { dirname } from 'node:path';
+import type { Arbiter } from '../daemon/arbiter.js';
+import { formatListen, type Config } from '../daemon/config/index.js';
+import { TsgiError } from '../daemon/errors.js';
+import type { Logger } from '../daemon/log.js';
+import { clearStaleSocket } from '../daemon/sockets.js';
+import { buildApi } from './server.js';
+
+export interface AdminApi {
+  address: string;
+  close(): Promise<void>;
+}
+
+export async function startAdminApi(arbiter: Arbiter, config: Config, log: Logger): Promise<AdminApi> {
+  const addr = config.admin.listen;
+  const token = addr.kind === 'tcp' ? resolveToken(config, log) : undefined;
+  const app = buildApi(arbiter, { token, maxWorkers: config.max_workers });
+  if (addr.kind === 'unix') {
+    await clearStaleSocket(addr.path, 'admin.listen');
+    // created with a umask that leaves no window in which others could connect
+    const umask = process.umask(0o177);
+    try {
+      await app.listen({ path: addr.path });
+    } finally {
+      process.umask(umask);
+    }
+    chmodSync(addr.path, 0o600);
+  } else {
+    await app.listen({ host: addr.host, port: addr.port });
+  }
+  const bound = app.server.address();
+  const address = addr.kind === 'tcp' && bound !== null && typeof bound === 'object' ? `${addr.host}:${bound.port}` : formatListen(addr);
+  return { address, close: () => app.close() };
+}
+
+function resolveToken(config: Config, log: Logger): string {
+  const { token, token_file: file, listen } = config.admin;
+  if (token !== undefined && token !== '') return token;
+  if (existsSync(file)) {
+    const fromFile = readFileSync(file, 'utf8').trim();
+    if (fromFile !== '') return fromFile;
+  }
+  if (listen.kind === 'tcp' && !isLoopback(listen.host)) {
+    throw new TsgiError('TSGI_ERR_CONFIG_INVALID', `admin.listen: ${listen.raw} is not a loopback address; set admin.token or admin.token_file`);
+  }
+  const generated = randomBytes(24).toString('base64url');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${generated}\n`, { mode: 0o600 });
+  log.info(`admin API token generated into ${file} (mode 0600)`);
+  return generated;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
+}

@@ -1,0 +1,40 @@
+/** tsgictl status [APP]: a table like `pm2 ls`, one row per worker. */
+import type { AppStatus } from '../../daemon/app-pool.js';
+import { formatBytes, formatDuration, paint, table, type Style } from '../table.js';
+import type { CommandDef } from '../types.js';
+
+const STATE_COLOUR = { running: 'green', reloading: 'yellow', starting: 'yellow', degraded: 'yellow', stopping: 'yellow', stopped: 'dim', failed: 'red' } as const;
+
+export const status: CommandDef = {
+  name: 'status',
+  args: '[APP]',
+  description: 'Show apps, their state and their workers',
+  min: 0,
+  max: 1,
+  async run({ args, client, style }) {
+    const name = args[0];
+    const apps = name === undefined
+      ? (await client().get<{ apps: AppStatus[] }>('/v1/apps')).apps
+      : [(await client().get<{ app: AppStatus }>(`/v1/apps/${encodeURIComponent(name)}`)).app];
+    return { json: name === undefined ? { apps } : { app: apps[0] }, text: render(apps, style) };
+  },
+};
+
+export function render(apps: AppStatus[], style: Style): string {
+  if (apps.length === 0) return 'no apps\n';
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  for (const a of apps) {
+    const state = paint(style, STATE_COLOUR[a.state], a.state);
+    const head = [a.name, state, `${a.ready}/${a.target}`];
+    if (a.workers.length === 0) rows.push([...head, '-', '-', '-', '-', '-', '-', '-', a.listen.join(',')]);
+    for (const [i, w] of a.workers.entries()) {
+      const lead = i === 0 ? head : ['', '', ''];
+      rows.push([...lead, String(w.id), String(w.pid ?? '-'), w.state, formatDuration(w.uptime_ms), formatBytes(w.rss), w.cpu === null ? '-' : `${w.cpu.toFixed(0)}%`, String(w.requests), i === 0 ? a.listen.join(',') : '']);
+    }
+    if (a.failed_reason !== null) notes.push(paint(style, 'red', `${a.name}: ${a.failed_reason}`));
+    else if (a.last_boot_error !== null && a.state !== 'running') notes.push(`${a.name}: last boot error: ${a.last_boot_error}`);
+  }
+  const header = ['APP', 'STATE', 'READY', 'WORKER', 'PID', 'WSTATE', 'UPTIME', 'RSS', 'CPU', 'REQS', 'LISTEN'];
+  return table(header, rows) + notes.map((n) => n + '\n').join('');
+}

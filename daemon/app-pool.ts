@@ -1,0 +1,521 @@
+/**
+ * One app's pool of workers. It owns no timer: the arbiter calls `reconcile(now)` on every tick,
+ * and the pool converges on what it was asked for (its target count, a rolling reload, a stop).
+ * Connections accepted on the app's sockets come in through `accept()`; the pool hands each to a
+ * ready worker round-robin, as node:cluster does, or holds it until one is ready.
+ */
+import type { Socket } from 'node:net';
+import { formatListen, type AppConfig } from './config/index.js';
+import { TsgiError } from './errors.js';
+import type { Logger } from './log.js';
+import type { ProcessOps } from './process-ops.js';
+import { EXIT_APP_LOAD_ERROR, EXIT_BOOT_ERROR, isWorkerMessage, type WorkerSpec } from './protocol.js';
+import { decideRestart, formatMs } from './restart-policy.js';
+import { Worker, type WorkerEvent, type WorkerStatus } from './worker.js';
+import type { AppState, ExitReason, WorkerState } from './worker-state.js';
+import { pipeLines } from './lines.js';
+
+export interface PoolDeps {
+  ops: ProcessOps;
+  log: Logger;
+  emit(e: WorkerEvent): void;
+  /** ask the arbiter for a tick soon */
+  changed(): void;
+}
+
+interface Run {
+  kind: 'reload' | 'restart';
+  generation: number;
+  drained: boolean;
+  error: string | undefined;
+  waiters: Waiter[];
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(err: TsgiError): void;
+}
+
+/** Checked after every tick; returns undefined while the action is still under way. */
+interface Pending extends Waiter {
+  check(): TsgiError | null | undefined;
+}
+
+export interface ExitRecord {
+  worker: number;
+  pid: number | undefined;
+  state: WorkerState;
+  reason: ExitReason | undefined;
+  code: number | null;
+  signal: string | null;
+  at: number;
+}
+
+export interface AppStatus {
+  name: string;
+  state: AppState;
+  target: number;
+  ready: number;
+  generation: number;
+  restarts: number;
+  listen: string[];
+  pending_connections: number;
+  failed_reason: string | null;
+  last_boot_error: string | null;
+  last_exit: ExitRecord | null;
+  workers: WorkerStatus[];
+}
+
+const HEARTBEAT_MAX_MS = 1000;
+/** SIGKILL follows SIGTERM this long after, for a worker that does not go by itself */
+const KILL_GRACE_MS = 1000;
+
+export class AppPool {
+  private readonly workers = new Map<number, Worker>();
+  private ready: Worker[] = [];
+  private rr = 0;
+  private pending: Socket[] = [];
+  private nextConn = 1;
+  /** connections sent to a worker that has not yet said it got them */
+  private readonly unacked = new Map<number, { socket: Socket; worker: Worker }>();
+  private nextId = 1;
+  private generation = 1;
+  private target: number;
+  private wanted: 'running' | 'stopped' = 'running';
+  private failures: number[] = [];
+  private backoffUntil = 0;
+  private failedReason: string | undefined;
+  private lastBootError: string | undefined;
+  private lastExit: ExitRecord | undefined;
+  private restarts = 0;
+  private run: Run | undefined;
+  /** reloads asked for while one runs are merged into this one */
+  private nextRun: Run | undefined;
+  private pendings: Pending[] = [];
+  private readonly drainDeadline = new Map<number, number>();
+  /** the addresses actually bound (a configured port 0 becomes the kernel's choice) */
+  listening: string[] = [];
+
+  constructor(
+    public config: AppConfig,
+    private readonly deps: PoolDeps,
+  ) {
+    this.target = config.workers;
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  // ---- requests (called by the arbiter when it applies a queued command) ----
+
+  start(): Promise<void> {
+    this.wanted = 'running';
+    this.clearFailure();
+    return this.until(() => this.startedOrFailed());
+  }
+
+  stop(reason: ExitReason = 'stop'): Promise<void> {
+    this.wanted = 'stopped';
+    this.stopReason = reason;
+    this.cancelRuns(new TsgiError('TSGI_ERR_APP_BOOT', `${this.name}: stopped before the reload finished`));
+    return this.until(() => (this.workers.size === 0 ? null : undefined));
+  }
+
+  private stopReason: ExitReason = 'stop';
+
+  scale(workers: number): Promise<void> {
+    this.target = workers;
+    return this.until(() => this.startedOrFailed());
+  }
+
+  /** Rolling reload: new workers boot first; old ones drain only once every new one is ready. */
+  reload(): Promise<void> {
+    if (this.wanted === 'stopped' || this.failedReason !== undefined || this.ready.length === 0) return this.restart();
+    return this.enqueueRun('reload');
+  }
+
+  /** Hard restart: stop all, start all. Connections arriving in between wait in the arbiter. */
+  restart(): Promise<void> {
+    this.wanted = 'running';
+    this.clearFailure();
+    return this.enqueueRun('restart');
+  }
+
+  /** Replace settings; the caller decides whether a reload is needed to apply them. */
+  setConfig(config: AppConfig): void {
+    this.config = config;
+    this.target = config.workers;
+  }
+
+  // ---- connections ----
+
+  accept(socket: Socket): void {
+    if (this.refusing()) {
+      socket.destroy();
+      return;
+    }
+    const worker = this.pick();
+    if (worker === undefined) this.pending.push(socket);
+    else this.handTo(worker, socket);
+  }
+
+  private pick(): Worker | undefined {
+    const n = this.ready.length;
+    if (n === 0) return undefined;
+    this.rr = (this.rr + 1) % n;
+    return this.ready[this.rr];
+  }
+
+  private handTo(worker: Worker, socket: Socket): void {
+    const id = this.nextConn++;
+    this.unacked.set(id, { socket, worker });
+    const sent = worker.proc.send({ t: 'conn', id }, socket, (err) => {
+      if (err !== null) this.redeliver(id);
+    });
+    if (!sent) this.redeliver(id);
+  }
+
+  /** The worker took these connections: close the arbiter's copies (the connections live on in it). */
+  private acknowledged(ids: number[]): void {
+    for (const id of ids) {
+      const entry = this.unacked.get(id);
+      if (entry === undefined) continue;
+      this.unacked.delete(id);
+      entry.socket.destroy();
+    }
+  }
+
+  /**
+   * The worker died between pick and delivery (its exit may not be reaped yet): give the
+   * connection to another. The arbiter never read from it, so the client loses nothing.
+   */
+  private redeliver(id: number): void {
+    const entry = this.unacked.get(id);
+    if (entry === undefined) return;
+    this.unacked.delete(id);
+    this.ready = this.ready.filter((w) => w !== entry.worker);
+    if (!entry.socket.destroyed) this.accept(entry.socket);
+  }
+
+  private redeliverAll(worker: Worker): void {
+    for (const [id, entry] of this.unacked) if (entry.worker === worker) this.redeliver(id);
+  }
+
+  private flushPending(): void {
+    while (this.pending.length > 0 && this.ready.length > 0) {
+      const socket = this.pending.shift()!;
+      if (!socket.destroyed) this.handTo(this.pick()!, socket);
+    }
+  }
+
+  private refusing(): boolean {
+    return this.wanted === 'stopped' || (this.failedReason !== undefined && this.ready.length === 0);
+  }
+
+  // ---- the tick ----
+
+  reconcile(now: number): void {
+    this.enforceDeadlines(now);
+    if (this.wanted === 'stopped') {
+      for (const w of this.serving()) this.drain(w, this.stopReason, now);
+    } else if (this.failedReason === undefined) {
+      if (this.run === undefined && this.nextRun !== undefined) {
+        this.run = this.nextRun;
+        this.nextRun = undefined;
+        this.run.generation = this.generation + 1;
+      }
+      if (this.run !== undefined) this.advanceRun(now);
+      else this.converge(now, this.generation);
+    }
+    if (this.refusing()) this.dropPending();
+    this.settle();
+  }
+
+  private converge(now: number, generation: number): void {
+    const serving = this.serving();
+    if (serving.length > this.target) {
+      // scale down: unready ones first, then the oldest (gunicorn retires by age)
+      const order = [...serving].sort((a, b) => rank(a) - rank(b) || a.startedAt - b.startedAt);
+      for (const w of order.slice(0, serving.length - this.target)) this.drain(w, 'scale', now);
+    } else if (serving.length < this.target && now >= this.backoffUntil) {
+      for (let i = serving.length; i < this.target; i++) this.spawn(generation, now);
+    }
+  }
+
+  private advanceRun(now: number): void {
+    const run = this.run!;
+    if (run.kind === 'restart') {
+      if (!run.drained) {
+        for (const w of this.serving()) this.drain(w, 'restart', now);
+        run.drained = true;
+        this.generation = run.generation;
+      }
+      this.converge(now, run.generation);
+      const fresh = this.serving().filter((w) => w.generation === run.generation);
+      if (fresh.length >= this.target && fresh.every((w) => w.state === 'ready')) this.finishRun(undefined);
+      return;
+    }
+    const fresh = this.serving().filter((w) => w.generation === run.generation);
+    if (run.error !== undefined) {
+      for (const w of fresh) this.drain(w, 'abandoned', now);
+      this.deps.log.warn(`${this.name}: reload abandoned, old workers keep serving: ${run.error}`);
+      this.finishRun(new TsgiError('TSGI_ERR_APP_BOOT', `${this.name}: reload abandoned, the new code did not boot: ${run.error}`));
+      return;
+    }
+    for (let i = fresh.length; i < this.target; i++) this.spawn(run.generation, now);
+    if (fresh.length >= this.target && fresh.every((w) => w.state === 'ready')) {
+      for (const w of this.serving()) if (w.generation !== run.generation) this.drain(w, 'reload', now);
+      this.generation = run.generation;
+      this.deps.log.info(`${this.name}: reloaded (generation ${run.generation})`);
+      this.finishRun(undefined);
+    }
+  }
+
+  private finishRun(err: TsgiError | undefined): void {
+    const run = this.run!;
+    this.run = undefined;
+    for (const w of run.waiters) err === undefined ? w.resolve() : w.reject(err);
+  }
+
+  private enqueueRun(kind: Run['kind']): Promise<void> {
+    return new Promise((resolve, reject) => {
+      // a request made while a run is under way needs a run that starts after it; any number of
+      // such requests share that one run
+      if (this.nextRun === undefined) this.nextRun = { kind, generation: 0, drained: false, error: undefined, waiters: [] };
+      else if (kind === 'restart') this.nextRun.kind = 'restart';
+      this.nextRun.waiters.push({ resolve, reject });
+      this.deps.changed();
+    });
+  }
+
+  private cancelRuns(err: TsgiError): void {
+    for (const run of [this.run, this.nextRun]) for (const w of run?.waiters ?? []) w.reject(err);
+    this.run = undefined;
+    this.nextRun = undefined;
+  }
+
+  private enforceDeadlines(now: number): void {
+    for (const w of this.workers.values()) {
+      if (w.killAt !== undefined) {
+        if (now >= w.killAt) {
+          w.proc.kill('SIGKILL');
+          w.killAt = undefined;
+        }
+      } else if (w.state === 'starting' && now - w.startedAt > this.config.boot_timeout) {
+        w.bootError = `not ready within boot_timeout (${formatMs(this.config.boot_timeout)})`;
+        w.reason = 'boot-timeout';
+        this.deps.log.warn(`${this.name}: worker ${w.id} (pid ${w.pid}) ${w.bootError}; killing it`);
+        w.proc.kill('SIGKILL');
+        w.killAt = now + KILL_GRACE_MS;
+      } else if (w.state === 'ready' && now - w.lastSeen > this.config.timeout) {
+        w.reason = 'timeout';
+        this.deps.log.warn(`${this.name}: worker ${w.id} (pid ${w.pid}) sent no heartbeat for ${formatMs(now - w.lastSeen)} (timeout ${formatMs(this.config.timeout)}); killing it`);
+        w.proc.kill('SIGTERM');
+        w.killAt = now + KILL_GRACE_MS;
+      } else if (w.state === 'draining' && now > (this.drainDeadline.get(w.id) ?? Infinity)) {
+        this.deps.log.warn(`${this.name}: worker ${w.id} (pid ${w.pid}) still draining after graceful_timeout; killing it`);
+        w.proc.kill('SIGKILL');
+        w.killAt = now + KILL_GRACE_MS;
+      }
+    }
+  }
+
+  // ---- workers ----
+
+  private spawn(generation: number, now: number): void {
+    const id = this.nextId++;
+    const c = this.config;
+    const spec: WorkerSpec = {
+      app: c.name,
+      workerId: id,
+      cwd: c.cwd,
+      module: c.app,
+      mounts: c.mounts,
+      interface: c.interface,
+      gracefulTimeout: c.graceful_timeout,
+      heartbeatInterval: Math.max(50, Math.min(HEARTBEAT_MAX_MS, Math.floor(c.timeout / 4))),
+    };
+    const proc = this.deps.ops.spawn(spec, c.env);
+    const w = new Worker(c.name, id, generation, proc, now, this.deps.emit);
+    this.workers.set(id, w);
+    if (proc.stdout) pipeLines(proc.stdout, (line) => this.deps.log.worker(c.name, id, 'out', line));
+    if (proc.stderr) pipeLines(proc.stderr, (line) => this.deps.log.worker(c.name, id, 'err', line));
+    proc.onMessage((msg) => this.onMessage(w, msg));
+    proc.onExit((code, signal) => this.onExit(w, code, signal));
+    this.deps.emit({ type: 'worker', app: c.name, worker: id, pid: proc.pid, from: 'starting', to: 'starting', at: now });
+  }
+
+  private onMessage(w: Worker, msg: unknown): void {
+    if (!isWorkerMessage(msg)) return;
+    const now = this.deps.ops.now();
+    w.lastSeen = now;
+    switch (msg.t) {
+      case 'ready':
+        if (w.state !== 'starting') return;
+        w.transition('ready', now);
+        this.refreshReady();
+        this.flushPending();
+        break;
+      case 'boot-error':
+        w.bootError = msg.message;
+        this.deps.log.error(`${this.name}: worker ${w.id} failed to boot: ${msg.stack ?? msg.message}`);
+        break;
+      case 'got':
+        this.acknowledged(msg.ids);
+        return;
+      case 'hb':
+        w.requests = msg.requests;
+        w.inflight = msg.inflight;
+        w.connections = msg.connections;
+        return; // a heartbeat changes nothing the tick acts on
+    }
+    this.deps.changed();
+  }
+
+  private onExit(w: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+    const now = this.deps.ops.now();
+    w.exitCode = code;
+    w.exitSignal = signal;
+    const bootFailed = w.state === 'starting' && (w.bootError !== undefined || code === EXIT_APP_LOAD_ERROR || code === EXIT_BOOT_ERROR);
+    const to: WorkerState = w.state === 'draining' ? 'stopped' : bootFailed ? 'failed' : 'crashed';
+    if (to === 'failed') w.bootError ??= `exited with code ${code} before it was ready`;
+    w.transition(to, now, to === 'failed' ? (w.reason ?? 'boot-error') : to === 'crashed' ? (w.reason ?? 'crash') : undefined);
+    this.workers.delete(w.id);
+    this.drainDeadline.delete(w.id);
+    this.refreshReady();
+    this.redeliverAll(w);
+    this.lastExit = { worker: w.id, pid: w.pid, state: to, reason: w.reason, code, signal, at: now };
+    if (to !== 'stopped') this.afterFailure(w, to, now);
+    this.deps.changed();
+  }
+
+  private afterFailure(w: Worker, to: WorkerState, now: number): void {
+    const how = w.exitSignal !== null ? `signal ${w.exitSignal}` : `code ${w.exitCode}`;
+    if (w.bootError !== undefined) this.lastBootError = w.bootError;
+    const run = this.run;
+    if (run?.kind === 'reload' && w.generation === run.generation) {
+      run.error ??= w.bootError ?? `a new worker exited (${how}) before it was ready`;
+      return;
+    }
+    this.restarts++;
+    this.deps.log.warn(`${this.name}: worker ${w.id} (pid ${w.pid}) ${to === 'failed' ? 'failed to boot' : 'exited'} (${how}, ${w.reason})`);
+    if (this.wanted === 'stopped') return;
+    if (to === 'failed' && this.ready.length === 0) {
+      // the code on disk does not load: looping on it helps nobody (gunicorn halts on APP_LOAD_ERROR)
+      this.fail(`boot failure: ${w.bootError}`);
+      return;
+    }
+    const uptime = w.readyAt === null ? 0 : now - w.readyAt;
+    const { decision, failures } = decideRestart(this.config.restart, this.failures, now, uptime);
+    this.failures = failures;
+    if (decision.kind === 'give-up') this.fail(decision.message);
+    else this.backoffUntil = Math.max(this.backoffUntil, now + decision.delay);
+  }
+
+  private fail(reason: string): void {
+    this.failedReason = reason;
+    this.deps.log.error(`${this.name}: marked failed: ${reason}`);
+    const err = new TsgiError('TSGI_ERR_APP_FAILED', `${this.name}: ${reason}`);
+    if (this.run !== undefined) this.finishRun(err);
+  }
+
+  private clearFailure(): void {
+    this.failedReason = undefined;
+    this.failures = [];
+    this.backoffUntil = 0;
+  }
+
+  private drain(w: Worker, reason: ExitReason, now: number): void {
+    if (w.state === 'draining') return;
+    w.transition('draining', now, reason);
+    this.drainDeadline.set(w.id, now + this.config.graceful_timeout + KILL_GRACE_MS);
+    if (!w.proc.send({ t: 'drain' })) w.proc.kill('SIGTERM');
+    this.refreshReady();
+  }
+
+  private serving(): Worker[] {
+    return [...this.workers.values()].filter((w) => w.state === 'starting' || w.state === 'ready');
+  }
+
+  private refreshReady(): void {
+    this.ready = [...this.workers.values()].filter((w) => w.state === 'ready');
+  }
+
+  private dropPending(): void {
+    for (const s of this.pending) s.destroy();
+    this.pending = [];
+  }
+
+  // ---- waiting for an action to finish ----
+
+  private until(check: () => TsgiError | null | undefined): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pendings.push({ check, resolve, reject });
+      this.deps.changed();
+    });
+  }
+
+  private startedOrFailed(): TsgiError | null | undefined {
+    if (this.failedReason !== undefined) return new TsgiError('TSGI_ERR_APP_FAILED', `${this.name}: ${this.failedReason}`);
+    const serving = this.serving();
+    return serving.length === this.target && serving.every((w) => w.state === 'ready') ? null : undefined;
+  }
+
+  private settle(): void {
+    if (this.pendings.length === 0) return;
+    const still: Pending[] = [];
+    for (const p of this.pendings) {
+      const result = p.check();
+      if (result === undefined) still.push(p);
+      else if (result === null) p.resolve();
+      else p.reject(result);
+    }
+    this.pendings = still;
+  }
+
+  // ---- reading ----
+
+  /** True when no process of this pool is left. */
+  get idle(): boolean {
+    return this.workers.size === 0;
+  }
+
+  state(now: number): AppState {
+    if (this.wanted === 'stopped') return this.workers.size > 0 ? 'stopping' : 'stopped';
+    if (this.failedReason !== undefined) return 'failed';
+    if (this.run !== undefined) return 'reloading';
+    const serving = this.serving();
+    if (serving.length === this.target && this.ready.length === this.target) return 'running';
+    return this.failures.length > 0 || this.backoffUntil > now ? 'degraded' : 'starting';
+  }
+
+  status(now: number): AppStatus {
+    return {
+      name: this.name,
+      state: this.state(now),
+      target: this.target,
+      ready: this.ready.length,
+      generation: this.generation,
+      restarts: this.restarts,
+      listen: this.listening.length > 0 ? this.listening : this.config.listen.map(formatListen),
+      pending_connections: this.pending.length,
+      failed_reason: this.failedReason ?? null,
+      last_boot_error: this.lastBootError ?? null,
+      last_exit: this.lastExit ?? null,
+      workers: [...this.workers.values()].map((w) => w.status(now)),
+    };
+  }
+
+  /** Used by the stats sampler to know whom to measure. */
+  pids(): Array<{ worker: Worker; pid: number }> {
+    const out: Array<{ worker: Worker; pid: number }> = [];
+    for (const w of this.workers.values()) if (w.pid !== undefined) out.push({ worker: w, pid: w.pid });
+    return out;
+  }
+}
+
+/** scale-down order: a worker not yet ready is the cheapest to let go */
+function rank(w: Worker): number {
+  return w.state === 'starting' ? 0 : 1;
+}

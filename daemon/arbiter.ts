@@ -1,0 +1,202 @@
+/**
+ * The arbiter: one reconcile loop. Signals and API calls only queue commands; each tick applies
+ * the queued commands, then lets every app pool converge on its target (reap, kill what is stale,
+ * spawn what is missing, roll what is being reloaded). gunicorn's arbiter.py, in one event loop.
+ */
+import { EventEmitter } from 'node:events';
+import type net from 'node:net';
+import { formatListen, type AppConfig, type Config } from './config/index.js';
+import { TsgiError } from './errors.js';
+import type { Logger } from './log.js';
+import { AppPool, type AppStatus } from './app-pool.js';
+import { realOps, type ProcessOps } from './process-ops.js';
+import { boundAddress, closeListener, openListener } from './sockets.js';
+import type { WorkerEvent } from './worker.js';
+
+export type Command =
+  | { kind: 'start' | 'stop' | 'restart' | 'reload'; app: string }
+  | { kind: 'scale'; app: string; workers: number }
+  | { kind: 'add'; config: AppConfig }
+  | { kind: 'remove'; app: string }
+  | { kind: 'shutdown' };
+
+interface Queued {
+  cmd: Command;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+export interface DaemonStatus {
+  pid: number;
+  started_at: number;
+  uptime_ms: number;
+  config_file: string;
+  apps: AppStatus[];
+}
+
+/** How often the loop runs when nothing happens: deadlines and backoff are checked this often. */
+const TICK_MS = 200;
+
+export class Arbiter {
+  readonly events = new EventEmitter();
+  private readonly pools = new Map<string, AppPool>();
+  private readonly listeners = new Map<string, net.Server[]>();
+  private queue: Queued[] = [];
+  private tickScheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private shuttingDown = false;
+  private readonly startedAt: number;
+  readonly ops: ProcessOps;
+
+  constructor(
+    private config: Config,
+    private readonly log: Logger,
+    ops: ProcessOps = realOps,
+  ) {
+    this.ops = ops;
+    this.startedAt = ops.now();
+  }
+
+  /** Open every app's sockets, then start the loop. Fails (and holds nothing) if any address cannot be bound. */
+  async start(): Promise<void> {
+    try {
+      for (const app of Object.values(this.config.apps)) await this.addPool(app);
+    } catch (err) {
+      this.closeAllListeners();
+      throw err;
+    }
+    this.timer = setInterval(() => this.schedule(), TICK_MS);
+    this.schedule();
+  }
+
+  /** Queue a command; resolves when the action has finished (workers ready, drained, ...). */
+  command(cmd: Command): Promise<void> {
+    if (this.shuttingDown) return Promise.reject(new TsgiError('TSGI_ERR_DAEMON_SHUTTING_DOWN', 'tsgid is shutting down'));
+    if (cmd.kind === 'shutdown') this.shuttingDown = true;
+    return new Promise((resolve, reject) => {
+      this.queue.push({ cmd, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  get stopping(): boolean {
+    return this.shuttingDown;
+  }
+
+  status(): DaemonStatus {
+    const now = this.ops.now();
+    return {
+      pid: process.pid,
+      started_at: this.startedAt,
+      uptime_ms: now - this.startedAt,
+      config_file: this.config.file,
+      apps: [...this.pools.values()].map((p) => p.status(now)),
+    };
+  }
+
+  appStatus(name: string): AppStatus {
+    return this.pool(name).status(this.ops.now());
+  }
+
+  appConfig(name: string): AppConfig {
+    return this.pool(name).config;
+  }
+
+  get appNames(): string[] {
+    return [...this.pools.keys()];
+  }
+
+  private schedule(): void {
+    if (this.tickScheduled) return;
+    this.tickScheduled = true;
+    setImmediate(() => this.tick());
+  }
+
+  private tick(): void {
+    this.tickScheduled = false;
+    const queued = this.queue;
+    this.queue = [];
+    for (const q of queued) {
+      try {
+        this.apply(q.cmd).then(q.resolve, q.reject);
+      } catch (err) {
+        q.reject(err);
+      }
+    }
+    const now = this.ops.now();
+    for (const pool of this.pools.values()) pool.reconcile(now);
+  }
+
+  private apply(cmd: Command): Promise<void> {
+    switch (cmd.kind) {
+      case 'start': return this.pool(cmd.app).start();
+      case 'stop': return this.pool(cmd.app).stop();
+      case 'restart': return this.pool(cmd.app).restart();
+      case 'reload': return this.pool(cmd.app).reload();
+      case 'scale': return this.pool(cmd.app).scale(cmd.workers);
+      case 'add': return this.add(cmd.config);
+      case 'remove': return this.remove(cmd.app);
+      case 'shutdown': return this.shutdown();
+    }
+  }
+
+  private pool(name: string): AppPool {
+    const pool = this.pools.get(name);
+    if (pool === undefined) throw new TsgiError('TSGI_ERR_APP_NOT_FOUND', `no app named "${name}"`);
+    return pool;
+  }
+
+  private async add(app: AppConfig): Promise<void> {
+    if (this.pools.has(app.name)) throw new TsgiError('TSGI_ERR_APP_EXISTS', `an app named "${app.name}" already exists`);
+    const pool = await this.addPool(app);
+    this.schedule();
+    await pool.start();
+  }
+
+  private async addPool(app: AppConfig): Promise<AppPool> {
+    const pool = new AppPool(app, {
+      ops: this.ops,
+      log: this.log,
+      emit: (e: WorkerEvent) => this.events.emit('worker', e),
+      changed: () => this.schedule(),
+    });
+    const servers: net.Server[] = [];
+    try {
+      for (const [i, addr] of app.listen.entries()) {
+        const where = `apps.${app.name}.listen${app.listen.length > 1 ? `[${i}]` : ''}`;
+        const server = await openListener(addr, (socket) => pool.accept(socket), where);
+        servers.push(server);
+        pool.listening.push(formatListen(boundAddress(server, addr)));
+      }
+    } catch (err) {
+      servers.forEach(closeListener);
+      throw err;
+    }
+    this.listeners.set(app.name, servers);
+    this.pools.set(app.name, pool);
+    this.log.info(`${app.name}: listening on ${pool.listening.join(', ')} with ${app.workers} worker(s)`);
+    return pool;
+  }
+
+  private async remove(name: string): Promise<void> {
+    const pool = this.pool(name);
+    await pool.stop();
+    this.pools.delete(name);
+    (this.listeners.get(name) ?? []).forEach(closeListener);
+    this.listeners.delete(name);
+  }
+
+  /** Stop accepting, let every worker finish its in-flight requests, then stop the loop. */
+  private async shutdown(): Promise<void> {
+    this.log.info('shutting down: draining workers');
+    this.closeAllListeners();
+    await Promise.all([...this.pools.values()].map((p) => p.stop('shutdown')));
+    clearInterval(this.timer);
+    this.log.info('all workers stopped');
+  }
+
+  private closeAllListeners(): void {
+    for (const servers of this.listeners.values()) servers.forEach(closeListener);
+    this.listeners.clear();
+  }
+}

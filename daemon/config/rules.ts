@@ -1,0 +1,53 @@
+/**
+ * Checks across settings, declared on a section in settings.ts and run once its settings are parsed.
+ */
+import { resolve } from 'node:path';
+import type { Rule } from './declare.js';
+import { formatPath, ValueError, type Path } from './issues.js';
+import { listensOverlap, type ListenAddress } from './listen.js';
+import { appModules, MODULE_EXTENSIONS } from './modules.js';
+
+export function exactlyOne<K extends string>(a: K, b: K): Rule<Partial<Record<K, unknown>>> {
+  return {
+    description: `Exactly one of \`${a}\` or \`${b}\` is set.`,
+    schema: { oneOf: [{ properties: { [a]: true }, required: [a] }, { properties: { [b]: true }, required: [b] }] },
+    check(values) {
+      if (values[a] !== undefined && values[b] !== undefined) throw new ValueError(`expected only one of "${a}" or "${b}", got both`, undefined, [b], 'key');
+      if (values[a] === undefined && values[b] === undefined) throw new ValueError(`expected one of "${a}" or "${b}", got neither`, undefined, [], 'key');
+    },
+  };
+}
+
+export const modulesExist: Rule<{ app?: string; mounts?: Record<string, string>; cwd: string }> = {
+  description: "Every module's file exists, relative to `cwd`.",
+  check(values) {
+    const missing = appModules(values).find((m) => m.file === undefined);
+    if (!missing) return;
+    const base = resolve(values.cwd, missing.modulePath);
+    const message = `module file not found: ${JSON.stringify(missing.modulePath)} (looked for ${base}, then with ${MODULE_EXTENSIONS.join(' ')}, then ${base}/index.*)`;
+    throw new ValueError(message, 'TSGI_ERR_CONFIG_APP_MISSING', missing.key);
+  },
+};
+
+/** No two of an app's listen addresses clash. */
+export const distinctListens: Rule<{ listen: ListenAddress[] }> = {
+  description: 'No listen address is given twice.',
+  check: (values) => checkClashes(values.listen.map((addr, i) => ({ path: ['listen', i], addr }))),
+};
+
+/** No two listen addresses in the whole file clash: the admin API's and every app's. */
+export const uniqueListens: Rule<{ admin: { listen: ListenAddress }; apps: Record<string, { listen: ListenAddress[] }> }> = {
+  description: 'No two apps, and not the admin API, share a listen address.',
+  check(values) {
+    const all: { path: Path; addr: ListenAddress }[] = [{ path: ['admin', 'listen'], addr: values.admin.listen }];
+    for (const [name, app] of Object.entries(values.apps)) all.push(...app.listen.map((addr, i) => ({ path: ['apps', name, 'listen', i], addr })));
+    checkClashes(all);
+  },
+};
+
+function checkClashes(entries: { path: Path; addr: ListenAddress }[]): void {
+  entries.forEach((b, j) => {
+    const a = entries.slice(0, j).find((e) => listensOverlap(e.addr, b.addr));
+    if (a) throw new ValueError(`expected a listen address not used elsewhere, got "${b.addr.raw}", which clashes with ${formatPath(a.path)} ("${a.addr.raw}")`, undefined, b.path);
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * The one catalog of tsgi errors, shared by the daemon, the admin API and tsgictl.
+ *
+ * Every failure a user can see has a stable code `TSGI_ERR_<AREA>_<WHAT>`, an HTTP status
+ * (what the admin API answers with) and a CLI exit status (what tsgictl exits with).
+ * docs/errors.md lists the same codes; test/errors-catalog.test.ts keeps the two in step.
+ */
+
+export interface ErrorSpec {
+  /** HTTP status the admin API answers with. */
+  readonly status: number;
+  /** tsgictl exit status: 1 the action failed, 2 usage or invalid input, 3 daemon unreachable. */
+  readonly exit: 1 | 2 | 3;
+  /** One line for docs/errors.md. */
+  readonly description: string;
+}
+
+export const ERRORS = {
+  TSGI_ERR_CONFIG_INVALID: { status: 400, exit: 2, description: 'The configuration failed validation: a wrong type, an unknown key, a bad value.' },
+  TSGI_ERR_CONFIG_YAML: { status: 400, exit: 2, description: 'The configuration file is not valid YAML.' },
+  TSGI_ERR_CONFIG_READ: { status: 400, exit: 2, description: 'The configuration file could not be read.' },
+  TSGI_ERR_CONFIG_ENV: { status: 400, exit: 2, description: 'A ${VAR} in the configuration names an environment variable that is not set.' },
+  TSGI_ERR_CONFIG_APP_MISSING: { status: 400, exit: 2, description: "An app's module file does not exist." },
+  TSGI_ERR_LISTEN_IN_USE: { status: 409, exit: 2, description: 'A listen address is already taken by another process.' },
+  TSGI_ERR_LISTEN_FAILED: { status: 500, exit: 1, description: 'A listening socket could not be opened (permissions, missing directory, ...).' },
+  TSGI_ERR_APP_NOT_FOUND: { status: 404, exit: 1, description: 'No app of that name is configured.' },
+  TSGI_ERR_APP_EXISTS: { status: 409, exit: 1, description: 'An app of that name already exists.' },
+  TSGI_ERR_APP_BOOT: { status: 422, exit: 1, description: "The app's code failed to boot (throws at import, factory rejects, not ready in time)." },
+  TSGI_ERR_APP_FAILED: { status: 409, exit: 1, description: 'The app is marked failed after a crash loop; start it again to retry.' },
+  TSGI_ERR_APP_INTERFACE: { status: 422, exit: 1, description: 'The export is none of the interfaces tsgi hosts (node listener, fetch, Koa, Fastify).' },
+  TSGI_ERR_API_VALIDATION: { status: 400, exit: 2, description: 'A request to the admin API failed schema validation.' },
+  TSGI_ERR_API_UNAUTHORIZED: { status: 401, exit: 1, description: 'The admin API call carried no valid token.' },
+  TSGI_ERR_API_NOT_FOUND: { status: 404, exit: 1, description: 'No admin API route at that path.' },
+  TSGI_ERR_API_BODY_TOO_LARGE: { status: 413, exit: 2, description: 'The admin API request body is over the limit.' },
+  TSGI_ERR_API_INTERNAL: { status: 500, exit: 1, description: 'An unexpected error in the admin API; the daemon keeps running.' },
+  TSGI_ERR_CLI_USAGE: { status: 400, exit: 2, description: 'tsgictl was called with wrong arguments.' },
+  TSGI_ERR_CLI_UNREACHABLE: { status: 503, exit: 3, description: 'tsgictl could not reach the daemon at the address it names.' },
+  TSGI_ERR_DAEMON_SHUTTING_DOWN: { status: 503, exit: 1, description: 'The daemon is shutting down and takes no more commands.' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** A failure with a catalog code. `cause` keeps the original error for logs. */
+export class TsgiError extends Error {
+  override readonly name = 'TsgiError';
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly exit: 1 | 2 | 3;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.exit = ERRORS[code].exit;
+  }
+
+  /** The body the admin API sends: `{ error: { code, message } }`. */
+  toJSON(): { error: { code: ErrorCode; message: string } } {
+    return { error: { code: this.code, message: this.message } };
+  }
+}
+
+export function isTsgiError(err: unknown): err is TsgiError {
+  return err instanceof TsgiError;
+}
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(ERRORS, code);
+}

@@ -1,0 +1,35 @@
+/** The pid file: written at start, removed at a clean exit; a live pid in it means "already running". */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { TsgiError } from './errors.js';
+
+export function writePidfile(path: string): void {
+  const old = readPid(path);
+  if (old !== undefined && old !== process.pid && alive(old)) {
+    throw new TsgiError('TSGI_ERR_LISTEN_IN_USE', `pidfile: tsgid is already running with pid ${old} (${path})`);
+  }
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${process.pid}\n`);
+}
+
+export function removePidfile(path: string): void {
+  if (readPid(path) === process.pid) rmSync(path, { force: true });
+}
+
+function readPid(path: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Everything the arbiter asks of the operating system: spawn a worker, signal it, read the clock.
+ * The pool and the arbiter only see this interface, so the state machine is unit-tested with a
+ * fake (test/pool-state.test.ts) and run for real with `realOps` (supervisord's `options` object).
+ */
+import { fork } from 'node:child_process';
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { ArbiterMessage, WorkerSpec } from './protocol.js';
+
+export interface WorkerProcess {
+  readonly pid: number | undefined;
+  readonly stdout: Readable | null;
+  readonly stderr: Readable | null;
+  /** false when the channel is gone; `done` reports whether a handed-over socket arrived */
+  send(msg: ArbiterMessage, handle?: Socket, done?: (err: Error | null) => void): boolean;
+  kill(signal: NodeJS.Signals): void;
+  onMessage(fn: (msg: unknown) => void): void;
+  onExit(fn: (code: number | null, signal: NodeJS.Signals | null) => void): void;
+}
+
+export interface ProcessOps {
+  spawn(spec: WorkerSpec, env: Record<string, string>): WorkerProcess;
+  now(): number;
+  random(): number;
+}
+
+const WORKER_MAIN = fileURLToPath(new URL('./worker/main.js', import.meta.url));
+
+export const realOps: ProcessOps = {
+  spawn(spec, env) {
+    const child = fork(WORKER_MAIN, [], {
+      cwd: spec.cwd,
+      env: { ...process.env, ...env, TSGI_WORKER_SPEC: JSON.stringify(spec) },
+      // the daemon's own flags (--inspect, loaders) are not the app's
+      execArgv: [],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+    // a send racing the worker's death must not take the arbiter down
+    child.on('error', () => {});
+    return {
+      get pid() { return child.pid; },
+      stdout: child.stdout,
+      stderr: child.stderr,
+      send(msg, handle, done) {
+        if (!child.connected) return false;
+        // keepOpen: the arbiter closes its copy of a socket only when the worker says it got it
+        return child.send(msg, handle, { keepOpen: true }, done ?? noop);
+      },
+      kill(signal) {
+        if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      },
+      onMessage(fn) { child.on('message', fn); },
+      onExit(fn) { child.once('exit', fn); },
+    };
+  },
+  now: () => Date.now(),
+  random: () => Math.random(),
+};
+
+function noop(): void {}

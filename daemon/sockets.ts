@@ -1,0 +1,71 @@
+/**
+ * The listening sockets the arbiter holds for the life of an app, whatever its workers do.
+ * The arbiter accepts (paused: it never reads a byte) and hands each connection to a worker, as
+ * node:cluster's round-robin does, so a connection made while no worker lives waits instead of
+ * being refused, and a draining worker simply stops being handed new ones.
+ */
+import { existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import net from 'node:net';
+import { dirname } from 'node:path';
+import { formatListen, type ListenAddress } from './config/index.js';
+import { TsgiError } from './errors.js';
+
+export async function openListener(addr: ListenAddress, onConnection: (socket: net.Socket) => void, where: string): Promise<net.Server> {
+  if (addr.kind === 'unix') await clearStaleSocket(addr.path, where);
+  const server = net.createServer({ pauseOnConnect: true }, onConnection);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, addr, where)));
+    if (addr.kind === 'unix') server.listen({ path: addr.path, backlog: 2048 }, resolve);
+    else server.listen({ host: addr.host, port: addr.port, backlog: 2048 }, resolve);
+  });
+  // a failed accept (EMFILE) is reported, never thrown: the daemon lives on
+  server.on('error', () => {});
+  return server;
+}
+
+/**
+ * Stop accepting at once. close()'s callback is not awaited: for a server whose connections were
+ * handed to workers it waits until every worker has closed them, which is the drain's business.
+ * The listening handle itself (and a unix socket's file) goes right away.
+ */
+export function closeListener(server: net.Server): void {
+  server.close();
+}
+
+/** The address actually bound (port 0 → the port the kernel chose). */
+export function boundAddress(server: net.Server, addr: ListenAddress): ListenAddress {
+  const a = server.address();
+  if (addr.kind === 'tcp' && a !== null && typeof a === 'object') return { ...addr, port: a.port, raw: `${addr.host}:${a.port}` };
+  return addr;
+}
+
+/** For `tsgid --check`: can this address be bound right now? */
+export async function probeListen(addr: ListenAddress, where: string): Promise<void> {
+  const server = await openListener(addr, (s) => s.destroy(), where);
+  await new Promise((resolve) => server.close(resolve));
+}
+
+function listenError(err: NodeJS.ErrnoException, addr: ListenAddress, where: string): TsgiError {
+  if (err.code === 'EADDRINUSE') {
+    return new TsgiError('TSGI_ERR_LISTEN_IN_USE', `${where}: ${formatListen(addr)} is already in use by another process`, { cause: err });
+  }
+  return new TsgiError('TSGI_ERR_LISTEN_FAILED', `${where}: cannot listen on ${formatListen(addr)}: ${err.message}`, { cause: err });
+}
+
+/** A socket file left by a daemon that was killed is removed; one with a live server behind it is in use. */
+export async function clearStaleSocket(path: string, where: string): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true });
+  if (!existsSync(path)) return;
+  if (!lstatSync(path).isSocket()) {
+    throw new TsgiError('TSGI_ERR_LISTEN_FAILED', `${where}: ${path} exists and is not a socket`);
+  }
+  const live = await new Promise<boolean>((resolve) => {
+    const probe = net.connect({ path }, () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.on('error', () => resolve(false));
+  });
+  if (live) throw new TsgiError('TSGI_ERR_LISTEN_IN_USE', `${where}: unix:${path} is already in use by another process`);
+  unlinkSync(path);
+}

@@ -1,0 +1,121 @@
+/**
+ * The `fetch` interface: `fetch(request) => Response | Promise<Response>`, the WinterCG
+ * shape Hono, itty-router and edge runtimes use, either as a plain function or as an
+ * object with a `fetch` method. Called Hono-style as `(request, env, ctx)`: `env` holds the
+ * raw `{ incoming, outgoing }` pair (as @hono/node-server passes it) and `ctx` is an
+ * execution context whose `waitUntil` work is awaited before the worker shuts down.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { InterfaceAdapter, MountedRequest } from './contract.js';
+import { isObjectLike } from './contract.js';
+import { failRequest } from './fail-request.js';
+import { toRequest } from './fetch-request.js';
+import { discardBody } from './incoming-body.js';
+import { isResponse, kBodyReader, sendResponse, type ResponseState } from './fetch-response.js';
+import { isExpressLike } from './node-listener.js';
+
+export { SCRIPT_NAME_HEADER } from './fetch-request.js';
+
+/** The second argument a fetch handler receives. */
+export interface FetchEnv {
+  incoming: IncomingMessage;
+  outgoing: ServerResponse;
+}
+
+/** The third argument a fetch handler receives (Cloudflare's and Hono's `ExecutionContext`). */
+export interface ExecutionContext {
+  /** Keeps the worker alive at shutdown until `promise` settles. */
+  waitUntil(promise: Promise<unknown>): void;
+  /** Accepted for compatibility; there is no origin to pass through to. */
+  passThroughOnException(): void;
+}
+
+type FetchFunction = (request: Request, env: FetchEnv, ctx: ExecutionContext) => unknown;
+
+const kAbort = Symbol('tsgi.fetch.abort');
+type Tracked = ResponseState & { [kAbort]?: AbortController };
+
+function hasFetchMethod(value: unknown): value is { fetch: FetchFunction } {
+  return isObjectLike(value) && typeof value.fetch === 'function';
+}
+
+export const fetchAdapter: InterfaceAdapter = {
+  name: 'fetch',
+  // Node listeners were ruled out before (detect.ts), so a function here takes at most one argument.
+  detect: (value) => hasFetchMethod(value) || (typeof value === 'function' && value.length <= 1 && !isExpressLike(value)),
+  accepts: (value) => hasFetchMethod(value) || (typeof value === 'function' && !isExpressLike(value)),
+  async adapt(value) {
+    // Called with its object as `this`, as `app.fetch(request)` would be.
+    const target = hasFetchMethod(value) ? value : undefined;
+    const fetch = target ? target.fetch : (value as FetchFunction);
+    const pending = new Set<Promise<unknown>>();
+    const ctx: ExecutionContext = {
+      waitUntil(promise) {
+        const settled = Promise.resolve(promise).then(ignore, ignore);
+        pending.add(settled);
+        void settled.then(() => pending.delete(settled));
+      },
+      passThroughOnException: ignore,
+    };
+    return {
+      listener: (req, res) => void serve(fetch, target, ctx, req, res),
+      close: async () => {
+        await Promise.all(pending);
+      },
+    };
+  },
+};
+
+async function serve(
+  fetch: FetchFunction,
+  target: unknown,
+  ctx: ExecutionContext,
+  req: MountedRequest,
+  res: Tracked,
+): Promise<void> {
+  let request: Request;
+  try {
+    const abort = new AbortController();
+    res[kAbort] = abort;
+    res.once('close', onClose);
+    request = toRequest(req, abort.signal);
+  } catch {
+    badRequest(res);
+    return;
+  }
+  try {
+    const response = await fetch.call(target, request, { incoming: req, outgoing: res }, ctx);
+    // The handler wrote to env.outgoing itself: what it returned is not for us to send.
+    if (res.headersSent || res.writableEnded) return;
+    if (!isResponse(response)) throw new TypeError(`fetch handler returned ${describeResult(response)}, not a Response`);
+    await sendResponse(response, req.method, res);
+  } catch (err) {
+    // The client left and the app's reads of the body failed with it: nobody to answer, nothing to report.
+    if (res.destroyed && !res.writableFinished) return;
+    failRequest(res, `fetch handler failed (${req.method} ${req.url})`, err);
+  }
+}
+
+/** 'close' comes after 'finish' on success; before it, the client went away mid-request. */
+function onClose(this: Tracked): void {
+  if (this.writableFinished) {
+    // Answered without reading the whole body: what is left must not stall the connection.
+    if (!this.req.complete) discardBody(this.req);
+    return;
+  }
+  this[kAbort]?.abort();
+  this[kBodyReader]?.cancel().catch(ignore);
+}
+
+function badRequest(res: ServerResponse): void {
+  res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+  res.end('Bad Request\n');
+}
+
+function describeResult(value: unknown): string {
+  // The usual cause: a factory exported as the app, called per request instead of once.
+  if (typeof value === 'function') return 'a function (a factory? name it as module:factory())';
+  return value === null ? 'null' : typeof value;
+}
+
+function ignore(): void {}

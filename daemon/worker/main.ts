@@ -1,0 +1,150 @@
+/**
+ * A worker process: load the app, take the connections the arbiter hands over, heartbeat, drain.
+ *
+ * The worker's http.Server never listens: the arbiter accepts on the socket it holds and sends
+ * each connection here over IPC, where it enters the server exactly as a connection accepted by
+ * the server itself would (node:cluster's round-robin workers do the same).
+ */
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import { EXIT_APP_LOAD_ERROR, type ArbiterMessage, type WorkerMessage, type WorkerSpec } from '../protocol.js';
+import { loadHostedApp, type HostedApp } from './load-app.js';
+
+/** After the arbiter is gone, a worker has this long to finish before it exits anyway. */
+const ORPHAN_GRACE_MS = 1500;
+
+const spec = JSON.parse(process.env.TSGI_WORKER_SPEC ?? 'null') as WorkerSpec | null;
+if (spec === null || typeof process.send !== 'function') {
+  process.stderr.write('tsgi worker: started without TSGI_WORKER_SPEC and an IPC channel; tsgid starts workers, not users\n');
+  process.exit(2);
+}
+delete process.env.TSGI_WORKER_SPEC;
+
+let hosted: HostedApp | undefined;
+let server: http.Server | undefined;
+let draining = false;
+let requests = 0;
+let inflight = 0;
+let connections = 0;
+/** responses in flight, so a drain can ask those not yet started to close their connection */
+const open = new Set<http.ServerResponse>();
+
+function send(msg: WorkerMessage): void {
+  if (process.connected) process.send!(msg);
+}
+
+// Ctrl-C in a terminal reaches the whole process group; the arbiter decides how workers stop.
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => drain(spec.gracefulTimeout));
+// The arbiter died (even by SIGKILL): its end of the channel closed. Never outlive it.
+process.on('disconnect', () => drain(ORPHAN_GRACE_MS));
+// Writes to the arbiter's pipes fail once it is gone; the disconnect above handles that.
+process.stdout.on('error', () => {});
+process.stderr.on('error', () => {});
+
+process.on('message', (msg: ArbiterMessage, handle?: Socket) => {
+  if (msg.t === 'conn' && handle !== undefined) {
+    accept(handle);
+    acknowledge(msg.id);
+  }
+  else if (msg.t === 'drain') drain(spec.gracefulTimeout);
+});
+
+let acks: number[] = [];
+
+/** One message per event-loop turn, however many connections arrived in it. */
+function acknowledge(id: number): void {
+  if (acks.length === 0) setImmediate(flushAcks);
+  acks.push(id);
+}
+
+function flushAcks(): void {
+  send({ t: 'got', ids: acks });
+  acks = [];
+}
+
+function accept(socket: Socket): void {
+  if (server === undefined) {
+    socket.destroy();
+    return;
+  }
+  connections++;
+  socket.once('close', onSocketClose);
+  server.emit('connection', socket);
+  socket.resume();
+}
+
+function onSocketClose(): void {
+  connections--;
+  if (draining && connections === 0) void exitAfterShutdown();
+}
+
+function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+  requests++;
+  inflight++;
+  // a request that arrives on a kept-alive connection while draining is the last on it
+  if (draining) res.setHeader('Connection', 'close');
+  open.add(res);
+  res.once('close', onResponseClose);
+  hosted!.handler(req, res);
+}
+
+function onResponseClose(this: http.ServerResponse): void {
+  inflight--;
+  open.delete(this);
+  // its connection may have just become idle: let it go
+  if (draining) setImmediate(closeIdle);
+}
+
+function closeIdle(): void {
+  server?.closeIdleConnections();
+}
+
+async function boot(): Promise<void> {
+  try {
+    hosted = await loadHostedApp({ cwd: spec!.cwd, module: spec!.module, mounts: spec!.mounts, interface: spec!.interface });
+    const s = http.createServer(onRequest);
+    await hosted.onStart(s);
+    server = s;
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    const cause = e.cause instanceof Error ? e.cause : undefined;
+    send({ t: 'boot-error', message: e.message, stack: cause?.stack ?? e.stack });
+    process.exitCode = EXIT_APP_LOAD_ERROR;
+    // let the message reach the arbiter before going
+    setTimeout(() => process.exit(EXIT_APP_LOAD_ERROR), 50);
+    return;
+  }
+  if (draining) return;
+  send({ t: 'ready' });
+  const beat = setInterval(() => send({ t: 'hb', requests, inflight, connections }), spec!.heartbeatInterval);
+  beat.unref();
+}
+
+let drainStarted = false;
+
+function drain(limit: number): void {
+  if (drainStarted) return;
+  drainStarted = true;
+  draining = true;
+  for (const res of open) if (!res.headersSent) res.setHeader('Connection', 'close');
+  closeIdle();
+  const deadline = setTimeout(() => process.exit(0), limit);
+  deadline.unref();
+  if (server === undefined || connections === 0) void exitAfterShutdown();
+}
+
+let exiting = false;
+
+async function exitAfterShutdown(): Promise<void> {
+  if (exiting) return;
+  exiting = true;
+  try {
+    await hosted?.onShutdown();
+  } catch (err) {
+    process.stderr.write(`onShutdown failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  }
+  process.exit(0);
+}
+
+void boot();

@@ -1,0 +1,186 @@
+// The fetch adapter on the wire: bodies both ways streamed, headers, HEAD, errors, aborts.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { loadHostedApp } from '../daemon/worker/load-app.js';
+
+const cwd = fileURLToPath(new URL('../../test/fixtures/apps/', import.meta.url));
+let server: http.Server;
+let base: string;
+let port: number;
+
+before(async () => {
+  const hosted = await loadHostedApp({ cwd, module: './fetch-features.mjs', interface: 'auto' });
+  server = http.createServer(hosted.handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  port = (server.address() as AddressInfo).port;
+  base = `http://127.0.0.1:${port}`;
+});
+after(() => {
+  server.closeAllConnections();
+  server.close();
+});
+
+/** Collects what the worker writes to stderr while `fn` runs, and keeps it off the test output. */
+async function captureStderr(fn: () => Promise<void>): Promise<string> {
+  const write = process.stderr.write;
+  let captured = '';
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    captured += String(chunk);
+    return true;
+  }) as typeof process.stderr.write;
+  try {
+    await fn();
+  } finally {
+    process.stderr.write = write;
+  }
+  return captured;
+}
+
+test('a 1 MB POST body is streamed to the app, not buffered', async () => {
+  const body = new Uint8Array(1024 * 1024).fill(97);
+  const res = await fetch(`${base}/length`, { method: 'POST', body });
+  const json = (await res.json()) as { length: number; chunks: number; method: string };
+  assert.equal(json.length, body.byteLength);
+  assert.equal(json.method, 'POST');
+  assert.ok(json.chunks > 1, `the body arrived in ${json.chunks} chunk(s)`);
+});
+
+test('a chunked request body of unknown length', async () => {
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new Uint8Array(1000));
+      controller.enqueue(new Uint8Array(234));
+      controller.close();
+    },
+  });
+  const res = await fetch(`${base}/length`, { method: 'PUT', body: stream, duplex: 'half' } as RequestInit);
+  assert.equal(((await res.json()) as { length: number }).length, 1234);
+});
+
+test('a body the app does not read, reads in part, or cancels neither stalls nor closes the connection', async () => {
+  let connections = 0;
+  const count = (): void => void connections++;
+  server.on('connection', count);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const big = Buffer.alloc(4 * 1024 * 1024, 98);
+    for (const path of ['/ignore-body', '/first-chunk', '/cancel-body', '/ignore-body']) {
+      const res = await rawRequest('POST', path, big, agent);
+      assert.equal(res.statusCode, 200, path);
+      assert.match(res.body, /^answered|^first chunk \d+ bytes$/);
+    }
+    assert.equal((await rawRequest('GET', '/cookies', undefined, agent)).body, 'cookies');
+    assert.equal(connections, 1);
+  } finally {
+    server.off('connection', count);
+    agent.destroy();
+  }
+});
+
+test('a streamed response arrives chunk by chunk', async () => {
+  const res = await fetch(`${base}/stream`);
+  assert.equal(res.headers.get('transfer-encoding'), 'chunked');
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  const parts: string[] = [];
+  for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(decoder.decode(r.value));
+  assert.equal(parts.join(''), 'chunk0;chunk1;chunk2;');
+  assert.ok(parts.length >= 2, 'more than one read: the body was not collected first');
+});
+
+test('several set-cookie headers stay separate', async () => {
+  const res = await fetch(`${base}/cookies`);
+  assert.deepEqual(res.headers.getSetCookie(), ['a=1; Path=/', 'b=2; Path=/; HttpOnly']);
+  assert.equal(res.headers.get('x-one'), 'a');
+});
+
+test('HEAD gets the headers and no body; 204 has no body', async () => {
+  const head = await fetch(`${base}/head`, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers.get('x-head'), 'yes');
+  assert.equal(await head.text(), '');
+  const empty = await fetch(`${base}/no-content`);
+  assert.equal(empty.status, 204);
+  assert.equal(await empty.text(), '');
+});
+
+test('status and statusText are carried over', async () => {
+  const res = await rawGet('/status');
+  assert.equal(res.statusCode, 418);
+  assert.equal(res.statusMessage, 'I am a teapot');
+});
+
+test('a handler that throws or rejects gets a 500, is logged, and the worker serves on', async () => {
+  const log = await captureStderr(async () => {
+    for (const path of ['/throw', '/reject', '/not-a-response']) {
+      const res = await fetch(`${base}${path}`);
+      assert.equal(res.status, 500, path);
+      assert.equal(await res.text(), 'Internal Server Error\n');
+    }
+  });
+  assert.match(log, /boom from \/throw/);
+  assert.match(log, /boom from \/reject/);
+  assert.match(log, /not a Response/);
+  assert.equal(await (await fetch(`${base}/cookies`)).text(), 'cookies');
+});
+
+test('request.signal aborts when the client goes away', async () => {
+  const state = (): string | undefined => (globalThis as { tsgiAbort?: string }).tsgiAbort;
+  const req = http.get(`${base}/abort`);
+  req.on('error', () => {});
+  for (let i = 0; i < 100 && state() !== 'waiting'; i++) await sleep(5);
+  assert.equal(state(), 'waiting');
+  req.destroy();
+  for (let i = 0; i < 100 && state() !== 'aborted'; i++) await sleep(5);
+  assert.equal(state(), 'aborted');
+});
+
+test('an endless response body is cancelled when the client goes away', async () => {
+  const cancelled = (): boolean | undefined => (globalThis as { tsgiCancelled?: boolean }).tsgiCancelled;
+  const controller = new AbortController();
+  const res = await fetch(`${base}/forever`, { signal: controller.signal });
+  const reader = res.body!.getReader();
+  await reader.read();
+  assert.equal(cancelled(), false);
+  controller.abort();
+  for (let i = 0; i < 100 && cancelled() !== true; i++) await sleep(5);
+  assert.equal(cancelled(), true);
+});
+
+test('the Request URL is absolute, from the Host header; a forged script name is dropped', async () => {
+  const res = await fetch(`${base}/where?x=1`, { headers: { 'x-tsgi-script-name': '/forged' } });
+  assert.deepEqual(await res.json(), { url: `${base}/where?x=1`, scriptName: null });
+});
+
+test('a Host header that would change the path is refused with 400', async () => {
+  const res = await rawGet('/where', { host: 'evil.example/other?' });
+  assert.equal(res.statusCode, 400);
+});
+
+function rawGet(path: string, headers: http.OutgoingHttpHeaders = {}): Promise<http.IncomingMessage & { body: string }> {
+  return rawRequest('GET', path, undefined, false, headers);
+}
+
+function rawRequest(
+  method: string,
+  path: string,
+  body: Uint8Array | undefined,
+  agent: http.Agent | false,
+  headers: http.OutgoingHttpHeaders = {},
+): Promise<http.IncomingMessage & { body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .request({ host: '127.0.0.1', port, method, path, headers, agent }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve(Object.assign(res, { body: text })));
+      })
+      .on('error', reject)
+      .end(body);
+  });
+}

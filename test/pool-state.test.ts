@@ -1,0 +1,281 @@
+/**
+ * The pool's state machine with the OS boundary faked: spawn, signals and the clock are driven
+ * by the test, so every move (ready, crash, backoff, give-up, rolling reload, abandon) is checked
+ * without a process.
+ */
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { describe, it } from 'node:test';
+import { AppPool } from '../daemon/app-pool.js';
+import type { AppConfig } from '../daemon/config/index.js';
+import { silentLogger } from '../daemon/log.js';
+import type { ProcessOps, WorkerProcess } from '../daemon/process-ops.js';
+import type { WorkerSpec } from '../daemon/protocol.js';
+import { decideRestart } from '../daemon/restart-policy.js';
+import type { WorkerEvent } from '../daemon/worker.js';
+import { canMove, WORKER_MOVES } from '../daemon/worker-state.js';
+
+class FakeProc extends EventEmitter implements WorkerProcess {
+  static nextPid = 1000;
+  readonly pid = FakeProc.nextPid++;
+  readonly stdout = null;
+  readonly stderr = null;
+  readonly sent: unknown[] = [];
+  readonly signals: string[] = [];
+  alive = true;
+  constructor(readonly spec: WorkerSpec) {
+    super();
+  }
+  send(msg: unknown): boolean {
+    this.sent.push(msg);
+    return this.alive;
+  }
+  kill(signal: NodeJS.Signals): void {
+    this.signals.push(signal);
+  }
+  onMessage(fn: (m: unknown) => void): void {
+    this.on('message', fn);
+  }
+  onExit(fn: (code: number | null, signal: NodeJS.Signals | null) => void): void {
+    this.once('exit', fn);
+  }
+  ready(): void {
+    this.emit('message', { t: 'ready' });
+  }
+  exit(code: number | null, signal: NodeJS.Signals | null = null): void {
+    this.alive = false;
+    this.emit('exit', code, signal);
+  }
+}
+
+function harness(overrides: Partial<AppConfig> = {}) {
+  let now = 1_000_000;
+  const procs: FakeProc[] = [];
+  const events: WorkerEvent[] = [];
+  const ops: ProcessOps = {
+    spawn: (spec) => {
+      const p = new FakeProc(spec);
+      procs.push(p);
+      return p;
+    },
+    now: () => now,
+    random: () => 0.5,
+  };
+  const config: AppConfig = {
+    name: 'web',
+    app: './app.js',
+    interface: 'auto',
+    listen: [{ kind: 'tcp', host: '127.0.0.1', port: 0, raw: '127.0.0.1:0' }],
+    workers: 2,
+    cwd: '/tmp',
+    env: {},
+    graceful_timeout: 5000,
+    boot_timeout: 3000,
+    timeout: 10_000,
+    restart: { backoff_initial: 100, backoff_max: 1000, max_failures: 3, window: 60_000, min_uptime: 1000 },
+    ...overrides,
+  } as AppConfig;
+  const pool = new AppPool(config, { ops, log: silentLogger, emit: (e) => events.push(e), changed: () => {} });
+  const tick = (advance = 0) => {
+    now += advance;
+    pool.reconcile(now);
+  };
+  const live = () => procs.filter((p) => p.alive);
+  return { pool, procs, events, tick, live, status: () => pool.status(now), advance: (ms: number) => (now += ms) };
+}
+
+describe('worker states', () => {
+  it('allows only the moves in the table', () => {
+    assert.ok(canMove('starting', 'ready'));
+    assert.ok(canMove('ready', 'draining'));
+    assert.ok(!canMove('ready', 'starting'));
+    assert.ok(!canMove('stopped', 'ready'));
+    for (const final of ['stopped', 'crashed', 'failed'] as const) assert.deepEqual(WORKER_MOVES[final], []);
+  });
+});
+
+describe('restart policy', () => {
+  const s = { backoff_initial: 100, backoff_max: 1000, max_failures: 4, window: 10_000, min_uptime: 1000 };
+  it('restarts at once, then backs off exponentially, then gives up', () => {
+    let failures: number[] = [];
+    const delays: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = decideRestart(s, failures, 1000 + i, 0);
+      failures = r.failures;
+      delays.push(r.decision.kind === 'restart' ? r.decision.delay : -1);
+    }
+    assert.deepEqual(delays, [0, 100, 200, -1]);
+  });
+  it('caps the delay at backoff_max', () => {
+    const r = decideRestart({ ...s, max_failures: 100 }, Array.from({ length: 20 }, (_, i) => i), 50, 0);
+    assert.deepEqual(r.decision, { kind: 'restart', delay: 1000, failures: 21 });
+  });
+  it('forgets failures older than the window', () => {
+    const r = decideRestart(s, [0, 1, 2], 20_000, 0);
+    assert.equal(r.decision.kind, 'restart');
+    assert.deepEqual(r.failures, [20_000]);
+  });
+  it('does not count a worker that served past min_uptime', () => {
+    const r = decideRestart(s, [1, 2, 3], 5000, 1000);
+    assert.deepEqual(r.decision, { kind: 'restart', delay: 0, failures: 0 });
+    assert.deepEqual(r.failures, [1, 2, 3]);
+  });
+});
+
+describe('app pool', () => {
+  it('spawns its target and runs once every worker is ready', () => {
+    const h = harness();
+    h.tick();
+    assert.equal(h.procs.length, 2);
+    assert.equal(h.status().state, 'starting');
+    h.procs.forEach((p) => p.ready());
+    h.tick();
+    assert.equal(h.status().state, 'running');
+    assert.deepEqual(h.events.filter((e) => e.to === 'ready').map((e) => e.worker), [1, 2]);
+  });
+
+  it('replaces a long-lived worker at once and a quickly dying one with backoff', () => {
+    const h = harness();
+    h.tick();
+    h.procs.forEach((p) => p.ready());
+    h.tick(5000);
+    h.procs[0]!.exit(null, 'SIGKILL');
+    h.tick();
+    assert.equal(h.procs.length, 3, 'replaced at once');
+    assert.equal(h.status().state, 'starting');
+    h.procs[2]!.ready();
+    h.tick(10);
+    h.procs[2]!.exit(1); // dies 10 ms after ready: counts
+    h.tick();
+    assert.equal(h.procs.length, 4, 'first counted failure restarts at once');
+    h.procs[3]!.ready();
+    h.procs[3]!.exit(1);
+    h.tick();
+    assert.equal(h.procs.length, 4, 'second waits backoff_initial');
+    assert.equal(h.status().state, 'degraded');
+    h.tick(100);
+    assert.equal(h.procs.length, 5);
+  });
+
+  it('marks the app failed after max_failures and spawns no more', () => {
+    const h = harness({ workers: 1 });
+    h.tick();
+    for (let i = 0; i < 3; i++) {
+      const p = h.procs.at(-1)!;
+      p.ready();
+      p.exit(1);
+      h.tick(1000);
+    }
+    assert.equal(h.status().state, 'failed');
+    assert.match(h.status().failed_reason!, /crash loop: 3 failures/);
+    const spawned = h.procs.length;
+    h.tick(60_000);
+    assert.equal(h.procs.length, spawned);
+  });
+
+  it('fails at once, without looping, when the code does not load', () => {
+    const h = harness({ workers: 1 });
+    h.tick();
+    h.procs[0]!.emit('message', { t: 'boot-error', message: 'SyntaxError: Unexpected token' });
+    h.procs[0]!.exit(4);
+    h.tick(1000);
+    assert.equal(h.status().state, 'failed');
+    assert.equal(h.status().last_boot_error, 'SyntaxError: Unexpected token');
+    assert.equal(h.procs.length, 1);
+  });
+
+  it('kills a worker not ready within boot_timeout', () => {
+    const h = harness({ workers: 1 });
+    h.tick();
+    h.tick(3001);
+    assert.deepEqual(h.procs[0]!.signals, ['SIGKILL']);
+    h.procs[0]!.exit(null, 'SIGKILL');
+    h.tick();
+    assert.equal(h.status().state, 'failed');
+    assert.match(h.status().last_boot_error!, /boot_timeout/);
+  });
+
+  it('kills a ready worker whose heartbeat stops: SIGTERM, then SIGKILL', () => {
+    const h = harness({ workers: 1 });
+    h.tick();
+    h.procs[0]!.ready();
+    h.tick(10_001);
+    assert.deepEqual(h.procs[0]!.signals, ['SIGTERM']);
+    h.tick(1000);
+    assert.deepEqual(h.procs[0]!.signals, ['SIGTERM', 'SIGKILL']);
+  });
+
+  it('rolls a reload: old workers drain only after every new one is ready', async () => {
+    const h = harness();
+    h.tick();
+    h.procs.forEach((p) => p.ready());
+    h.tick(2000);
+    const done = h.pool.reload();
+    h.tick();
+    assert.equal(h.procs.length, 4, 'two new workers booting beside the old two');
+    assert.equal(h.status().state, 'reloading');
+    h.procs[2]!.ready();
+    h.tick();
+    assert.deepEqual(h.procs[0]!.sent, [], 'no old worker drains while a new one is not ready');
+    h.procs[3]!.ready();
+    h.tick();
+    assert.deepEqual(h.procs[0]!.sent, [{ t: 'drain' }]);
+    assert.deepEqual(h.procs[1]!.sent, [{ t: 'drain' }]);
+    await done;
+    h.procs[0]!.exit(0);
+    h.procs[1]!.exit(0);
+    h.tick();
+    assert.equal(h.status().state, 'running');
+    assert.equal(h.status().generation, 2);
+    assert.equal(h.status().restarts, 0, 'a reload is not a restart');
+  });
+
+  it('abandons a reload whose new code does not boot; the old workers keep serving', async () => {
+    const h = harness();
+    h.tick();
+    h.procs.forEach((p) => p.ready());
+    h.tick(2000);
+    const done = h.pool.reload();
+    h.tick();
+    h.procs[2]!.emit('message', { t: 'boot-error', message: 'Error: boom at import' });
+    h.procs[2]!.exit(4);
+    h.tick();
+    await assert.rejects(done, (err: Error & { code?: string }) => err.code === 'TSGI_ERR_APP_BOOT' && /boom at import/.test(err.message));
+    assert.deepEqual(h.procs[3]!.sent, [{ t: 'drain' }], 'the other new worker is let go');
+    assert.deepEqual(h.procs[0]!.sent, [], 'old workers untouched');
+    assert.equal(h.status().generation, 1);
+    assert.equal(h.status().last_boot_error, 'Error: boom at import');
+  });
+
+  it('merges reloads asked for while one runs into one more run', async () => {
+    const h = harness({ workers: 1 });
+    h.tick();
+    h.procs[0]!.ready();
+    h.tick(2000);
+    const first = h.pool.reload();
+    h.tick();
+    const second = h.pool.reload();
+    const third = h.pool.reload();
+    h.tick();
+    assert.equal(h.procs.length, 2, 'the second reload waits for the first');
+    h.procs[1]!.ready();
+    h.tick();
+    await first;
+    h.tick();
+    assert.equal(h.procs.length, 3, 'one more run for both waiting requests');
+    h.procs[2]!.ready();
+    h.tick();
+    await Promise.all([second, third]);
+    assert.equal(h.status().generation, 3);
+  });
+
+  it('scales down by draining the oldest ready workers', () => {
+    const h = harness({ workers: 3 });
+    h.tick();
+    h.procs.forEach((p) => p.ready());
+    h.tick();
+    void h.pool.scale(1);
+    h.tick();
+    assert.deepEqual(h.procs.map((p) => p.sent.length), [1, 1, 0]);
+  });
+});
