@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
-import { formatListen, type AppConfig, type Config } from './config/index.js';
+import { formatListen, loadConfig, sameAppConfig, type AppConfig, type Config } from './config/index.js';
 import { TsgiError } from './errors.js';
 import type { Logger } from './log.js';
 import { AppPool, type AppStatus } from './app-pool.js';
@@ -18,12 +18,23 @@ export type Command =
   | { kind: 'scale'; app: string; workers: number }
   | { kind: 'add'; config: AppConfig }
   | { kind: 'remove'; app: string }
+  | { kind: 'config-reload' }
   | { kind: 'shutdown' };
 
 interface Queued {
   cmd: Command;
-  resolve(): void;
+  resolve(value: unknown): void;
   reject(err: unknown): void;
+}
+
+/** What a live config reload did, app by app. */
+export interface ConfigReloadResult {
+  added: string[];
+  removed: string[];
+  changed: string[];
+  unchanged: string[];
+  /** per app: what went wrong; the rest of the reload still happened */
+  errors: Array<{ app: string; code: string; message: string }>;
 }
 
 export interface DaemonStatus {
@@ -40,7 +51,8 @@ const TICK_MS = 200;
 export class Arbiter {
   readonly events = new EventEmitter();
   private readonly pools = new Map<string, AppPool>();
-  private readonly listeners = new Map<string, net.Server[]>();
+  /** per app: configured address (canonical form) → the socket held for it */
+  private readonly listeners = new Map<string, Map<string, net.Server>>();
   private queue: Queued[] = [];
   private tickScheduled = false;
   private timer: NodeJS.Timeout | undefined;
@@ -71,6 +83,15 @@ export class Arbiter {
 
   /** Queue a command; resolves when the action has finished (workers ready, drained, ...). */
   command(cmd: Command): Promise<void> {
+    return this.enqueue(cmd).then(() => undefined);
+  }
+
+  /** Re-read the config file (SIGHUP, POST /v1/config/reload): start added apps, stop removed ones, roll changed ones. */
+  reloadConfig(): Promise<ConfigReloadResult> {
+    return this.enqueue({ kind: 'config-reload' }) as Promise<ConfigReloadResult>;
+  }
+
+  private enqueue(cmd: Command): Promise<unknown> {
     if (this.shuttingDown) return Promise.reject(new TsgiError('TSGI_ERR_DAEMON_SHUTTING_DOWN', 'tsgid is shutting down'));
     if (cmd.kind === 'shutdown') this.shuttingDown = true;
     return new Promise((resolve, reject) => {
@@ -127,7 +148,7 @@ export class Arbiter {
     for (const pool of this.pools.values()) pool.reconcile(now);
   }
 
-  private apply(cmd: Command): Promise<void> {
+  private apply(cmd: Command): Promise<unknown> {
     switch (cmd.kind) {
       case 'start': return this.pool(cmd.app).start();
       case 'stop': return this.pool(cmd.app).stop();
@@ -136,6 +157,7 @@ export class Arbiter {
       case 'scale': return this.pool(cmd.app).scale(cmd.workers);
       case 'add': return this.add(cmd.config);
       case 'remove': return this.remove(cmd.app);
+      case 'config-reload': return this.applyConfigFile();
       case 'shutdown': return this.shutdown();
     }
   }
@@ -160,30 +182,99 @@ export class Arbiter {
       emit: (e: WorkerEvent) => this.events.emit('worker', e),
       changed: () => this.schedule(),
     });
-    const servers: net.Server[] = [];
+    this.listeners.set(app.name, new Map());
     try {
-      for (const [i, addr] of app.listen.entries()) {
-        const where = `apps.${app.name}.listen${app.listen.length > 1 ? `[${i}]` : ''}`;
-        const server = await openListener(addr, (socket) => pool.accept(socket), where);
-        servers.push(server);
-        pool.listening.push(formatListen(boundAddress(server, addr)));
-      }
+      await this.bind(pool, app);
     } catch (err) {
-      servers.forEach(closeListener);
+      this.unbind(app.name, new Set());
+      this.listeners.delete(app.name);
       throw err;
     }
-    this.listeners.set(app.name, servers);
     this.pools.set(app.name, pool);
     this.log.info(`${app.name}: listening on ${pool.listening.join(', ')} with ${app.workers} worker(s)`);
     return pool;
+  }
+
+  /** Open the sockets `app` lists that are not open yet; the ones it no longer lists are the caller's to close. */
+  private async bind(pool: AppPool, app: AppConfig): Promise<void> {
+    const held = this.listeners.get(app.name)!;
+    for (const [i, addr] of app.listen.entries()) {
+      const key = formatListen(addr);
+      if (held.has(key)) continue;
+      const where = `apps.${app.name}.listen${app.listen.length > 1 ? `[${i}]` : ''}`;
+      held.set(key, await openListener(addr, (socket) => pool.accept(socket), where));
+    }
+    pool.listening = app.listen.map((addr) => {
+      const server = held.get(formatListen(addr))!;
+      return formatListen(boundAddress(server, addr));
+    });
+  }
+
+  /** Close an app's sockets except those whose canonical address is in `keep`. */
+  private unbind(name: string, keep: ReadonlySet<string>): void {
+    const held = this.listeners.get(name);
+    if (held === undefined) return;
+    for (const [key, server] of held) {
+      if (keep.has(key)) continue;
+      closeListener(server);
+      held.delete(key);
+    }
   }
 
   private async remove(name: string): Promise<void> {
     const pool = this.pool(name);
     await pool.stop();
     this.pools.delete(name);
-    (this.listeners.get(name) ?? []).forEach(closeListener);
+    this.unbind(name, new Set());
     this.listeners.delete(name);
+  }
+
+  /**
+   * The SIGHUP path. A config that fails validation changes nothing (the error is thrown to the
+   * caller). Otherwise: added apps start, removed apps drain and stop, changed apps get their new
+   * sockets and a rolling reload onto the new settings, unchanged apps are not touched.
+   */
+  private async applyConfigFile(): Promise<ConfigReloadResult> {
+    const next = loadConfig(this.config.file);
+    const result: ConfigReloadResult = { added: [], removed: [], changed: [], unchanged: [], errors: [] };
+    const record = (app: string, err: unknown): void => {
+      const e = err instanceof TsgiError ? err : new TsgiError('TSGI_ERR_APP_BOOT', String(err));
+      result.errors.push({ app, code: e.code, message: e.message });
+    };
+    const steps: Array<Promise<void>> = [];
+    for (const name of this.pools.keys()) {
+      if (next.apps[name] !== undefined) continue;
+      result.removed.push(name);
+      steps.push(this.remove(name).catch((err: unknown) => record(name, err)));
+    }
+    for (const app of Object.values(next.apps)) {
+      const pool = this.pools.get(app.name);
+      if (pool === undefined) {
+        result.added.push(app.name);
+        steps.push(this.add(app).catch((err: unknown) => record(app.name, err)));
+      } else if (sameAppConfig(pool.config, app)) {
+        result.unchanged.push(app.name);
+      } else {
+        result.changed.push(app.name);
+        steps.push(this.change(pool, app).catch((err: unknown) => record(app.name, err)));
+      }
+    }
+    if (JSON.stringify(next.admin) !== JSON.stringify(this.config.admin)) {
+      this.log.warn('config reload: admin.* changed; it takes effect when tsgid restarts');
+    }
+    this.config = { ...next, admin: this.config.admin };
+    this.schedule();
+    await Promise.all(steps);
+    this.log.info(`config reloaded: added [${result.added}] removed [${result.removed}] changed [${result.changed}] unchanged [${result.unchanged}]${result.errors.length > 0 ? `; errors: ${result.errors.map((e) => `${e.app}: ${e.message}`).join('; ')}` : ''}`);
+    return result;
+  }
+
+  private async change(pool: AppPool, app: AppConfig): Promise<void> {
+    await this.bind(pool, app);
+    this.unbind(app.name, new Set(app.listen.map(formatListen)));
+    pool.setConfig(app);
+    this.schedule();
+    await pool.reload();
   }
 
   /** Stop accepting, let every worker finish its in-flight requests, then stop the loop. */
@@ -196,7 +287,7 @@ export class Arbiter {
   }
 
   private closeAllListeners(): void {
-    for (const servers of this.listeners.values()) servers.forEach(closeListener);
+    for (const name of this.listeners.keys()) this.unbind(name, new Set());
     this.listeners.clear();
   }
 }

@@ -107,8 +107,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  // SIGHUP's default action would kill the daemon and orphan nothing but also serve nothing
-  process.on('SIGHUP', () => log.warn('SIGHUP: live config reload is not available yet; ignoring'));
+  // gunicorn's convention: SIGHUP re-reads the config; a bad file changes nothing
+  process.on('SIGHUP', () => {
+    log.info(`SIGHUP: re-reading ${config.file}`);
+    arbiter.reloadConfig().catch((err: unknown) => {
+      log.error(`config reload rejected, everything keeps running as before: ${isTsgiError(err) ? `${err.message} [${err.code}]` : String(err)}`);
+    });
+  });
   // a bug in the daemon must not take every app down with it
   process.on('uncaughtException', (err) => log.error(`uncaught exception (the daemon keeps running): ${err.stack ?? err.message}`));
   process.on('unhandledRejection', (err) => log.error(`unhandled rejection (the daemon keeps running): ${err instanceof Error ? err.stack : String(err)}`));

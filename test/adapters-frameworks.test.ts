@@ -109,6 +109,15 @@ describe('factories', () => {
     assert.equal(g.tsgiFactoryCalls, before + 1);
   });
 
+  test('Fastify build() factories, sync and async (the instance is thenable, and is the app)', async () => {
+    const sync = await serve('./fastify-factory.mjs:build()');
+    assert.equal(sync.hosted.describe[0]?.interface, 'fastify');
+    assert.deepEqual(await (await fetch(sync.base)).json(), { built: 'sync' });
+    const async = await serve('./fastify-factory.mjs:buildAsync()');
+    assert.deepEqual(await (await fetch(async.base)).json(), { built: 'async' });
+    assert.deepEqual(await (await fetch(`${async.base}/plugin`)).json(), { plugin: true });
+  });
+
   test('an async factory', async () => {
     const { base, hosted } = await serve('./factories.mjs:createAsync()');
     assert.equal(hosted.describe[0]?.interface, 'fetch');

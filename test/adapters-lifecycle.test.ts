@@ -109,6 +109,11 @@ describe('boot failures', () => {
     await assertBootFails('./boot/fits-nothing.mjs', 'TSGI_ERR_APP_INTERFACE', /an object with keys: hello, version/);
   });
 
+  test('a class or an http.Server: told what to export instead', async () => {
+    await assertBootFails('./boot/exports-class.mjs', 'TSGI_ERR_APP_INTERFACE', /a class \(export an instance/);
+    await assertBootFails('./boot/exports-server.mjs', 'TSGI_ERR_APP_INTERFACE', /an http\.Server \(export its request listener/);
+  });
+
   test('a factory that is not a function', async () => {
     await assertBootFails('./boot/fits-nothing.mjs:default()', 'TSGI_ERR_APP_INTERFACE', /not a factory function/);
   });

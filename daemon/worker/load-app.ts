@@ -8,8 +8,8 @@ import type * as http from 'node:http';
 import { TsgiError } from '../errors.js';
 import type { AppInterface } from '../protocol.js';
 import type { InterfaceName, Listener } from './adapters/contract.js';
-import { chooseAdapter } from './adapters/detect.js';
-import { mountListener } from './adapters/mounts.js';
+import { chooseAdapter, detectInterface } from './adapters/detect.js';
+import { mountListener, normalizePrefix } from './adapters/mounts.js';
 import { importModule } from './import-module.js';
 import { type AppRef, parseAppRef, resolveModuleFile } from './resolve-module.js';
 import { enableTypeScript, isTypeScriptFile } from './ts-loader.js';
@@ -81,7 +81,7 @@ export async function loadHostedApp(spec: LoadSpec): Promise<HostedApp> {
     spec.mounts === undefined ? apps[0]!.listener : mountListener(apps.map(({ prefix, listener }) => ({ prefix, listener })));
   return {
     handler,
-    describe: apps.map((app) => ({ prefix: app.prefix, module: app.ref.ref, interface: app.name })),
+    describe: apps.map((app) => ({ prefix: normalizePrefix(app.prefix) || '/', module: app.ref.ref, interface: app.name })),
     onStart: (server) => startAll(apps, server),
     onShutdown: () => shutdownAll(apps),
   };
@@ -106,9 +106,10 @@ async function loadOne(prefix: string, ref: AppRef, file: string, forced: AppInt
   }
   let value = pickExport(namespace, ref);
   try {
-    if (ref.factory) value = await callFactory(value, ref);
-    // `export default buildApp()` with an async buildApp: the promise is the app-to-be.
-    else if (isThenable(value)) value = await value;
+    if (ref.factory) value = callFactory(value, ref);
+    // An async factory, or `export default buildApp()` with an async buildApp: the promise is
+    // the app-to-be. A Fastify instance is thenable too, but is the app itself.
+    if (isThenable(value) && detectInterface(value) === undefined) value = await value;
   } catch (err) {
     if (err instanceof TsgiError) throw err;
     throw bootError(ref, ref.factory ? `factory ${ref.exportName}() failed` : 'the exported promise rejected', err);
@@ -135,11 +136,11 @@ function pickExport(namespace: Record<string, unknown>, ref: AppRef): unknown {
   );
 }
 
-async function callFactory(value: unknown, ref: AppRef): Promise<unknown> {
+function callFactory(value: unknown, ref: AppRef): unknown {
   if (typeof value !== 'function') {
     throw new TsgiError('TSGI_ERR_APP_INTERFACE', `${ref.ref}: '${ref.exportName}' is ${typeof value}, not a factory function`);
   }
-  return await (value as () => unknown)();
+  return (value as () => unknown)();
 }
 
 function hooksOf(namespace: Record<string, unknown>, ref: AppRef): ModuleHooks {

@@ -48,3 +48,8 @@ export interface InterfaceAdapter {
 export function isObjectLike(value: unknown): value is Record<PropertyKey, unknown> {
   return (typeof value === 'object' && value !== null) || typeof value === 'function';
 }
+
+/** A class constructor: callable only with `new`, so never a handler itself. Boot-time check only. */
+export function isClass(value: unknown): boolean {
+  return typeof value === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(value));
+}

@@ -2,9 +2,11 @@
  * Chooses the adapter for an export: the forced `interface:` if it fits, otherwise the
  * first adapter that recognises the value, asked from the most specific shape to the least.
  */
+import { Server } from 'node:http';
 import type { AppInterface } from '../../protocol.js';
 import { TsgiError } from '../../errors.js';
 import type { InterfaceAdapter, InterfaceName } from './contract.js';
+import { isClass } from './contract.js';
 import { fastifyAdapter } from './fastify.js';
 import { fetchAdapter } from './fetch.js';
 import { koaAdapter } from './koa.js';
@@ -52,6 +54,8 @@ const FUNCTION_OWN = new Set(['length', 'name', 'prototype', 'arguments', 'calle
 /** "a function of arity 0", "an object with keys: a, b" — what an error message should show. */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
+  if (isClass(value)) return 'a class (export an instance, or a factory as module:create())';
+  if (value instanceof Server) return 'an http.Server (export its request listener, the app: tsgi runs the server)';
   if (typeof value === 'function') {
     const keys = keysOf(value);
     return `a function of arity ${value.length}${keys ? ` with keys: ${keys}` : ''}`;

@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InterfaceAdapter, MountedRequest } from './contract.js';
-import { isObjectLike } from './contract.js';
+import { isClass, isObjectLike } from './contract.js';
 import { failRequest } from './fail-request.js';
 import { toRequest } from './fetch-request.js';
 import { discardBody } from './incoming-body.js';
@@ -35,6 +35,10 @@ type FetchFunction = (request: Request, env: FetchEnv, ctx: ExecutionContext) =>
 const kAbort = Symbol('tsgi.fetch.abort');
 type Tracked = ResponseState & { [kAbort]?: AbortController };
 
+function isPlainFunction(value: unknown): value is FetchFunction {
+  return typeof value === 'function' && !isClass(value) && !isExpressLike(value);
+}
+
 function hasFetchMethod(value: unknown): value is { fetch: FetchFunction } {
   return isObjectLike(value) && typeof value.fetch === 'function';
 }
@@ -42,8 +46,8 @@ function hasFetchMethod(value: unknown): value is { fetch: FetchFunction } {
 export const fetchAdapter: InterfaceAdapter = {
   name: 'fetch',
   // Node listeners were ruled out before (detect.ts), so a function here takes at most one argument.
-  detect: (value) => hasFetchMethod(value) || (typeof value === 'function' && value.length <= 1 && !isExpressLike(value)),
-  accepts: (value) => hasFetchMethod(value) || (typeof value === 'function' && !isExpressLike(value)),
+  detect: (value) => hasFetchMethod(value) || (isPlainFunction(value) && value.length <= 1),
+  accepts: (value) => hasFetchMethod(value) || isPlainFunction(value),
   async adapt(value) {
     // Called with its object as `this`, as `app.fetch(request)` would be.
     const target = hasFetchMethod(value) ? value : undefined;

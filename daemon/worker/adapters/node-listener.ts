@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InterfaceAdapter, Listener } from './contract.js';
-import { isObjectLike } from './contract.js';
+import { isClass, isObjectLike } from './contract.js';
 import { failRequest } from './fail-request.js';
 
 type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
@@ -18,8 +18,8 @@ export function isExpressLike(value: unknown): boolean {
 export const nodeListenerAdapter: InterfaceAdapter = {
   name: 'node',
   // A fetch handler takes one argument, a listener two, so arity is what tells them apart.
-  detect: (value) => typeof value === 'function' && (value.length >= 2 || isExpressLike(value)),
-  accepts: (value) => typeof value === 'function',
+  detect: (value) => typeof value === 'function' && !isClass(value) && (value.length >= 2 || isExpressLike(value)),
+  accepts: (value) => typeof value === 'function' && !isClass(value),
   adapt: async (value) => ({ listener: guard(value as NodeHandler) }),
 };
 
