@@ -13,7 +13,7 @@ export interface WorkerProcess {
   readonly pid: number | undefined;
   readonly stdout: Readable | null;
   readonly stderr: Readable | null;
-  /** false when the channel is gone; `done` reports whether a handed-over socket arrived */
+  /** false when the channel is already closed (nothing was sent); `done` gets an error if sending failed later */
   send(msg: ArbiterMessage, handle?: Socket, done?: (err: Error | null) => void): boolean;
   kill(signal: NodeJS.Signals): void;
   onMessage(fn: (msg: unknown) => void): void;
@@ -46,8 +46,11 @@ export const realOps: ProcessOps = {
       stderr: child.stderr,
       send(msg, handle, done) {
         if (!child.connected) return false;
-        // keepOpen: the arbiter closes its copy of a socket only when the worker says it got it
-        return child.send(msg, handle, { keepOpen: true }, done ?? noop);
+        // child.send() answers false when its queue is long, yet the message is queued and will go:
+        // only a closed channel (above) or an error in `done` means it did not arrive.
+        // keepOpen: the arbiter closes its copy of a socket only when the worker says it got it.
+        child.send(msg, handle, { keepOpen: true }, done ?? noop);
+        return true;
       },
       kill(signal) {
         if (child.exitCode === null && child.signalCode === null) child.kill(signal);

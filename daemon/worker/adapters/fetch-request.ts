@@ -19,6 +19,8 @@ type StreamingRequestInit = RequestInit & { duplex?: 'half' };
  * request cannot be expressed as one (a bad Host, a method fetch forbids); the caller answers 400.
  */
 export function toRequest(req: MountedRequest, signal: AbortSignal): Request {
+  // First, so that a request refused for its Host never starts reading its body.
+  const url = urlOf(req);
   const headers = new Headers();
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
@@ -31,7 +33,7 @@ export function toRequest(req: MountedRequest, signal: AbortSignal): Request {
   if (method !== 'GET' && method !== 'HEAD' && hasBody(req)) {
     init.body = incomingBody(req);
   }
-  return new Request(urlOf(req), init);
+  return new Request(url, init);
 }
 
 /** HTTP/1.1 framing: a request has a body only when it says so (RFC 9112 §6.3). */

@@ -7,7 +7,7 @@ import { TsgiError } from '../../errors.js';
 import type { Listener, MountedRequest } from './contract.js';
 
 export interface Mount {
-  /** Normalised: '' for the root, otherwise '/a/b' with no trailing slash. */
+  /** As configured for {@link mountListener}, which normalises it; {@link matchMount} expects it normalised. */
   readonly prefix: string;
   readonly listener: Listener;
 }
