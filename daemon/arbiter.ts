@@ -12,6 +12,7 @@ import { AppPool, type AppStatus } from './app-pool.js';
 import { realOps, type ProcessOps } from './process-ops.js';
 import { boundAddress, closeListener, openListener } from './sockets.js';
 import type { WorkerEvent } from './worker.js';
+import { Watcher } from './watch.js';
 
 export type Command =
   | { kind: 'start' | 'stop' | 'restart' | 'reload'; app: string }
@@ -59,6 +60,7 @@ export class Arbiter {
   private shuttingDown = false;
   private readonly startedAt: number;
   readonly ops: ProcessOps;
+  private readonly watcher: Watcher;
 
   constructor(
     private config: Config,
@@ -67,6 +69,10 @@ export class Arbiter {
   ) {
     this.ops = ops;
     this.startedAt = ops.now();
+    this.watcher = new Watcher((app, path) => {
+      this.log.info(`${app}: ${path} changed; reloading`);
+      this.command({ kind: 'reload', app }).catch((err: unknown) => this.log.warn(`${app}: reload after file change failed: ${err instanceof Error ? err.message : String(err)}`));
+    }, log);
   }
 
   /** Open every app's sockets, then start the loop. Fails (and holds nothing) if any address cannot be bound. */
@@ -75,6 +81,7 @@ export class Arbiter {
       for (const app of Object.values(this.config.apps)) await this.addPool(app);
     } catch (err) {
       this.closeAllListeners();
+      await this.watcher.close();
       throw err;
     }
     this.timer = setInterval(() => this.schedule(), TICK_MS);
@@ -191,6 +198,7 @@ export class Arbiter {
       throw err;
     }
     this.pools.set(app.name, pool);
+    this.watcher.set(app.name, app.cwd, app.watch);
     this.log.info(`${app.name}: listening on ${pool.listening.join(', ')} with ${app.workers} worker(s)`);
     return pool;
   }
@@ -223,6 +231,7 @@ export class Arbiter {
 
   private async remove(name: string): Promise<void> {
     const pool = this.pool(name);
+    this.watcher.remove(name);
     await pool.stop();
     this.pools.delete(name);
     this.unbind(name, new Set());
@@ -273,6 +282,7 @@ export class Arbiter {
     await this.bind(pool, app);
     this.unbind(app.name, new Set(app.listen.map(formatListen)));
     pool.setConfig(app);
+    this.watcher.set(app.name, app.cwd, app.watch);
     this.schedule();
     await pool.reload();
   }
@@ -281,6 +291,7 @@ export class Arbiter {
   private async shutdown(): Promise<void> {
     this.log.info('shutting down: draining workers');
     this.closeAllListeners();
+    await this.watcher.close();
     await Promise.all([...this.pools.values()].map((p) => p.stop('shutdown')));
     clearInterval(this.timer);
     this.log.info('all workers stopped');

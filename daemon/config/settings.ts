@@ -9,6 +9,7 @@ import { listens, moduleSpec, mountMap, stringMap } from './app-kinds.js';
 import { directory, duration, filePath, integer, listen, oneOf, text } from './kinds.js';
 import { distinctListens, exactlyOne, modulesExist, uniqueListens } from './rules.js';
 import { namedSections } from './validate.js';
+import { watchSpec } from './watch-kind.js';
 
 const INTERFACES = ['auto', 'node', 'fetch', 'koa', 'fastify'] as const satisfies readonly AppInterface[];
 // Compile-time check that INTERFACES lists every AppInterface.
@@ -38,6 +39,7 @@ export const appSection = section(
     boot_timeout: setting({ kind: duration, default: '30s', description: 'How long a new worker may take to load the app and report ready.' }),
     timeout: setting({ kind: duration, default: '30s', description: 'Hung-worker guard: a worker whose heartbeat does not arrive within this is killed.' }),
     restart: restartSection,
+    watch: setting({ kind: watchSpec, default: false, description: 'Reload the app (rolling, as `tsgictl reload`) when its files change; for development.', example: { paths: ['src'], ignore: ['*.tmp'], debounce: '300ms' } }),
   },
   [exactlyOne('app', 'mounts'), modulesExist, distinctListens],
 );

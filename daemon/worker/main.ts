@@ -12,6 +12,8 @@ import { loadHostedApp, type HostedApp } from './load-app.js';
 
 /** After the arbiter is gone, a worker has this long to finish before it exits anyway. */
 const ORPHAN_GRACE_MS = 1500;
+/** While draining, connections idle this long are closed. */
+const IDLE_SWEEP_MS = 250;
 
 const spec = JSON.parse(process.env.TSGI_WORKER_SPEC ?? 'null') as WorkerSpec | null;
 if (spec === null || typeof process.send !== 'function') {
@@ -92,8 +94,6 @@ function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
 function onResponseClose(this: http.ServerResponse): void {
   inflight--;
   open.delete(this);
-  // its connection may have just become idle: let it go
-  if (draining) setImmediate(closeIdle);
 }
 
 function closeIdle(): void {
@@ -128,7 +128,10 @@ function drain(limit: number): void {
   drainStarted = true;
   draining = true;
   for (const res of open) if (!res.headersSent) res.setHeader('Connection', 'close');
-  closeIdle();
+  // An idle keep-alive connection closed this instant may be carrying the client's next request
+  // (a reset for it). So: every further response says Connection: close, and only connections
+  // that stay idle for a sweep interval are closed.
+  setInterval(closeIdle, IDLE_SWEEP_MS).unref();
   const deadline = setTimeout(() => process.exit(0), limit);
   deadline.unref();
   if (server === undefined || connections === 0) void exitAfterShutdown();

@@ -1,0 +1,106 @@
+/**
+ * Hot reload on file change: one chokidar watcher for the whole daemon. Apps register the roots
+ * they watch; a root two apps share is watched once and released when the last one goes. Each app
+ * has its own debounce, so a burst of saves (an editor, a `git checkout`) gives one reload.
+ */
+import { relative, resolve, sep } from 'node:path';
+import chokidar, { type FSWatcher } from 'chokidar';
+import type { WatchSettings } from './config/watch-kind.js';
+import type { Logger } from './log.js';
+
+/** Never worth watching: huge, or written by the app itself. */
+const ALWAYS_IGNORED = /(^|[\\/])(node_modules|\.git)([\\/]|$)|\.log$/;
+
+interface Watched {
+  cwd: string;
+  roots: string[];
+  ignore: RegExp[];
+  debounce: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export class Watcher {
+  private watcher: FSWatcher | undefined;
+  private readonly apps = new Map<string, Watched>();
+  private readonly refs = new Map<string, number>();
+
+  constructor(
+    private readonly onChange: (app: string, path: string) => void,
+    private readonly log: Logger,
+  ) {}
+
+  /** Watch (or stop watching, with `false`) an app's files. Called again when its config changes. */
+  set(app: string, cwd: string, spec: WatchSettings | false): void {
+    this.remove(app);
+    if (spec === false) return;
+    const roots = spec.paths.map((p) => resolve(cwd, p));
+    this.apps.set(app, { cwd, roots, ignore: spec.ignore.map(globToRegExp), debounce: spec.debounce, timer: undefined });
+    const fresh = roots.filter((r) => this.ref(r, +1) === 1);
+    if (fresh.length === 0) return;
+    if (this.watcher === undefined) {
+      this.watcher = chokidar.watch(fresh, { ignoreInitial: true, ignored: (path: string) => ALWAYS_IGNORED.test(path) });
+      this.watcher.on('all', (_event, path) => this.changed(path));
+      this.watcher.on('error', (err) => this.log.warn(`file watcher: ${err instanceof Error ? err.message : String(err)}`));
+    } else {
+      this.watcher.add(fresh);
+    }
+    this.log.info(`${app}: watching ${roots.join(', ')} for changes`);
+  }
+
+  remove(app: string): void {
+    const w = this.apps.get(app);
+    if (w === undefined) return;
+    clearTimeout(w.timer);
+    this.apps.delete(app);
+    const released = w.roots.filter((r) => this.ref(r, -1) === 0);
+    if (released.length > 0) void this.watcher?.unwatch(released);
+  }
+
+  async close(): Promise<void> {
+    for (const w of this.apps.values()) clearTimeout(w.timer);
+    this.apps.clear();
+    this.refs.clear();
+    await this.watcher?.close();
+    this.watcher = undefined;
+  }
+
+  /** How many apps watch `root` after adding `delta`. */
+  private ref(root: string, delta: number): number {
+    const n = (this.refs.get(root) ?? 0) + delta;
+    if (n <= 0) this.refs.delete(root);
+    else this.refs.set(root, n);
+    return n;
+  }
+
+  private changed(path: string): void {
+    for (const [app, w] of this.apps) {
+      if (!w.roots.some((r) => path === r || path.startsWith(r + sep))) continue;
+      const rel = relative(w.cwd, path);
+      if (w.ignore.some((re) => re.test(rel) || re.test(path))) continue;
+      clearTimeout(w.timer);
+      w.timer = setTimeout(() => {
+        w.timer = undefined;
+        this.onChange(app, path);
+      }, w.debounce);
+    }
+  }
+}
+
+/**
+ * `*` any characters but `/`, `**` anything, `?` one character. A pattern without `/` matches a
+ * file name anywhere (as in .gitignore): `*.tmp` ignores `a/b/c.tmp`.
+ */
+export function globToRegExp(glob: string): RegExp {
+  let out = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*' && glob[i + 1] === '*') {
+      out += '.*';
+      i++;
+      if (glob[i + 1] === '/') i++;
+    } else if (c === '*') out += '[^/]*';
+    else if (c === '?') out += '[^/]';
+    else out += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return glob.includes('/') ? new RegExp(`^${out}(/.*)?$`) : new RegExp(`(^|/)${out}(/.*)?$`);
+}
