@@ -116,7 +116,7 @@ describe('SIGHUP', () => {
       writeFileSync(join(d.dir, 'tsgi.yaml'), config(app('web', '    workers: lots\n')));
       d.proc.kill('SIGHUP');
       await waitForOutput(d, /config reload rejected/);
-      assert.match(d.output(), /config reload rejected, everything keeps running as before: tsgi\.yaml:\d+:\d+: apps\.web\.workers/);
+      assert.match(d.output(), /config reload rejected, everything keeps running as before: \S*tsgi\.yaml:\d+:\d+: apps\.web\.workers/);
       const s = await d.status();
       assert.deepEqual(readyPids(s, 'web'), pids);
       assert.equal((await get(await d.url('web'))).status, 200);
