@@ -20,7 +20,7 @@ export interface AdminApi {
 export async function startAdminApi(arbiter: Arbiter, config: Config, log: Logger): Promise<AdminApi> {
   const addr = config.admin.listen;
   const token = addr.kind === 'tcp' ? resolveToken(config, log) : undefined;
-  const app = buildApi(arbiter, { token, maxWorkers: config.max_workers });
+  const app = buildApi(arbiter, { token, maxWorkers: config.max_workers, baseDir: config.dir, adminListen: addr, log });
   if (addr.kind === 'unix') {
     await clearStaleSocket(addr.path, 'admin.listen');
     // created with a umask that leaves no window in which others could connect
@@ -35,7 +35,7 @@ export async function startAdminApi(arbiter: Arbiter, config: Config, log: Logge
     await app.listen({ host: addr.host, port: addr.port });
   }
   const bound = app.server.address();
-  const address = addr.kind === 'tcp' && bound !== null && typeof bound === 'object' ? `${addr.host}:${bound.port}` : formatListen(addr);
+  const address = formatListen(addr.kind === 'tcp' && bound !== null && typeof bound === 'object' ? { ...addr, port: bound.port } : addr);
   return { address, close: () => app.close() };
 }
 

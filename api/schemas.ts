@@ -1,19 +1,28 @@
 /** JSON schemas shared by the routes; fastify validates every parameter and body against them. */
+import { APP_NAME, appJsonSchema } from '../daemon/config/index.js';
 
-export const APP_NAME_PATTERN = '^[a-z0-9][a-z0-9_-]*$';
+type Schema = Record<string, unknown>;
+
+export const APP_NAME_PATTERN = APP_NAME.pattern.source;
+
+export const appName = { type: 'string', pattern: APP_NAME_PATTERN, maxLength: APP_NAME.maxLength, description: 'The app name.' } as const;
 
 export const appParams = {
   type: 'object',
-  properties: { name: { type: 'string', pattern: APP_NAME_PATTERN, maxLength: 64 } },
+  properties: { name: appName },
   required: ['name'],
   additionalProperties: false,
 } as const;
 
 export const waitQuery = {
   type: 'object',
-  properties: { wait: { type: 'string', enum: ['true', 'false', '1', '0'] } },
+  properties: {
+    wait: { type: 'string', enum: ['true', 'false', '1', '0'], description: 'false: answer 202 at once instead of when the action has finished.' },
+  },
   additionalProperties: false,
 } as const;
+
+export const noQuery = { type: 'object', additionalProperties: false } as const;
 
 export const errorBody = {
   type: 'object',
@@ -32,6 +41,7 @@ export function scaleBody(maxWorkers: number) {
     type: 'object',
     properties: {
       workers: {
+        description: 'A count, or "+N" / "-N" relative to the current target.',
         anyOf: [
           { type: 'integer', minimum: 1, maximum: maxWorkers },
           { type: 'string', pattern: '^[+-][0-9]{1,4}$' },
@@ -41,4 +51,12 @@ export function scaleBody(maxWorkers: number) {
     required: ['workers'],
     additionalProperties: false,
   } as const;
+}
+
+/** One app entry as in the YAML file (the config module's schema), plus its name. */
+export function addAppBody(maxWorkers: number): Schema {
+  const entry = appJsonSchema as Schema & { properties: Record<string, Schema>; required?: string[] };
+  const properties: Record<string, Schema> = { name: appName, ...entry.properties };
+  if (properties.workers !== undefined) properties.workers = { ...properties.workers, maximum: maxWorkers };
+  return { ...entry, properties, required: ['name', ...(entry.required ?? [])] };
 }

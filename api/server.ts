@@ -1,30 +1,45 @@
 /** The admin API as a fastify instance: tests drive it with supertest, tsgid listens with it. */
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { ListenAddress } from '../daemon/config/index.js';
+import type { Logger } from '../daemon/log.js';
 import { installAuth } from './auth.js';
 import type { Control } from './control.js';
-import { installErrorHandling } from './errors.js';
+import { frameworkErrors, installErrorHandling } from './errors.js';
+import { collectRoutes } from './openapi.js';
 import { appRoutes } from './routes/apps.js';
+import { configRoutes } from './routes/config.js';
+import { metaRoutes } from './routes/meta.js';
 
 export interface ApiOptions {
   /** required on every route but /v1/health when set */
   token?: string;
-  /** ceiling for any app's workers (the max_workers setting) */
+  /** ceiling for any app's workers (the max_workers setting; default 128) */
   maxWorkers?: number;
+  /** where relative paths of an added app resolve (default: the config file's directory) */
+  baseDir?: string;
+  /** the admin API's own address, which an added app may not take */
+  adminListen?: ListenAddress;
+  /** where 5xx errors are logged */
+  log?: Logger;
 }
 
 /** A few MB: more than any real app definition, little enough that a flood cannot hurt. */
-const BODY_LIMIT = 2 * 1024 * 1024;
+export const BODY_LIMIT = 2 * 1024 * 1024;
 
 export function buildApi(control: Control, options: ApiOptions = {}): FastifyInstance {
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     logger: false,
-    // no coercion: `"+1"` must stay a relative scale, and -4 must not pass as "-4"
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    frameworkErrors,
+    // no coercion: `"+1"` must stay a relative scale, and -4 must not pass as "-4"; no defaults
+    // filled in either: parseAppInput applies them, and is the authority on every value
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
   });
-  installErrorHandling(app);
+  const routes = collectRoutes(app);
+  installErrorHandling(app, options.log);
   installAuth(app, options.token);
-  app.get('/v1/health', async () => ({ status: 'ok' }));
-  appRoutes(app, control, options.maxWorkers ?? 128);
+  metaRoutes(app, routes);
+  appRoutes(app, control, { maxWorkers: options.maxWorkers ?? 128, baseDir: options.baseDir, adminListen: options.adminListen });
+  configRoutes(app, control);
   return app;
 }

@@ -1,13 +1,14 @@
 /**
  * Where the daemon's admin API is and which token to send: --url/--socket and --token first,
  * then TSGI_URL/TSGI_TOKEN, then `admin.*` of the config file (-c FILE, else ./tsgi.yaml).
+ * Only what a lookup needs is loaded, and only when it needs it (the yaml package, the config
+ * module's defaults): tsgictl must answer fast.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parse } from 'yaml';
+import { TsgiError, type ErrorCode } from '../daemon/errors.js';
 import { parseListen } from '../daemon/config/listen.js';
-import { ADMIN_DEFAULTS } from '../daemon/config/admin-defaults.js';
-import { interpolate as expand } from '../daemon/config/interpolate.js';
+import { readAdminSection, type AdminSection } from './admin-yaml.js';
 import { usageError } from './errors.js';
 
 export type Target = { kind: 'unix'; path: string; token?: string; where: string } | { kind: 'tcp'; host: string; port: number; token?: string; where: string };
@@ -19,34 +20,77 @@ export interface FindOptions {
   config?: string;
 }
 
-export function findDaemon(opts: FindOptions, env: NodeJS.ProcessEnv = process.env): Target {
-  const token = opts.token ?? env.TSGI_TOKEN;
+export async function findDaemon(opts: FindOptions, env: NodeJS.ProcessEnv = process.env): Promise<Target> {
+  const token = opts.token ?? (env.TSGI_TOKEN || undefined);
   if (opts.socket !== undefined) return { kind: 'unix', path: resolve(opts.socket), token, where: `--socket ${opts.socket}` };
   if (opts.url !== undefined) return fromUrl(opts.url, token, '--url');
-  if (env.TSGI_URL !== undefined && env.TSGI_URL !== '') return fromUrl(env.TSGI_URL, token, 'TSGI_URL');
+  if (env.TSGI_URL) return fromUrl(env.TSGI_URL, token, 'TSGI_URL');
   const file = resolve(opts.config ?? 'tsgi.yaml');
-  if (!existsSync(file)) {
-    throw usageError(`no daemon address: pass -c FILE, --url or --socket, or set TSGI_URL (looked for ${file})`);
-  }
-  const doc = (parse(readFileSync(file, 'utf8')) ?? {}) as { admin?: { listen?: unknown; token?: unknown; token_file?: unknown } };
+  const text = readConfig(file, opts.config !== undefined);
+  const admin = readAdminSection(text) ?? (await adminFromYaml(text, file));
   const dir = dirname(file);
-  const admin = doc.admin ?? {};
-  const listen = parseListen(interpolate(admin.listen ?? ADMIN_DEFAULTS.listen, env), dir);
   const where = `admin.listen of ${file}`;
+  const defaults = async () => (await import('../daemon/config/admin-defaults.js')).ADMIN_DEFAULTS;
+  const listenText = await expand(admin.listen ?? (await defaults()).listen, env, file, 'admin.listen');
+  const listen = checked(() => parseListen(listenText, dir), file, 'admin.listen');
   if (listen.kind === 'unix') return { kind: 'unix', path: listen.path, token, where };
-  const configured = typeof admin.token === 'string' ? String(interpolate(admin.token, env)) : undefined;
-  const fileToken = token ?? configured ?? readToken(resolve(dir, String(interpolate(admin.token_file ?? ADMIN_DEFAULTS.token_file, env))));
-  return { kind: 'tcp', host: listen.host, port: listen.port, token: fileToken, where };
+  const configured = typeof admin.token === 'string' ? String(await expand(admin.token, env, file, 'admin.token')) : undefined;
+  const tokenFile = async () => readToken(resolve(dir, String(await expand(admin.token_file ?? (await defaults()).token_file, env, file, 'admin.token_file'))));
+  return { kind: 'tcp', host: listen.host, port: listen.port, token: token ?? configured ?? (await tokenFile()), where };
+}
+
+function readConfig(file: string, named: boolean): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    if (reason === 'ENOENT') {
+      const how = named ? `-c ${file}: no such file` : `no --url, --socket or TSGI_URL, and no ${file}`;
+      throw new TsgiError('TSGI_ERR_CLI_UNREACHABLE', `cannot find tsgid: ${how}`);
+    }
+    throw new TsgiError('TSGI_ERR_CONFIG_READ', `${file}: cannot read the configuration file (${reason})`, { cause: err });
+  }
+}
+
+/** The slow path, for YAML the quick reader does not take on. */
+async function adminFromYaml(text: string, file: string): Promise<AdminSection> {
+  const { parse } = await import('yaml');
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (err) {
+    throw new TsgiError('TSGI_ERR_CONFIG_YAML', `${file}: invalid YAML: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+  }
+  const admin = (doc as { admin?: unknown } | null)?.admin;
+  return admin !== null && typeof admin === 'object' ? (admin as AdminSection) : {};
+}
+
+/** `${VAR}` in a value, as tsgid expands it. */
+async function expand(v: unknown, env: NodeJS.ProcessEnv, file: string, key: string): Promise<unknown> {
+  if (typeof v !== 'string' || !v.includes('${')) return v;
+  const { interpolate } = await import('../daemon/config/interpolate.js');
+  return checked(() => interpolate(v, env), file, key);
+}
+
+/** A config-module ValueError, as a coded error naming the file and key. */
+function checked<T>(parse: () => T, file: string, key: string): T {
+  try {
+    return parse();
+  } catch (err) {
+    const code = (err as { code?: ErrorCode }).code ?? 'TSGI_ERR_CONFIG_INVALID';
+    throw new TsgiError(code, `${file}: ${key}: ${(err as Error).message}`, { cause: err });
+  }
 }
 
 function fromUrl(url: string, token: string | undefined, where: string): Target {
-  if (url.startsWith('unix:')) return { kind: 'unix', path: resolve(url.slice(5)), token, where };
+  if (url.startsWith('unix:')) return { kind: 'unix', path: resolve(url.slice(5)), token, where: `${where} ${url}` };
   let u: URL;
   try {
-    u = new URL(url);
+    u = new URL(url.includes('://') ? url : `http://${url}`);
   } catch {
-    throw usageError(`${where}: not a URL: ${url}`);
+    throw usageError(`${where}: not a URL: ${url} (expected http://HOST:PORT or unix:PATH)`);
   }
+  if (u.protocol !== 'http:') throw usageError(`${where}: ${url}: the admin API speaks plain http (or use unix:PATH)`);
   const host = u.hostname.replace(/^\[|\]$/g, '');
   return { kind: 'tcp', host, port: Number(u.port || 80), token, where: `${where} ${url}` };
 }
@@ -57,8 +101,4 @@ function readToken(path: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function interpolate(v: unknown, env: NodeJS.ProcessEnv): unknown {
-  return typeof v === 'string' ? expand(v, env) : v;
 }

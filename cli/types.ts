@@ -7,23 +7,42 @@ export interface Output {
   json: unknown;
   /** what a person reads */
   text: string;
+  /** 1 when the command ran but some of what it did failed (each failure is in the output) */
+  exit?: 0 | 1;
 }
+
+/** A flag of one command, declared once: parsed, checked and shown in usage from this. */
+export interface OptionDef {
+  type: 'string' | 'boolean';
+  short?: string;
+  /** shown in usage: `--workers N` */
+  value?: string;
+  required?: boolean;
+  multiple?: boolean;
+  description: string;
+}
+
+export type OptionValues = Record<string, string | boolean | string[] | undefined>;
 
 export interface Context {
   args: string[];
+  /** the command's own options, by name */
+  options: OptionValues;
   client(): Client;
   style: Style;
+  /** -c FILE, when given */
+  configFile: string | undefined;
 }
 
 export interface CommandDef {
+  /** one word, or two for a group: "config check" */
   name: string;
-  /** shown in usage, e.g. "APP|all" */
+  /** positional arguments as shown in usage, e.g. "APP|all" */
   args: string;
   description: string;
   /** how many positional arguments it takes */
   min: number;
   max: number;
-  /** false for commands that need no daemon */
-  daemon?: boolean;
+  options?: Record<string, OptionDef>;
   run(ctx: Context): Promise<Output>;
 }

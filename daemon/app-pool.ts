@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import { formatListen, type AppConfig } from './config/index.js';
 import { TsgiError } from './errors.js';
 import type { Logger } from './log.js';
-import type { ProcessOps } from './process-ops.js';
+import type { ProcessOps, ProcStats } from './process-ops.js';
 import { EXIT_APP_LOAD_ERROR, EXIT_BOOT_ERROR, isWorkerMessage, type WorkerSpec } from './protocol.js';
 import { decideRestart, formatMs } from './restart-policy.js';
 import { Worker, type WorkerEvent, type WorkerStatus } from './worker.js';
@@ -234,12 +234,38 @@ export class AppPool {
 
   private converge(now: number, generation: number): void {
     const serving = this.serving();
-    if (serving.length > this.target) {
+    // a retiring worker keeps serving but no longer counts: its replacement is spawned beside it
+    const keep = serving.filter((w) => w.retiring === undefined);
+    if (keep.length > this.target) {
       // scale down: unready ones first, then the oldest (gunicorn retires by age)
-      const order = [...serving].sort((a, b) => rank(a) - rank(b) || a.startedAt - b.startedAt);
-      for (const w of order.slice(0, serving.length - this.target)) this.drain(w, 'scale', now);
-    } else if (serving.length < this.target && now >= this.backoffUntil) {
-      for (let i = serving.length; i < this.target; i++) this.spawn(generation, now);
+      const order = [...keep].sort((a, b) => rank(a) - rank(b) || a.startedAt - b.startedAt);
+      for (const w of order.slice(0, keep.length - this.target)) this.drain(w, 'scale', now);
+    } else if (keep.length < this.target && now >= this.backoffUntil) {
+      for (let i = keep.length; i < this.target; i++) this.spawn(generation, now);
+    }
+    // only once enough replacements are ready do retiring workers drain: nothing is lost
+    if (keep.filter((w) => w.state === 'ready').length >= this.target) {
+      for (const w of serving) if (w.retiring !== undefined) this.drain(w, w.retiring, now);
+    }
+  }
+
+  /** Replace a worker gracefully (max_requests, max_memory): a new one boots, then this one drains. */
+  private retire(w: Worker, reason: ExitReason, detail: string): void {
+    if (w.state !== 'ready' || w.retiring !== undefined) return;
+    w.retiring = reason;
+    this.deps.log.info(`${this.name}: recycling worker ${w.id} (pid ${w.pid}): ${detail}`);
+    this.deps.changed();
+  }
+
+  /** Fresh figures from the daemon's one sampler; a worker over max_memory is recycled. */
+  sampled(stats: ReadonlyMap<number, ProcStats>): void {
+    const limit = this.config.max_memory;
+    for (const w of this.workers.values()) {
+      const st = w.pid === undefined ? undefined : stats.get(w.pid);
+      if (st === undefined) continue;
+      w.rss = st.rss;
+      w.cpu = st.cpu;
+      if (limit > 0 && st.rss > limit) this.retire(w, 'max_memory', `rss ${mb(st.rss)} over max_memory ${mb(limit)}`);
     }
   }
 
@@ -335,6 +361,17 @@ export class AppPool {
       interface: c.interface,
       gracefulTimeout: c.graceful_timeout,
       heartbeatInterval: Math.max(50, Math.min(HEARTBEAT_MAX_MS, Math.floor(c.timeout / 4))),
+      maxRequests: c.max_requests > 0 ? c.max_requests + Math.floor(this.deps.ops.random() * (c.max_requests_jitter + 1)) : 0,
+      limits: {
+        requestLine: c.limit_request_line,
+        requestFields: c.limit_request_fields,
+        requestFieldSize: c.limit_request_field_size,
+        requestBody: c.limit_request_body,
+        headerTimeout: c.header_timeout,
+        keepAlive: c.keepalive,
+        maxConnections: c.max_connections,
+        requestTimeout: c.request_timeout,
+      },
     };
     const proc = this.deps.ops.spawn(spec, c.env);
     const w = new Worker(c.name, id, generation, proc, now, this.deps.emit);
@@ -361,6 +398,9 @@ export class AppPool {
         w.bootError = msg.message;
         this.deps.log.error(`${this.name}: worker ${w.id} failed to boot: ${msg.stack ?? msg.message}`);
         break;
+      case 'retire':
+        this.retire(w, msg.reason, `served ${w.requests > 0 ? w.requests : 'its'} max_requests`);
+        return;
       case 'got':
         this.acknowledged(msg.ids);
         return;
@@ -513,6 +553,10 @@ export class AppPool {
     for (const w of this.workers.values()) if (w.pid !== undefined) out.push({ worker: w, pid: w.pid });
     return out;
   }
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)}MB`;
 }
 
 /** scale-down order: a worker not yet ready is the cheapest to let go */

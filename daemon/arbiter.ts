@@ -13,6 +13,7 @@ import { realOps, type ProcessOps } from './process-ops.js';
 import { boundAddress, closeListener, openListener } from './sockets.js';
 import type { WorkerEvent } from './worker.js';
 import { Watcher } from './watch.js';
+import { Sampler } from './sampler.js';
 
 export type Command =
   | { kind: 'start' | 'stop' | 'restart' | 'reload'; app: string }
@@ -61,6 +62,7 @@ export class Arbiter {
   private readonly startedAt: number;
   readonly ops: ProcessOps;
   private readonly watcher: Watcher;
+  readonly sampler: Sampler;
 
   constructor(
     private config: Config,
@@ -73,6 +75,13 @@ export class Arbiter {
       this.log.info(`${app}: ${path} changed; reloading`);
       this.command({ kind: 'reload', app }).catch((err: unknown) => this.log.warn(`${app}: reload after file change failed: ${err instanceof Error ? err.message : String(err)}`));
     }, log);
+    this.sampler = new Sampler(ops, {
+      pids: () => [...this.pools.values()].flatMap((p) => p.pids().map((x) => x.pid)),
+      deliver: (stats) => {
+        for (const pool of this.pools.values()) pool.sampled(stats);
+        this.schedule();
+      },
+    });
   }
 
   /** Open every app's sockets, then start the loop. Fails (and holds nothing) if any address cannot be bound. */
@@ -85,6 +94,7 @@ export class Arbiter {
       throw err;
     }
     this.timer = setInterval(() => this.schedule(), TICK_MS);
+    this.sampler.start(this.config.stats_interval);
     this.schedule();
   }
 
@@ -272,6 +282,7 @@ export class Arbiter {
       this.log.warn('config reload: admin.* changed; it takes effect when tsgid restarts');
     }
     this.config = { ...next, admin: this.config.admin };
+    this.sampler.start(next.stats_interval);
     this.schedule();
     await Promise.all(steps);
     this.log.info(`config reloaded: added [${result.added}] removed [${result.removed}] changed [${result.changed}] unchanged [${result.unchanged}]${result.errors.length > 0 ? `; errors: ${result.errors.map((e) => `${e.app}: ${e.message}`).join('; ')}` : ''}`);
@@ -292,6 +303,7 @@ export class Arbiter {
     this.log.info('shutting down: draining workers');
     this.closeAllListeners();
     await this.watcher.close();
+    this.sampler.stop();
     await Promise.all([...this.pools.values()].map((p) => p.stop('shutdown')));
     clearInterval(this.timer);
     this.log.info('all workers stopped');

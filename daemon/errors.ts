@@ -31,6 +31,7 @@ export const ERRORS = {
   TSGI_ERR_API_VALIDATION: { status: 400, exit: 2, description: 'A request to the admin API failed schema validation.' },
   TSGI_ERR_API_UNAUTHORIZED: { status: 401, exit: 1, description: 'The admin API call carried no valid token.' },
   TSGI_ERR_API_NOT_FOUND: { status: 404, exit: 1, description: 'No admin API route at that path.' },
+  TSGI_ERR_API_CONTENT_TYPE: { status: 415, exit: 2, description: 'The admin API request body is not JSON (it takes `content-type: application/json` only).' },
   TSGI_ERR_API_BODY_TOO_LARGE: { status: 413, exit: 2, description: 'The admin API request body is over the limit.' },
   TSGI_ERR_API_INTERNAL: { status: 500, exit: 1, description: 'An unexpected error in the admin API; the daemon keeps running.' },
   TSGI_ERR_CLI_USAGE: { status: 400, exit: 2, description: 'tsgictl was called with wrong arguments.' },

@@ -7,6 +7,7 @@ import { fork } from 'node:child_process';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import pidusage from 'pidusage';
 import type { ArbiterMessage, WorkerSpec } from './protocol.js';
 
 export interface WorkerProcess {
@@ -20,10 +21,19 @@ export interface WorkerProcess {
   onExit(fn: (code: number | null, signal: NodeJS.Signals | null) => void): void;
 }
 
+export interface ProcStats {
+  /** resident memory, bytes */
+  rss: number;
+  /** percent of one core since the previous sample */
+  cpu: number;
+}
+
 export interface ProcessOps {
   spawn(spec: WorkerSpec, env: Record<string, string>): WorkerProcess;
   now(): number;
   random(): number;
+  /** One batch read for many processes; a pid that is gone is missing from the result. */
+  stats(pids: number[]): Promise<Map<number, ProcStats>>;
 }
 
 const WORKER_MAIN = fileURLToPath(new URL('./worker/main.js', import.meta.url));
@@ -61,6 +71,17 @@ export const realOps: ProcessOps = {
   },
   now: () => Date.now(),
   random: () => Math.random(),
+  stats: (pids) =>
+    new Promise((resolve) => {
+      if (pids.length === 0) return resolve(new Map());
+      pidusage(pids, (err, all) => {
+        const out = new Map<number, ProcStats>();
+        if (err === null) {
+          for (const st of Object.values(all)) if (st !== null && st !== undefined) out.set(st.pid, { rss: st.memory, cpu: st.cpu });
+        }
+        resolve(out);
+      });
+    }),
 };
 
 function noop(): void {}

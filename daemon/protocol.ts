@@ -18,6 +18,30 @@ export interface WorkerSpec {
   gracefulTimeout: number;
   /** Milliseconds between heartbeats. */
   heartbeatInterval: number;
+  /** After this many requests the worker asks to be replaced (0: never); jitter already added. */
+  maxRequests: number;
+  /** HTTP input limits and request protection, enforced by the worker (daemon/worker/limits.ts). */
+  limits: WorkerLimits;
+}
+
+/** The app's limit settings, in bytes, counts and milliseconds; 0 turns a limit off unless noted. */
+export interface WorkerLimits {
+  /** Longest request line (method, URL, version) → 414. */
+  requestLine: number;
+  /** Most header fields in one request (never 0) → 431. */
+  requestFields: number;
+  /** Longest header line (name, value, `: ` and CRLF) → 431. */
+  requestFieldSize: number;
+  /** Largest request body → 413. */
+  requestBody: number;
+  /** Time a client has to send a request's complete headers. */
+  headerTimeout: number;
+  /** Idle time a kept-alive connection waits for its next request; 0 turns keep-alive off. */
+  keepAlive: number;
+  /** Connections one worker serves at once (never 0); more are answered 503. */
+  maxConnections: number;
+  /** Time a response has to finish → 503. */
+  requestTimeout: number;
 }
 
 export type AppInterface = 'auto' | 'node' | 'fetch' | 'koa' | 'fastify';
@@ -45,7 +69,9 @@ export type WorkerMessage =
   /** The app failed to load; the worker exits with EXIT_APP_LOAD_ERROR right after. */
   | { t: 'boot-error'; message: string; stack?: string }
   /** Liveness and counters, every heartbeatInterval ms. */
-  | { t: 'hb'; requests: number; inflight: number; connections: number };
+  | { t: 'hb'; requests: number; inflight: number; connections: number }
+  /** Replace me gracefully (a new worker first); I keep serving until told to drain. */
+  | { t: 'retire'; reason: 'max_requests' };
 
 export function isWorkerMessage(m: unknown): m is WorkerMessage {
   return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';

@@ -60,6 +60,8 @@ export type ExitReason =
   | 'boot-error'
   | 'boot-timeout'
   | 'timeout'
+  | 'max_requests'
+  | 'max_memory'
   | 'reload'
   | 'restart'
   | 'scale'

@@ -30,6 +30,7 @@ export interface WorkerStatus {
   connections: number;
   rss: number | null;
   cpu: number | null;
+  retiring: ExitReason | null;
 }
 
 export class Worker {
@@ -49,6 +50,8 @@ export class Worker {
   connections = 0;
   rss: number | null = null;
   cpu: number | null = null;
+  /** set when the worker should be replaced gracefully: a new one first, then this one drains */
+  retiring: ExitReason | undefined;
 
   constructor(
     readonly app: string,
@@ -89,6 +92,7 @@ export class Worker {
       connections: this.connections,
       rss: this.rss,
       cpu: this.cpu,
+      retiring: this.retiring ?? null,
     };
   }
 }

@@ -60,6 +60,7 @@ function harness(overrides: Partial<AppConfig> = {}) {
     },
     now: () => now,
     random: () => 0.5,
+    stats: async () => new Map(),
   };
   const config: AppConfig = {
     name: 'web',
@@ -73,6 +74,10 @@ function harness(overrides: Partial<AppConfig> = {}) {
     boot_timeout: 3000,
     timeout: 10_000,
     restart: { backoff_initial: 100, backoff_max: 1000, max_failures: 3, window: 60_000, min_uptime: 1000 },
+    max_requests: 0,
+    max_requests_jitter: 0,
+    max_memory: 0,
+    watch: false,
     ...overrides,
   } as AppConfig;
   const pool = new AppPool(config, { ops, log: silentLogger, emit: (e) => events.push(e), changed: () => {} });
@@ -267,6 +272,38 @@ describe('app pool', () => {
     h.tick();
     await Promise.all([second, third]);
     assert.equal(h.status().generation, 3);
+  });
+
+  it('recycles a worker over max_memory only once its replacement is ready', () => {
+    const h = harness({ workers: 2, max_memory: 100 * 1024 * 1024 });
+    h.tick();
+    h.procs.forEach((p) => p.ready());
+    h.tick();
+    h.pool.sampled(new Map([[h.procs[0]!.pid, { rss: 150 * 1024 * 1024, cpu: 1 }], [h.procs[1]!.pid, { rss: 50 * 1024 * 1024, cpu: 1 }]]));
+    h.tick();
+    assert.equal(h.procs.length, 3, 'a replacement boots beside it');
+    assert.deepEqual(h.procs[0]!.sent, [], 'it keeps serving meanwhile');
+    h.procs[2]!.ready();
+    h.tick();
+    assert.deepEqual(h.procs[0]!.sent, [{ t: 'drain' }]);
+    assert.deepEqual(h.procs[1]!.sent, []);
+    h.procs[0]!.exit(0);
+    h.tick();
+    assert.equal(h.status().last_exit?.reason, 'max_memory');
+    assert.equal(h.status().restarts, 0, 'a recycle is not a crash');
+  });
+
+  it('adds jitter to max_requests and recycles on the worker\'s word', () => {
+    const h = harness({ workers: 1, max_requests: 100, max_requests_jitter: 10 });
+    h.tick();
+    assert.equal(h.procs[0]!.spec.maxRequests, 105, '100 + floor(0.5 × 11)');
+    h.procs[0]!.ready();
+    h.procs[0]!.emit('message', { t: 'retire', reason: 'max_requests' });
+    h.tick();
+    assert.equal(h.procs.length, 2);
+    h.procs[1]!.ready();
+    h.tick();
+    assert.deepEqual(h.procs[0]!.sent, [{ t: 'drain' }]);
   });
 
   it('scales down by draining the oldest ready workers', () => {

@@ -1,40 +1,80 @@
-/** /v1/apps: read the apps and act on them. Actions return when done, or 202 at once with ?wait=false. */
+/**
+ * /v1/apps: read the apps, add and remove them, act on them. Actions answer when done, or 202 at
+ * once with ?wait=false (the outcome then shows in the app's status).
+ */
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { appView, daemonView } from '../app-view.js';
 import type { Control } from '../control.js';
+import { checkNewApp, type NewAppLimits } from '../new-app.js';
+import { addAppBody, appParams, errorBody, scaleBody, waitQuery } from '../schemas.js';
 import { TsgiError } from '../../daemon/errors.js';
-import { appParams, errorBody, scaleBody, waitQuery } from '../schemas.js';
 
 type Action = 'start' | 'stop' | 'restart' | 'reload';
-const ACTIONS: readonly Action[] = ['start', 'stop', 'restart', 'reload'];
+const ACTIONS: Record<Action, string> = {
+  start: 'Start a stopped or failed app; answers once its workers are ready.',
+  stop: 'Drain and stop the workers; the sockets stay open and hold new connections.',
+  restart: 'Stop every worker, then start new ones.',
+  reload: 'Rolling reload: new workers boot, then the old ones drain. New code that does not boot answers 422 TSGI_ERR_APP_BOOT and the old workers keep serving.',
+};
 
 interface NameParams { name: string }
 interface WaitQuery { wait?: 'true' | 'false' | '1' | '0' }
 
-function waits(q: WaitQuery): boolean {
-  return q.wait !== 'false' && q.wait !== '0';
-}
+const notFound = { 404: { ...errorBody, description: 'TSGI_ERR_APP_NOT_FOUND' } };
+const appOk = (description: string, status = 200) => ({ ok: { status, description, schema: { type: 'object', properties: { app: { type: 'object', description: 'status and config of the app' } } } } });
 
-export function appRoutes(app: FastifyInstance, control: Control, maxWorkers: number): void {
-  app.get('/v1/apps', async () => ({ apps: control.status().apps }));
+export function appRoutes(app: FastifyInstance, control: Control, limits: NewAppLimits): void {
+  const { maxWorkers } = limits;
 
-  app.get<{ Params: NameParams }>('/v1/apps/:name', { schema: { params: appParams, response: { 404: errorBody } } }, async (req) => ({
-    app: control.appStatus(req.params.name),
-  }));
+  app.get('/v1/apps', { schema: { summary: 'The daemon and every app: state, workers, config (env keys only)', tags: ['apps'] } }, async () => daemonView(control));
 
-  for (const action of ACTIONS) {
+  app.get<{ Params: NameParams }>(
+    '/v1/apps/:name',
+    { schema: { summary: "One app's status and the config in force (env keys only)", tags: ['apps'], params: appParams, response: notFound }, config: appOk('The app') },
+    async (req) => ({ app: appView(control, req.params.name) }),
+  );
+
+  app.post<{ Querystring: WaitQuery; Body: { name: string } & Record<string, unknown> }>(
+    '/v1/apps',
+    {
+      schema: { summary: 'Add an app: one YAML app entry as JSON, plus its name; answers once it runs', tags: ['apps'], querystring: waitQuery, body: addAppBody(maxWorkers) },
+      config: appOk('The app, added and started', 201),
+    },
+    async (req, reply) => {
+      const { name, ...input } = req.body;
+      const config = checkNewApp(control, name, input, limits);
+      return run(reply, waits(req.query), control.command({ kind: 'add', config }), () => ({ app: appView(control, name) }), 201);
+    },
+  );
+
+  app.delete<{ Params: NameParams; Querystring: WaitQuery }>(
+    '/v1/apps/:name',
+    { schema: { summary: 'Drain and remove an app, closing its sockets', tags: ['apps'], params: appParams, querystring: waitQuery, response: notFound }, config: { ok: { status: 200, description: 'Removed', schema: { type: 'object', properties: { removed: { type: 'string' } } } } } },
+    async (req, reply) => {
+      const { name } = req.params;
+      control.appStatus(name); // 404 before queueing anything
+      return run(reply, waits(req.query), control.command({ kind: 'remove', app: name }), () => ({ removed: name }));
+    },
+  );
+
+  for (const [action, description] of Object.entries(ACTIONS) as [Action, string][]) {
     app.post<{ Params: NameParams; Querystring: WaitQuery }>(
       `/v1/apps/:name/${action}`,
-      { schema: { params: appParams, querystring: waitQuery } },
+      { schema: { summary: `${action[0]!.toUpperCase()}${action.slice(1)} an app`, description, tags: ['apps'], params: appParams, querystring: waitQuery, response: notFound }, config: appOk('The app, once done') },
       async (req, reply) => {
-        control.appStatus(req.params.name); // 404 before queueing anything
-        return run(reply, waits(req.query), control.command({ kind: action, app: req.params.name }), () => control.appStatus(req.params.name));
+        const { name } = req.params;
+        control.appStatus(name);
+        return run(reply, waits(req.query), control.command({ kind: action, app: name }), () => ({ app: appView(control, name) }));
       },
     );
   }
 
   app.post<{ Params: NameParams; Querystring: WaitQuery; Body: { workers: number | string } }>(
     '/v1/apps/:name/scale',
-    { schema: { params: appParams, querystring: waitQuery, body: scaleBody(maxWorkers) } },
+    {
+      schema: { summary: 'Set the number of workers: N, "+N" or "-N"; scaling down drains', tags: ['apps'], params: appParams, querystring: waitQuery, body: scaleBody(maxWorkers), response: notFound },
+      config: appOk('The app, at its new size'),
+    },
     async (req, reply) => {
       const { name } = req.params;
       const current = control.appStatus(name).target;
@@ -43,17 +83,21 @@ export function appRoutes(app: FastifyInstance, control: Control, maxWorkers: nu
       if (workers < 1 || workers > maxWorkers) {
         throw new TsgiError('TSGI_ERR_API_VALIDATION', `workers: ${w} would make ${workers}; expected 1 to ${maxWorkers}`);
       }
-      return run(reply, waits(req.query), control.command({ kind: 'scale', app: name, workers }), () => control.appStatus(name));
+      return run(reply, waits(req.query), control.command({ kind: 'scale', app: name, workers }), () => ({ app: appView(control, name) }));
     },
   );
 }
 
-/** Answer with the app's status once the action is done, or 202 at once when the caller won't wait. */
-export async function run(reply: FastifyReply, wait: boolean, action: Promise<void>, after: () => unknown): Promise<unknown> {
+export function waits(q: WaitQuery): boolean {
+  return q.wait !== 'false' && q.wait !== '0';
+}
+
+/** Answer `done()` once the action has finished, or 202 at once when the caller won't wait. */
+export async function run<T>(reply: FastifyReply, wait: boolean, action: Promise<T>, done: (result: T) => unknown, status = 200): Promise<unknown> {
   if (!wait) {
     action.catch(() => {}); // the outcome shows in status
     return reply.code(202).send({ accepted: true });
   }
-  await action;
-  return { app: after() };
+  const result = await action;
+  return reply.code(status).send(done(result));
 }

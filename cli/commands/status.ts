@@ -1,5 +1,6 @@
-/** tsgictl status [APP]: a table like `pm2 ls`, one row per worker. */
-import type { AppStatus } from '../../daemon/app-pool.js';
+/** tsgictl status [APP]: a table like `pm2 ls`, one row per worker; with APP, its config too (env keys only). */
+import type { AppView } from '../../api/app-view.js';
+import type { DaemonStatus } from '../../daemon/arbiter.js';
 import { formatBytes, formatDuration, paint, table, type Style } from '../table.js';
 import type { CommandDef } from '../types.js';
 
@@ -13,14 +14,17 @@ export const status: CommandDef = {
   max: 1,
   async run({ args, client, style }) {
     const name = args[0];
-    const apps = name === undefined
-      ? (await client().get<{ apps: AppStatus[] }>('/v1/apps')).apps
-      : [(await client().get<{ app: AppStatus }>(`/v1/apps/${encodeURIComponent(name)}`)).app];
-    return { json: name === undefined ? { apps } : { app: apps[0] }, text: render(apps, style) };
+    if (name === undefined) {
+      const daemon = await client().get<DaemonStatus & { apps: AppView[] }>('/v1/apps');
+      const head = paint(style, 'dim', `tsgid ${daemon.pid}, up ${formatDuration(daemon.uptime_ms)}, ${daemon.config_file}`);
+      return { json: daemon, text: `${head}\n${render(daemon.apps, style)}` };
+    }
+    const { app } = await client().get<{ app: AppView }>(`/v1/apps/${encodeURIComponent(name)}`);
+    return { json: { app }, text: render([app], style) + describeConfig(app.config) };
   },
 };
 
-export function render(apps: AppStatus[], style: Style): string {
+export function render(apps: AppView[], style: Style): string {
   if (apps.length === 0) return 'no apps\n';
   const rows: string[][] = [];
   const notes: string[] = [];
@@ -37,4 +41,13 @@ export function render(apps: AppStatus[], style: Style): string {
   }
   const header = ['APP', 'STATE', 'READY', 'WORKER', 'PID', 'WSTATE', 'UPTIME', 'RSS', 'CPU', 'REQS', 'LISTEN'];
   return table(header, rows) + notes.map((n) => n + '\n').join('');
+}
+
+/** The config in force, one `key: value` a line; maps and lists inline. */
+function describeConfig(config: Record<string, unknown> | undefined): string {
+  if (config === undefined) return '';
+  const lines = Object.entries(config)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  return `\nconfig:\n${lines.join('\n')}\n`;
 }

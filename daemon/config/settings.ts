@@ -6,7 +6,7 @@
 import type { AppInterface } from '../protocol.js';
 import { section, setting, type Simplify, type ValuesOf } from './declare.js';
 import { listens, moduleSpec, mountMap, stringMap } from './app-kinds.js';
-import { directory, duration, filePath, integer, listen, oneOf, text } from './kinds.js';
+import { directory, duration, filePath, integer, listen, oneOf, size, text } from './kinds.js';
 import { distinctListens, exactlyOne, modulesExist, uniqueListens } from './rules.js';
 import { namedSections } from './validate.js';
 import { watchSpec } from './watch-kind.js';
@@ -38,6 +38,17 @@ export const appSection = section(
     graceful_timeout: setting({ kind: duration, default: '30s', description: 'How long a stopping worker may take to finish in-flight requests before it is killed.' }),
     boot_timeout: setting({ kind: duration, default: '30s', description: 'How long a new worker may take to load the app and report ready.' }),
     timeout: setting({ kind: duration, default: '30s', description: 'Hung-worker guard: a worker whose heartbeat does not arrive within this is killed.' }),
+    max_requests: setting({ kind: integer({ min: 0 }), default: 0, description: 'Recycle a worker after it has served this many requests (0: never); a replacement is ready before it drains, so no request is lost.' }),
+    max_requests_jitter: setting({ kind: integer({ min: 0 }), default: 0, description: 'Add a random 0..N to each worker\'s `max_requests`, so workers of one pool do not all recycle at once.' }),
+    max_memory: setting({ kind: size, default: 0, description: 'Recycle a worker whose resident memory exceeds this (0: no limit), sampled every `stats_interval`; replaced gracefully.', example: '512MB' }),
+    limit_request_line: setting({ kind: integer({ min: 0, max: 8190 }), default: 4094, description: 'Longest request line (method, URL and version) in bytes; a longer one is answered 414 (0: no limit). The whole request head is also capped at 64KB, or at `limit_request_line` + `limit_request_field_size` if that is more: past the cap Node\'s parser answers 431, whatever the line\'s length.' }),
+    limit_request_fields: setting({ kind: integer({ min: 1, max: 32768 }), default: 100, description: 'Most header fields a request may have; more are answered 431.' }),
+    limit_request_field_size: setting({ kind: integer({ min: 0 }), default: 8190, description: 'Longest header line (name, `: `, value and CRLF) in bytes; a longer one is answered 431 (0: no limit but the 64KB head cap of `limit_request_line`).' }),
+    limit_request_body: setting({ kind: size, default: 0, description: 'Largest request body (0: no limit). A larger Content-Length is answered 413 without calling the app; a chunked body that grows past it is cut there, answered 413 if the response has not started (else the connection is closed): the app never sees more.', example: '10MB' }),
+    header_timeout: setting({ kind: duration, default: '10s', description: 'Time a client has to send complete request headers, counted from connecting or from the first byte of a request on a kept-alive connection; then it is answered 408 and disconnected, within a second (slowloris). 0: no limit.' }),
+    keepalive: setting({ kind: duration, default: '5s', description: 'How long an idle kept-alive connection waits for its next request (0: no keep-alive, every response closes its connection).' }),
+    max_connections: setting({ kind: integer({ min: 1 }), default: 1000, description: 'Connections one worker serves at once (gunicorn\'s worker_connections); one more is answered 503 and closed.' }),
+    request_timeout: setting({ kind: duration, default: 0, description: 'Time a request\'s response has to finish (0: no limit): then it is answered 503 with `Connection: close`, or its connection is cut if the response had started, and logged; the worker carries on.' }),
     restart: restartSection,
     watch: setting({ kind: watchSpec, default: false, description: 'Reload the app (rolling, as `tsgictl reload`) when its files change; for development.', example: { paths: ['src'], ignore: ['*.tmp'], debounce: '300ms' } }),
   },
@@ -52,6 +63,7 @@ export const topSection = section(
       token_file: setting({ kind: filePath, default: '.tsgi/admin.token', description: 'File holding the admin API token, used when `admin.token` is unset.' }),
     }),
     pidfile: setting({ kind: filePath, default: '.tsgi/tsgid.pid', description: "Where the daemon writes its process id." }),
+    stats_interval: setting({ kind: duration, default: '1s', description: 'How often one sampler reads the memory and CPU of every worker (for `max_memory` and status).' }),
     max_workers: setting({ kind: integer({ min: 1 }), default: 128, description: "Ceiling for any app's `workers`." }),
     apps: setting({
       kind: namedSections(appSection, 'app', APP_NAME),

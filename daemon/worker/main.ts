@@ -8,7 +8,9 @@
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { EXIT_APP_LOAD_ERROR, type ArbiterMessage, type WorkerMessage, type WorkerSpec } from '../protocol.js';
+import { applyLimits, requestGuard, serverOptions } from './limits.js';
 import { loadHostedApp, type HostedApp } from './load-app.js';
+import { refuseConnection } from './refuse.js';
 
 /** After the arbiter is gone, a worker has this long to finish before it exits anyway. */
 const ORPHAN_GRACE_MS = 1500;
@@ -22,6 +24,8 @@ if (spec === null || typeof process.send !== 'function') {
 }
 delete process.env.TSGI_WORKER_SPEC;
 
+const limits = spec.limits;
+const guard = requestGuard(limits);
 let hosted: HostedApp | undefined;
 let server: http.Server | undefined;
 let draining = false;
@@ -70,6 +74,10 @@ function accept(socket: Socket): void {
     socket.destroy();
     return;
   }
+  if (connections >= limits.maxConnections) {
+    refuseConnection(socket);
+    return;
+  }
   connections++;
   socket.once('close', onSocketClose);
   server.emit('connection', socket);
@@ -82,12 +90,13 @@ function onSocketClose(): void {
 }
 
 function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
-  requests++;
+  if (++requests === spec!.maxRequests) send({ t: 'retire', reason: 'max_requests' });
   inflight++;
   // a request that arrives on a kept-alive connection while draining is the last on it
   if (draining) res.setHeader('Connection', 'close');
   open.add(res);
   res.once('close', onResponseClose);
+  if (guard(req, res)) return;
   hosted!.handler(req, res);
 }
 
@@ -103,7 +112,8 @@ function closeIdle(): void {
 async function boot(): Promise<void> {
   try {
     hosted = await loadHostedApp({ cwd: spec!.cwd, module: spec!.module, mounts: spec!.mounts, interface: spec!.interface });
-    const s = http.createServer(onRequest);
+    const s = http.createServer(serverOptions(limits), onRequest);
+    applyLimits(s, limits);
     await hosted.onStart(s);
     server = s;
   } catch (err) {

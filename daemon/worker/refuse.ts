@@ -1,0 +1,73 @@
+/**
+ * How a worker turns away what a limit forbids: a short plain-text response with
+ * `Connection: close`, then the connection goes. The app's handler is never called for it.
+ *
+ * The connection is half-closed rather than destroyed at once: a client that is still sending
+ * (the rest of a body, a request on a refused connection) would otherwise get a reset, which
+ * can discard the response before the client reads it. What it sends meanwhile is read and
+ * dropped, for LINGER_MS at most.
+ */
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** How long a turned-away client may go on sending before its connection is destroyed. */
+const LINGER_MS = 1000;
+
+const bodies = new Map<number, string>();
+
+function bodyFor(status: number): string {
+  let body = bodies.get(status);
+  if (body === undefined) bodies.set(status, (body = `${STATUS_CODES[status] ?? 'Error'}\n`));
+  return body;
+}
+
+function rawResponse(status: number): string {
+  const body = bodyFor(status);
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
+}
+
+/** A request the app has not seen, answered through its own response. Returns true, for `return refuseRequest(...)`. */
+export function refuseRequest(req: IncomingMessage, res: ServerResponse, status: number): true {
+  const body = bodyFor(status);
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length, connection: 'close' });
+  res.end(body);
+  lingerAtMost(req.socket);
+  return true;
+}
+
+/**
+ * A request the app already has (its time ran out, its body grew too large). The status goes
+ * straight onto the socket and `res` is left alone: once the connection closes, what the app
+ * still writes to it is dropped, as for a client that went away, where answering through
+ * `res` would make the app's own later writeHead throw ERR_HTTP_HEADERS_SENT. A response
+ * already started (or another one still on the wire before it) cannot be answered: the
+ * connection is cut, so the client cannot take a truncated response for a whole one.
+ */
+export function abortRequest(req: IncomingMessage, res: ServerResponse, status: number): 'answered' | 'cut' {
+  const socket = req.socket;
+  if (res.headersSent || res.socket !== socket || !socket.writable) {
+    socket.destroy();
+    return 'cut';
+  }
+  socket.end(rawResponse(status));
+  lingerAtMost(socket);
+  return 'answered';
+}
+
+/** A connection the worker will not serve (max_connections): answered 503 before a byte is read. */
+export function refuseConnection(socket: Socket): void {
+  socket.on('error', ignore);
+  socket.end(rawResponse(503));
+  socket.resume();
+  lingerAtMost(socket);
+}
+
+function lingerAtMost(socket: Socket): void {
+  setTimeout(destroy, LINGER_MS, socket).unref();
+}
+
+function destroy(socket: Socket): void {
+  socket.destroy();
+}
+
+function ignore(): void {}
