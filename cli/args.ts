@@ -53,7 +53,7 @@ function parse(argv: string[], commands: readonly CommandDef[]): CommandLine {
   }
   const { values, positionals } = parsed;
   const globals = values as unknown as Globals;
-  const options: OptionValues = Object.fromEntries(Object.keys(own).map((k) => [k, values[k]]));
+  const options = Object.fromEntries(Object.keys(own).map((k) => [k, values[k]])) as OptionValues;
   if (cmd === undefined || globals.help) return { cmd, args: [], options, globals };
   const args = positionals.slice(cmd.name.split(' ').length);
   if (args.length < cmd.min || args.length > cmd.max) throw wrong(`${cmd.name}: expected ${cmd.args || 'no arguments'}, got ${args.length === 0 ? 'nothing' : args.join(' ')}`);

@@ -20,8 +20,9 @@ export function synopsis(cmd: CommandDef): string {
 }
 
 export function usage(commands: readonly CommandDef[]): string {
-  const width = Math.max(...commands.map((c) => synopsis(c).length));
-  const lines = commands.map((c) => `  ${synopsis(c).padEnd(width)}  ${c.description}`);
+  const head = (c: CommandDef) => [c.name, c.args].filter((s) => s !== '').join(' ');
+  const width = Math.max(...commands.map((c) => head(c).length));
+  const lines = commands.flatMap((c) => [`  ${head(c).padEnd(width)}  ${c.description}`, ...(c.options ? [options(c.options, '      ')] : [])]);
   return `Usage: tsgictl [options] COMMAND [ARGS]
 
 Commands:
@@ -39,8 +40,11 @@ export function commandUsage(cmd: CommandDef): string {
   return `Usage: tsgictl [options] ${synopsis(cmd)}\n\n${cmd.description}\n${own}\nSee tsgictl --help for the global options.\n`;
 }
 
-function options(opts: Record<string, OptionDef>): string {
-  const rows = Object.entries(opts).map(([name, o]) => [`${o.short ? `-${o.short}, ` : '    '}--${name}${o.value ? ` ${o.value}` : ''}`, o.description] as const);
-  const width = Math.max(...rows.map(([f]) => f.length));
-  return rows.map(([f, d]) => `  ${f.padEnd(width)}  ${d}`).join('\n');
+function options(opts: Record<string, OptionDef>, indent = '  '): string {
+  const rows = Object.entries(opts).map(([name, o]) => ({
+    flag: `${o.short ? `-${o.short}, ` : '    '}--${name}${o.value ? ` ${o.value}` : ''}`,
+    text: `${o.description}${o.required ? ' (required)' : ''}`,
+  }));
+  const width = Math.max(...rows.map((r) => r.flag.length));
+  return rows.map((r) => `${indent}${r.flag.padEnd(width)}  ${r.text}`).join('\n');
 }

@@ -10,7 +10,8 @@ const dir = fileURLToPath(new URL('../../test/fixtures/config/full', import.meta
 const file = join(dir, 'tsgi.yaml');
 const env = { TSGI_TEST_TOKEN: 's3cret' };
 
-const defaults = { graceful_timeout: 30_000, boot_timeout: 30_000, timeout: 30_000 };
+const recycling = { max_requests: 0, max_requests_jitter: 0, max_memory: 0, watch: false as const };
+const defaults = { graceful_timeout: 30_000, boot_timeout: 30_000, timeout: 30_000, ...recycling };
 const defaultRestart = { backoff_initial: 500, backoff_max: 30_000, max_failures: 5, window: 60_000, min_uptime: 1000 };
 
 test('a full config parses to exact values: defaults applied, paths resolved, durations in ms', () => {
@@ -20,6 +21,7 @@ test('a full config parses to exact values: defaults applied, paths resolved, du
     dir,
     admin: { listen: { kind: 'tcp', host: '127.0.0.1', port: 9900, raw: '127.0.0.1:9900' }, token: 's3cret', token_file: join(dir, 'secrets/admin.token') },
     pidfile: join(dir, 'run/tsgid.pid'),
+    stats_interval: 1000,
     max_workers: 8,
     apps: {
       hello: {
@@ -34,6 +36,7 @@ test('a full config parses to exact values: defaults applied, paths resolved, du
         boot_timeout: 60_000,
         timeout: 1500,
         restart: { backoff_initial: 250, backoff_max: 3_600_000, max_failures: 3, window: 120_000, min_uptime: 1000 },
+        ...recycling,
       },
       site: {
         name: 'site',

@@ -1,0 +1,37 @@
+/**
+ * tsgictl config reload (the daemon re-reads its file, as on SIGHUP) and config check [FILE]
+ * (validates a file here, with no daemon: the config module is loaded only for this command).
+ */
+import { resolve } from 'node:path';
+import type { ConfigReloadResult } from '../../daemon/arbiter.js';
+import type { CommandDef } from '../types.js';
+import { failures } from './actions.js';
+
+export const configReload: CommandDef = {
+  name: 'config reload',
+  args: '',
+  description: "Re-read the daemon's config file: start added apps, remove dropped ones, roll changed ones",
+  min: 0,
+  max: 0,
+  async run(ctx) {
+    const r = await ctx.client().post<ConfigReloadResult>('/v1/config/reload');
+    const line = (what: string, names: string[]) => (names.length > 0 ? `${what}: ${names.join(', ')}\n` : '');
+    const text = line('added', r.added) + line('removed', r.removed) + line('changed', r.changed) + line('unchanged', r.unchanged) || 'no apps\n';
+    return failures(ctx, { json: r, text }, r.errors);
+  },
+};
+
+export const configCheck: CommandDef = {
+  name: 'config check',
+  args: '[FILE]',
+  description: 'Validate a config file without a daemon (default: -c FILE, else ./tsgi.yaml)',
+  min: 0,
+  max: 1,
+  async run({ args, configFile }) {
+    const file = resolve(args[0] ?? configFile ?? 'tsgi.yaml');
+    const { loadConfig } = await import('../../daemon/config/load.js');
+    const config = loadConfig(file);
+    const apps = Object.keys(config.apps);
+    return { json: { file, valid: true, apps }, text: `${file}: OK (${apps.length} app${apps.length === 1 ? '' : 's'}${apps.length > 0 ? `: ${apps.join(', ')}` : ''})\n` };
+  },
+};

@@ -1,0 +1,295 @@
+/**
+ * Per-app HTTP input limits and request protection, enforced inside the worker: a real tsgid,
+ * real sockets, exact bytes. Each refusal carries `Connection: close`, the app's handler never
+ * sees it, and the same worker goes on serving.
+ */
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type Daemon, FIXTURES, get, readyPids, startDaemon } from './helpers/daemon.js';
+
+const APP = join(FIXTURES, 'limits/app.mjs');
+/** A guard against hanging, never something a test asserts. */
+const DEADLINE_MS = 15_000;
+
+interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+interface Count {
+  handled: number;
+  late: number;
+  last: { bytes: number; ended: boolean; aborted: boolean } | null;
+  pid: number;
+}
+
+function hostPort(url: string): { host: string; port: number } {
+  const u = new URL(url);
+  return { host: u.hostname, port: Number(u.port) };
+}
+
+function parseReply(text: string): Reply {
+  const end = text.indexOf('\r\n\r\n');
+  assert.ok(end > 0, `a complete response head, got ${JSON.stringify(text.slice(0, 200))}`);
+  const [statusLine, ...lines] = text.slice(0, end).split('\r\n');
+  const headers: Record<string, string> = {};
+  for (const l of lines) {
+    const i = l.indexOf(':');
+    headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
+  }
+  return { status: Number(statusLine!.split(' ')[1]), headers, body: text.slice(end + 4) };
+}
+
+/**
+ * Sends exact bytes (each string one write) and reads until the server closes the connection;
+ * resolves with the response it sent. The connection closing by itself is part of the check.
+ */
+function exchange(url: string, ...parts: string[]): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(hostPort(url));
+    let text = '';
+    const guard = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`the server did not close the connection; got ${JSON.stringify(text.slice(0, 200))}`));
+    }, DEADLINE_MS);
+    socket.setEncoding('latin1');
+    socket.on('connect', () => {
+      for (const p of parts) socket.write(p);
+    });
+    socket.on('data', (c: string) => (text += c));
+    // a reset after the response was read (the client was still sending) changes nothing here
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      clearTimeout(guard);
+      try {
+        resolve(parseReply(text));
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
+}
+
+/** A kept-alive connection that sends one request at a time and reads a Content-Length response. */
+class KeptAlive {
+  private readonly socket: net.Socket;
+  private text = '';
+  private waiting: ((r: Reply) => void) | undefined;
+  readonly connected: Promise<void>;
+
+  constructor(url: string) {
+    this.socket = net.connect(hostPort(url));
+    this.socket.setEncoding('latin1');
+    this.socket.on('error', () => {});
+    this.connected = new Promise((resolve) => this.socket.once('connect', resolve));
+    this.socket.on('data', (c: string) => {
+      this.text += c;
+      const end = this.text.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const reply = parseReply(this.text);
+      const length = Number(reply.headers['content-length']);
+      if (reply.body.length < length) return;
+      this.text = '';
+      this.waiting?.(reply);
+    });
+  }
+
+  request(path: string): Promise<Reply> {
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      this.socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+async function count(url: string): Promise<Count> {
+  return JSON.parse((await get(`${url}/count`)).body) as Count;
+}
+
+/** Polls the app until `pred` holds; the deadline only guards against hanging. */
+async function until(url: string, what: string, pred: (c: Count) => boolean): Promise<Count> {
+  const deadline = Date.now() + DEADLINE_MS;
+  for (;;) {
+    const c = await count(url);
+    if (pred(c)) return c;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(c)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function refused(r: Reply, status: number): void {
+  assert.equal(r.status, status, `status ${status}, got ${r.status} ${JSON.stringify(r.body)}`);
+  assert.equal(r.headers.connection, 'close');
+}
+
+describe('HTTP limits, enforced in the worker', () => {
+  let d: Daemon;
+  let strict: string;
+  let slowloris: string;
+  let few: string;
+
+  before(async () => {
+    d = await startDaemon(`
+apps:
+  strict:
+    app: ${APP}
+    listen: "127.0.0.1:0"
+    limit_request_line: 200
+    limit_request_fields: 10
+    limit_request_field_size: 300
+    limit_request_body: 1KB
+    request_timeout: 1s
+  slowloris:
+    app: ${APP}
+    listen: "127.0.0.1:0"
+    header_timeout: 2s
+  few:
+    app: ${APP}
+    listen: "127.0.0.1:0"
+    max_connections: 5
+    keepalive: 30s
+`);
+    [strict, slowloris, few] = await Promise.all([d.url('strict'), d.url('slowloris'), d.url('few')]);
+  });
+
+  after(async () => {
+    await d?.stop();
+  });
+
+  it('answers 414, 431 and 413 without calling the app, and the same worker serves on', async () => {
+    const [pid] = readyPids(await d.status(), 'strict');
+    const before = await count(strict);
+    // the request line is `GET <url> HTTP/1.1`: 200 bytes is the limit
+    const atLimit = `/${'a'.repeat(200 - 'GET  HTTP/1.1'.length - 1)}`;
+    assert.equal((await get(`${strict}${atLimit}`)).status, 200);
+    refused(await exchange(strict, `GET ${atLimit}a HTTP/1.1\r\nHost: x\r\n\r\n`), 414);
+
+    const fields = (n: number) => Array.from({ length: n - 1 }, (_, i) => `X-F${i}: ${i}\r\n`).join('');
+    assert.equal(parseReply(await rawKeptAlive(strict, `GET / HTTP/1.1\r\nHost: x\r\n${fields(10)}\r\n`)).status, 200);
+    refused(await exchange(strict, `GET / HTTP/1.1\r\nHost: x\r\n${fields(11)}\r\n`), 431);
+    // `X-Long: <value>` and CRLF: 300 bytes is the limit
+    const value = (n: number) => 'b'.repeat(n - 'X-Long: \r\n'.length);
+    assert.equal(parseReply(await rawKeptAlive(strict, `GET / HTTP/1.1\r\nHost: x\r\nX-Long: ${value(300)}\r\n\r\n`)).status, 200);
+    refused(await exchange(strict, `GET / HTTP/1.1\r\nHost: x\r\nX-Long: ${value(301)}\r\n\r\n`), 431);
+
+    // a Content-Length over the limit is refused before a byte of the body is sent
+    refused(await exchange(strict, 'POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1025\r\n\r\n'), 413);
+    assert.equal((await get(`${strict}/echo`, { method: 'POST', body: 'x'.repeat(1024) })).body, '1024');
+
+    const counted = await count(strict);
+    // the 4 requests at their limits reached the app; none of the 4 refused ones did
+    assert.equal(counted.handled, before.handled + 4);
+    assert.equal(counted.pid, pid);
+    assert.equal((await get(strict)).body, `ok ${pid}`);
+    assert.deepEqual(readyPids(await d.status(), 'strict'), [pid]);
+  });
+
+  it('cuts a chunked body at the limit: 413, and the app never sees more nor the end', async () => {
+    const [pid] = readyPids(await d.status(), 'strict');
+    const chunk = `258\r\n${'c'.repeat(600)}\r\n`;
+    const r = await exchange(strict, 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n', chunk, chunk, chunk);
+    refused(r, 413);
+    const c = await until(strict, 'the app to see its request aborted', (x) => x.last?.aborted === true);
+    assert.ok(c.last!.bytes <= 1024, `the app saw ${c.last!.bytes} bytes`);
+    assert.equal(c.last!.ended, false, 'a cut body never ends as if complete');
+    // within the limit a chunked body goes through whole
+    const ok = await get(`${strict}/echo`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' }, body: 'd'.repeat(1000) });
+    assert.equal(ok.body, '1000');
+    assert.equal((await get(strict)).body, `ok ${pid}`);
+  });
+
+  it('answers 503 for a request past request_timeout, logs it, and the worker lives on', async () => {
+    const [pid] = readyPids(await d.status(), 'strict');
+    const before = await count(strict);
+    const r = await get(`${strict}/slow?ms=1500`);
+    assert.equal(r.status, 503);
+    assert.equal(r.headers.connection, 'close');
+    refused(await exchange(strict, 'GET /hang?secret=1 HTTP/1.1\r\nHost: x\r\n\r\n'), 503);
+    // the app writes its own response after the 503 went out: dropped, not a crash
+    await until(strict, 'the late write of /slow', (c) => c.late > before.late);
+    const deadline = Date.now() + DEADLINE_MS;
+    while (!/request timed out .*: GET \/hang$/m.test(d.output()) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
+    assert.match(d.output(), /request timed out after 1000ms \(request_timeout\), answered 503: GET \/slow$/m);
+    assert.match(d.output(), /request timed out after 1000ms \(request_timeout\), answered 503: GET \/hang$/m);
+    assert.equal((await get(strict)).body, `ok ${pid}`);
+    assert.deepEqual(readyPids(await d.status(), 'strict'), [pid]);
+  });
+
+  it('cuts off 500 slowloris connections after header_timeout while other clients are served', async () => {
+    const [pid] = readyPids(await d.status(), 'slowloris');
+    const SLOW = 500;
+    const sockets: net.Socket[] = [];
+    const closed: Promise<void>[] = [];
+    for (let i = 0; i < SLOW; i++) {
+      const s = net.connect(hostPort(slowloris));
+      s.on('error', () => {});
+      closed.push(new Promise((resolve) => s.once('close', () => resolve())));
+      sockets.push(s);
+    }
+    await Promise.all(sockets.map((s) => new Promise((resolve) => (s.connecting ? s.once('connect', resolve) : resolve(undefined)))));
+    for (const s of sockets) s.write('GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+    // one byte every 300ms on every connection, for 30 bytes at most: never a complete header
+    let sent = 0;
+    const drip = setInterval(() => {
+      for (const s of sockets) if (!s.destroyed) s.write('a');
+      if (++sent === 30) clearInterval(drip);
+    }, 300);
+    try {
+      for (let i = 0; i < 10; i++) {
+        assert.equal((await get(slowloris)).body, `ok ${pid}`);
+        assert.equal((await get(strict)).status, 200);
+      }
+      // every slow connection is closed by the server; the client never closes one itself
+      const all = Promise.all(closed);
+      let guard: NodeJS.Timeout | undefined;
+      await Promise.race([all, new Promise((_, reject) => (guard = setTimeout(() => reject(new Error('slow connections still open')), DEADLINE_MS)))]);
+      clearTimeout(guard);
+    } finally {
+      clearInterval(drip);
+      for (const s of sockets) s.destroy();
+    }
+    assert.equal((await get(slowloris)).body, `ok ${pid}`);
+    assert.deepEqual(readyPids(await d.status(), 'slowloris'), [pid]);
+  });
+
+  it('answers a connection past max_connections 503 while the first ones are served', async () => {
+    const [pid] = readyPids(await d.status(), 'few');
+    const held = Array.from({ length: 5 }, () => new KeptAlive(few));
+    try {
+      for (const c of held) assert.equal((await c.request('/')).body, `ok ${pid}`);
+      refused(await exchange(few, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n'), 503);
+      for (const c of held) assert.equal((await c.request('/')).status, 200);
+    } finally {
+      for (const c of held) c.close();
+    }
+    assert.deepEqual(readyPids(await d.status(), 'few'), [pid]);
+  });
+});
+
+/** One request on a fresh connection, read until the response is complete (for limits that pass). */
+async function rawKeptAlive(url: string, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(hostPort(url));
+    let text = '';
+    socket.setEncoding('latin1');
+    socket.on('connect', () => socket.write(request));
+    socket.on('error', reject);
+    socket.on('data', (c: string) => {
+      text += c;
+      const end = text.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      const length = Number(/content-length: (\d+)/i.exec(text.slice(0, end))?.[1] ?? 0);
+      if (text.length - end - 4 >= length) {
+        socket.destroy();
+        resolve(text);
+      }
+    });
+  });
+}
