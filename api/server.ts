@@ -35,6 +35,8 @@ export function buildApi(control: Control, options: ApiOptions = {}): FastifyIns
     // filled in either: parseAppInput applies them, and is the authority on every value
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
   });
+  // JSON in, nothing else: a text/plain body is refused (415), not validated as a string
+  app.removeContentTypeParser('text/plain');
   const routes = collectRoutes(app);
   installErrorHandling(app, options.log);
   installAuth(app, options.token);

@@ -347,6 +347,18 @@ export class AppPool {
     }
   }
 
+  /** The earliest time something in this pool falls due (a backoff ends, a kill is due, a deadline passes). */
+  nextDeadline(): number {
+    let t = this.backoffUntil > 0 ? this.backoffUntil : Infinity;
+    for (const w of this.workers.values()) {
+      if (w.killAt !== undefined) t = Math.min(t, w.killAt);
+      else if (w.state === 'starting') t = Math.min(t, w.startedAt + this.config.boot_timeout + 1);
+      else if (w.state === 'ready') t = Math.min(t, w.lastSeen + this.config.timeout + 1);
+      else if (w.state === 'draining') t = Math.min(t, this.drainDeadline.get(w.id) ?? Infinity);
+    }
+    return t;
+  }
+
   // ---- workers ----
 
   private spawn(generation: number, now: number): void {

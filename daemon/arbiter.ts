@@ -47,8 +47,8 @@ export interface DaemonStatus {
   apps: AppStatus[];
 }
 
-/** How often the loop runs when nothing happens: deadlines and backoff are checked this often. */
-const TICK_MS = 200;
+/** The loop runs on every event, at the next deadline a pool reports, and at least this often. */
+const IDLE_TICK_MS = 1000;
 
 export class Arbiter {
   readonly events = new EventEmitter();
@@ -59,6 +59,8 @@ export class Arbiter {
   private tickScheduled = false;
   private timer: NodeJS.Timeout | undefined;
   private shuttingDown = false;
+  /** set once every worker is gone: the loop stops re-arming its timer */
+  private shutDown = false;
   private readonly startedAt: number;
   readonly ops: ProcessOps;
   private readonly watcher: Watcher;
@@ -93,7 +95,6 @@ export class Arbiter {
       await this.watcher.close();
       throw err;
     }
-    this.timer = setInterval(() => this.schedule(), TICK_MS);
     this.sampler.start(this.config.stats_interval);
     this.schedule();
   }
@@ -162,7 +163,18 @@ export class Arbiter {
       }
     }
     const now = this.ops.now();
-    for (const pool of this.pools.values()) pool.reconcile(now);
+    let next = now + IDLE_TICK_MS;
+    for (const pool of this.pools.values()) {
+      pool.reconcile(now);
+      next = Math.min(next, pool.nextDeadline());
+    }
+    if (!this.shutDown) this.wakeAt(Math.max(next, now + 1));
+  }
+
+  /** One timer for the whole daemon, set to whatever falls due first. */
+  private wakeAt(at: number): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.schedule(), at - this.ops.now());
   }
 
   private apply(cmd: Command): Promise<unknown> {
@@ -305,7 +317,8 @@ export class Arbiter {
     await this.watcher.close();
     this.sampler.stop();
     await Promise.all([...this.pools.values()].map((p) => p.stop('shutdown')));
-    clearInterval(this.timer);
+    this.shutDown = true;
+    clearTimeout(this.timer);
     this.log.info('all workers stopped');
   }
 

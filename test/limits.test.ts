@@ -146,6 +146,7 @@ apps:
     limit_request_field_size: 300
     limit_request_body: 1KB
     request_timeout: 1s
+    keepalive: 0
   slowloris:
     app: ${APP}
     listen: "127.0.0.1:0"
@@ -170,6 +171,10 @@ apps:
     const atLimit = `/${'a'.repeat(200 - 'GET  HTTP/1.1'.length - 1)}`;
     assert.equal((await get(`${strict}${atLimit}`)).status, 200);
     refused(await exchange(strict, `GET ${atLimit}a HTTP/1.1\r\nHost: x\r\n\r\n`), 414);
+    // with the default limits (the slowloris app's), a line past Node's own 16KB head limit is
+    // still a 414: only a head past the 64KB cap is left to Node's parser, which answers 431
+    refused(await exchange(slowloris, `GET /${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`), 414);
+    refused(await exchange(strict, `GET /${'a'.repeat(70_000)} HTTP/1.1\r\nHost: x\r\n\r\n`), 431);
 
     const fields = (n: number) => Array.from({ length: n - 1 }, (_, i) => `X-F${i}: ${i}\r\n`).join('');
     assert.equal(parseReply(await rawKeptAlive(strict, `GET / HTTP/1.1\r\nHost: x\r\n${fields(10)}\r\n`)).status, 200);
@@ -259,12 +264,22 @@ apps:
     assert.deepEqual(readyPids(await d.status(), 'slowloris'), [pid]);
   });
 
+  it('keepalive: 0 closes the connection after each response; otherwise Node keeps it for keepalive', async () => {
+    const once = parseReply(await rawKeptAlive(strict, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    assert.equal(once.status, 200);
+    assert.equal(once.headers.connection, 'close');
+    const kept = parseReply(await rawKeptAlive(few, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    assert.equal(kept.headers.connection, 'keep-alive');
+    assert.equal(kept.headers['keep-alive'], 'timeout=30');
+  });
+
   it('answers a connection past max_connections 503 while the first ones are served', async () => {
     const [pid] = readyPids(await d.status(), 'few');
     const held = Array.from({ length: 5 }, () => new KeptAlive(few));
     try {
       for (const c of held) assert.equal((await c.request('/')).body, `ok ${pid}`);
       refused(await exchange(few, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n'), 503);
+    // the refused connection took no place from them
       for (const c of held) assert.equal((await c.request('/')).status, 200);
     } finally {
       for (const c of held) c.close();

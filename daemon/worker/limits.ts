@@ -32,7 +32,7 @@ export function serverOptions(limits: WorkerLimits): http.ServerOptions {
     requestTimeout: 0,
     keepAliveTimeout: limits.keepAlive,
     // how often Node looks for connections past headersTimeout: a cut-off within a second of it
-    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headerTimeout / 4))),
+    connectionsCheckingInterval: limits.headerTimeout > 0 ? Math.max(100, Math.min(1000, Math.floor(limits.headerTimeout / 4))) : 1000,
     ...(limits.requestBody > 0 && { IncomingMessage: limitedIncomingMessage(limits.requestBody) }),
   };
 }

@@ -1,0 +1,141 @@
+/**
+ * What the benchmarks share: start tsgid on a config, run wrk and read its figures, install peers
+ * (PM2) into a scratch folder — never as dependencies of the product.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const TSGID = join(ROOT, 'dist/daemon/main.js');
+export const TSGICTL = join(ROOT, 'dist/cli/main.js');
+
+export const HELLO = `export default (req, res) => res.end('hello world');\n`;
+export const HELLO_CJS = `module.exports = (req, res) => res.end('hello world');\n`;
+
+export function machine(): string {
+  return `${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}, ${process.platform}`;
+}
+
+export function scratch(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `tsgi-bench-${name}-`));
+  return dir;
+}
+
+export interface Tsgid {
+  proc: ChildProcess;
+  dir: string;
+  socket: string;
+  stop(): Promise<void>;
+}
+
+export async function startTsgid(dir: string, yaml: string): Promise<Tsgid> {
+  writeFileSync(join(dir, 'tsgi.yaml'), `admin: { listen: "unix:admin.sock" }\n${yaml}`);
+  const proc = spawn(process.execPath, [TSGID, '-c', join(dir, 'tsgi.yaml')], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  const socket = join(dir, 'admin.sock');
+  await waitUntil(async () => {
+    const s = await adminGet<{ apps: Array<{ state: string }> }>(socket, '/v1/apps').catch(() => undefined);
+    return s !== undefined && s.apps.length > 0 && s.apps.every((a) => a.state === 'running');
+  }, 60_000);
+  return {
+    proc,
+    dir,
+    socket,
+    stop: () =>
+      new Promise((resolve) => {
+        proc.once('exit', () => resolve());
+        proc.kill('SIGTERM');
+      }),
+  };
+}
+
+export function adminGet<T>(socketPath: string, path: string, method = 'GET'): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath, path, method, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => (res.statusCode! < 400 ? resolve(JSON.parse(body) as T) : reject(new Error(`${res.statusCode} ${body}`))));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+export async function waitUntil(pred: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await pred())) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await sleep(50);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export interface WrkResult {
+  rps: number;
+  requests: number;
+  p50ms: number;
+  p99ms: number;
+  /** connect + read + write + timeout errors, and non-2xx answers */
+  errors: number;
+  detail: string;
+}
+
+export function wrk(url: string, opts: { seconds: number; connections?: number; threads?: number }): Promise<WrkResult> {
+  return new Promise((resolve, reject) => {
+    const args = ['-t', String(opts.threads ?? 2), '-c', String(opts.connections ?? 50), '-d', `${opts.seconds}s`, '--latency', url];
+    const p = spawn('wrk', args);
+    let out = '';
+    p.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    p.on('error', reject);
+    p.on('exit', () => resolve(parseWrk(out)));
+  });
+}
+
+export function parseWrk(out: string): WrkResult {
+  const num = (re: RegExp): number => Number(re.exec(out)?.[1] ?? 0);
+  const ms = (re: RegExp): number => {
+    const m = re.exec(out);
+    if (!m) return NaN;
+    const v = Number(m[1]);
+    return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+  };
+  const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const socketErrors = sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
+  const non2xx = num(/Non-2xx or 3xx responses: (\d+)/);
+  return {
+    rps: num(/Requests\/sec:\s+([\d.]+)/),
+    requests: num(/(\d+) requests in/),
+    p50ms: ms(/50%\s+([\d.]+)(us|ms|s)/),
+    p99ms: ms(/99%\s+([\d.]+)(us|ms|s)/),
+    errors: socketErrors + non2xx,
+    detail: sock ? sock[0] + (non2xx ? `, non-2xx ${non2xx}` : '') : non2xx ? `non-2xx ${non2xx}` : 'no errors',
+  };
+}
+
+/** PM2, installed once into a scratch folder (it is a peer we compare with, not a dependency). */
+export function pm2Bin(): string {
+  const dir = join(tmpdir(), 'tsgi-bench-peers');
+  const bin = join(dir, 'node_modules/.bin/pm2');
+  if (!existsSync(bin)) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'package.json'), '{"private":true}');
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', 'pm2@6'], { cwd: dir, stdio: 'inherit' });
+  }
+  return bin;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function row(cells: Array<string | number>): string {
+  return `| ${cells.join(' | ')} |`;
+}

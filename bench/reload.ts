@@ -1,0 +1,81 @@
+/**
+ * Reload under load: wrk with 50 keep-alive connections against a hello-world app with 2 workers
+ * for 20 s, reloading it every second; the same app with no reloads as the baseline. tsgid
+ * (`tsgictl reload`) and PM2 cluster mode (`pm2 reload`) side by side, A/B/A/B.
+ *
+ *   npm run build && node dist/bench/reload.js [--seconds 20] [--rounds 2] [--no-pm2]
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { HELLO, HELLO_CJS, machine, median, pm2Bin, row, scratch, sleep, startTsgid, TSGICTL, wrk, type WrkResult } from './lib.js';
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '20' }, rounds: { type: 'string', default: '2' }, 'no-pm2': { type: 'boolean', default: false } } });
+const SECONDS = Number(values.seconds);
+const ROUNDS = Number(values.rounds);
+
+/** Run wrk while `reload()` is called every second; returns wrk's figures and the reload count. */
+async function underReloads(url: string, reload: () => void): Promise<WrkResult & { reloads: number }> {
+  const load = wrk(url, { seconds: SECONDS });
+  let reloads = 0;
+  const until = Date.now() + SECONDS * 1000 - 500;
+  await sleep(500);
+  while (Date.now() < until) {
+    const t = Date.now();
+    reload();
+    reloads++;
+    await sleep(Math.max(0, 1000 - (Date.now() - t)));
+  }
+  return { ...(await load), reloads };
+}
+
+async function tsgidRound(reloading: boolean): Promise<WrkResult & { reloads: number }> {
+  const dir = scratch('reload-tsgid');
+  writeFileSync(join(dir, 'hello.mjs'), HELLO);
+  const d = await startTsgid(dir, `apps:\n  hello:\n    app: ./hello.mjs\n    listen: "127.0.0.1:8710"\n    workers: 2\n`);
+  try {
+    if (!reloading) return { ...(await wrk('http://127.0.0.1:8710/', { seconds: SECONDS })), reloads: 0 };
+    return await underReloads('http://127.0.0.1:8710/', () => {
+      execFileSync(process.execPath, [TSGICTL, '--socket', d.socket, 'reload', 'hello'], { stdio: 'ignore' });
+    });
+  } finally {
+    await d.stop();
+  }
+}
+
+async function pm2Round(reloading: boolean): Promise<WrkResult & { reloads: number }> {
+  const pm2 = pm2Bin();
+  const dir = scratch('reload-pm2');
+  const env = { ...process.env, PM2_HOME: join(dir, '.pm2') };
+  writeFileSync(join(dir, 'server.cjs'), `require('http').createServer(${HELLO_CJS.replace('module.exports = ', '').trim().replace(/;$/, '')}).listen(8711, '127.0.0.1');\n`);
+  execFileSync(pm2, ['start', join(dir, 'server.cjs'), '-i', '2', '--name', 'hello'], { env, stdio: 'ignore' });
+  await sleep(1500);
+  try {
+    if (!reloading) return { ...(await wrk('http://127.0.0.1:8711/', { seconds: SECONDS })), reloads: 0 };
+    return await underReloads('http://127.0.0.1:8711/', () => {
+      execFileSync(pm2, ['reload', 'hello'], { env, stdio: 'ignore' });
+    });
+  } finally {
+    execFileSync(pm2, ['kill'], { env, stdio: 'ignore' });
+  }
+}
+
+const results: Record<string, Array<WrkResult & { reloads: number }>> = {};
+const add = (k: string, r: WrkResult & { reloads: number }) => (results[k] ??= []).push(r);
+for (let i = 0; i < ROUNDS; i++) {
+  add('tsgid, no reload', await tsgidRound(false));
+  add('tsgid, reload every 1 s', await tsgidRound(true));
+  if (!values['no-pm2']) {
+    add('PM2 cluster, no reload', await pm2Round(false));
+    add('PM2 cluster, `pm2 reload` every 1 s', await pm2Round(true));
+  }
+}
+
+console.log(`\nReload under load — ${machine()}; wrk -t2 -c50 -d${SECONDS}s --latency, hello world, 2 workers, ${ROUNDS} round(s) A/B, medians\n`);
+console.log(row(['run', 'reloads', 'requests', 'req/s', 'p99 ms', 'errors (sum over rounds)', 'wrk error detail (last round)']));
+console.log(row(['---', '---:', '---:', '---:', '---:', '---:', '---']));
+for (const [name, rs] of Object.entries(results)) {
+  console.log(row([name, median(rs.map((r) => r.reloads)), median(rs.map((r) => r.requests)), median(rs.map((r) => r.rps)).toFixed(0), median(rs.map((r) => r.p99ms)).toFixed(1), rs.reduce((a, r) => a + r.errors, 0), rs.at(-1)!.detail]));
+}
+void spawn;
