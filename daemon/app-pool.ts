@@ -156,8 +156,10 @@ export class AppPool {
       return;
     }
     const worker = this.pick();
-    if (worker === undefined) this.pending.push(socket);
-    else this.handTo(worker, socket);
+    if (worker !== undefined) this.handTo(worker, socket);
+    // a full queue refuses, as a full kernel backlog would
+    else if (this.pending.length >= this.config.backlog) socket.destroy();
+    else this.pending.push(socket);
   }
 
   private pick(): Worker | undefined {

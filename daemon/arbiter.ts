@@ -232,7 +232,7 @@ export class Arbiter {
       const key = formatListen(addr);
       if (held.has(key)) continue;
       const where = `apps.${app.name}.listen${app.listen.length > 1 ? `[${i}]` : ''}`;
-      held.set(key, await openListener(addr, (socket) => pool.accept(socket), where));
+      held.set(key, await openListener(addr, (socket) => pool.accept(socket), where, app.backlog));
     }
     pool.listening = app.listen.map((addr) => {
       const server = held.get(formatListen(addr))!;

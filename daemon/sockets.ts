@@ -10,13 +10,13 @@ import { dirname } from 'node:path';
 import { formatListen, type ListenAddress } from './config/index.js';
 import { TsgiError } from './errors.js';
 
-export async function openListener(addr: ListenAddress, onConnection: (socket: net.Socket) => void, where: string): Promise<net.Server> {
+export async function openListener(addr: ListenAddress, onConnection: (socket: net.Socket) => void, where: string, backlog = 2048): Promise<net.Server> {
   if (addr.kind === 'unix') await clearStaleSocket(addr.path, where);
   const server = net.createServer({ pauseOnConnect: true }, onConnection);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, addr, where)));
-    if (addr.kind === 'unix') server.listen({ path: addr.path, backlog: 2048 }, resolve);
-    else server.listen({ host: addr.host, port: addr.port, backlog: 2048 }, resolve);
+    if (addr.kind === 'unix') server.listen({ path: addr.path, backlog }, resolve);
+    else server.listen({ host: addr.host, port: addr.port, backlog }, resolve);
   });
   // a failed accept (EMFILE) is reported, never thrown: the daemon lives on
   server.on('error', () => {});

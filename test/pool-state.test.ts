@@ -77,6 +77,7 @@ function harness(overrides: Partial<AppConfig> = {}) {
     max_requests: 0,
     max_requests_jitter: 0,
     max_memory: 0,
+    backlog: 2048,
     watch: false,
     ...overrides,
   } as AppConfig;

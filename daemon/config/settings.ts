@@ -49,6 +49,7 @@ export const appSection = section(
     keepalive: setting({ kind: duration, default: '5s', description: 'How long an idle kept-alive connection waits for its next request (0: no keep-alive, every response closes its connection).' }),
     max_connections: setting({ kind: integer({ min: 1 }), default: 1000, description: 'Connections one worker serves at once (gunicorn\'s worker_connections); one more is answered 503 and closed.' }),
     request_timeout: setting({ kind: duration, default: 0, description: 'Time a request\'s response has to finish (0: no limit): then it is answered 503 with `Connection: close`, or its connection is cut if the response had started, and logged; the worker carries on.' }),
+    backlog: setting({ kind: integer({ min: 1, max: 65535 }), default: 2048, description: 'Listen backlog of the app\'s sockets, and how many connections the arbiter holds for the app while no worker is ready; beyond it new ones are refused.' }),
     restart: restartSection,
     watch: setting({ kind: watchSpec, default: false, description: 'Reload the app (rolling, as `tsgictl reload`) when its files change; for development.', example: { paths: ['src'], ignore: ['*.tmp'], debounce: '300ms' } }),
   },
