@@ -375,6 +375,7 @@ export class AppPool {
       interface: c.interface,
       gracefulTimeout: c.graceful_timeout,
       heartbeatInterval: Math.max(50, Math.min(HEARTBEAT_MAX_MS, Math.floor(c.timeout / 4))),
+      heartbeatMax: Math.max(50, Math.floor(c.timeout / 3)),
       maxRequests: c.max_requests > 0 ? c.max_requests + Math.floor(this.deps.ops.random() * (c.max_requests_jitter + 1)) : 0,
       limits: {
         requestLine: c.limit_request_line,

@@ -16,8 +16,10 @@ export interface WorkerSpec {
   interface: AppInterface;
   /** Milliseconds a draining worker may take to finish in-flight requests. */
   gracefulTimeout: number;
-  /** Milliseconds between heartbeats. */
+  /** How often the worker looks at its counters and sends them if they changed. */
   heartbeatInterval: number;
+  /** The longest it stays silent when nothing changed (well inside the arbiter's `timeout`). */
+  heartbeatMax: number;
   /** After this many requests the worker asks to be replaced (0: never); jitter already added. */
   maxRequests: number;
   /** HTTP input limits and request protection, enforced by the worker (daemon/worker/limits.ts). */
@@ -68,7 +70,7 @@ export type WorkerMessage =
   | { t: 'got'; ids: number[] }
   /** The app failed to load; the worker exits with EXIT_APP_LOAD_ERROR right after. */
   | { t: 'boot-error'; message: string; stack?: string }
-  /** Liveness and counters, every heartbeatInterval ms. */
+  /** Liveness and counters: when they changed (checked every heartbeatInterval), else every heartbeatMax. */
   | { t: 'hb'; requests: number; inflight: number; connections: number }
   /** Replace me gracefully (a new worker first); I keep serving until told to drain. */
   | { t: 'retire'; reason: 'max_requests' };

@@ -238,7 +238,7 @@ apps:
       closed.push(new Promise((resolve) => s.once('close', () => resolve())));
       sockets.push(s);
     }
-    await Promise.all(sockets.map((s) => new Promise((resolve) => (s.connecting ? s.once('connect', resolve) : resolve(undefined)))));
+    await Promise.all(sockets.map((s) => new Promise((resolve, reject) => s.once('connect', resolve).once('error', reject))));
     for (const s of sockets) s.write('GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ');
     // one byte every 300ms on every connection, for 30 bytes at most: never a complete header
     let sent = 0;

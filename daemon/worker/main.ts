@@ -127,8 +127,21 @@ async function boot(): Promise<void> {
   }
   if (draining) return;
   send({ t: 'ready' });
-  const beat = setInterval(() => send({ t: 'hb', requests, inflight, connections }), spec!.heartbeatInterval);
+  const beat = setInterval(heartbeat, spec!.heartbeatInterval);
   beat.unref();
+}
+
+let sent = { requests: -1, inflight: -1, connections: -1, at: 0 };
+
+/**
+ * Counters when they changed, and a bare "alive" at least every heartbeatMax: an idle worker
+ * costs the arbiter one message every few seconds, not one a second.
+ */
+function heartbeat(): void {
+  const now = Date.now();
+  if (requests === sent.requests && inflight === sent.inflight && connections === sent.connections && now - sent.at < spec!.heartbeatMax) return;
+  sent = { requests, inflight, connections, at: now };
+  send({ t: 'hb', requests, inflight, connections });
 }
 
 let drainStarted = false;
