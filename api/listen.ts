@@ -2,7 +2,7 @@
  * Where the admin API listens and who may call it: a unix socket created 0600 (the file mode is
  * the gate, as with a gunicorn control socket), or TCP with a mandatory bearer token.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { Arbiter } from '../daemon/arbiter.js';
@@ -17,9 +17,16 @@ export interface AdminApi {
   close(): Promise<void>;
 }
 
-export async function startAdminApi(arbiter: Arbiter, config: Config, log: Logger): Promise<AdminApi> {
+/**
+ * The token the admin API will require (none on a unix socket). Called before any app starts, so
+ * a refused admin address (non-loopback, no token) stops tsgid before it binds or spawns anything.
+ */
+export function adminToken(config: Config, log: Logger): string | undefined {
+  return config.admin.listen.kind === 'tcp' ? resolveToken(config, log) : undefined;
+}
+
+export async function startAdminApi(arbiter: Arbiter, config: Config, log: Logger, token: string | undefined): Promise<AdminApi> {
   const addr = config.admin.listen;
-  const token = addr.kind === 'tcp' ? resolveToken(config, log) : undefined;
   const app = buildApi(arbiter, { token, maxWorkers: config.max_workers, baseDir: config.dir, adminListen: addr, log });
   if (addr.kind === 'unix') {
     await clearStaleSocket(addr.path, 'admin.listen');
@@ -44,6 +51,8 @@ function resolveToken(config: Config, log: Logger): string {
   if (token !== undefined && token !== '') return token;
   if (existsSync(file)) {
     const fromFile = readFileSync(file, 'utf8').trim();
+    const mode = statSync(file).mode & 0o777;
+    if ((mode & 0o077) !== 0) log.warn(`admin.token_file: ${file} has mode 0${mode.toString(8)}, open to other users; chmod 600 it`);
     if (fromFile !== '') return fromFile;
   }
   if (listen.kind === 'tcp' && !isLoopback(listen.host)) {

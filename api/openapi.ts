@@ -76,6 +76,9 @@ function operation(r: RouteDoc): Schema {
   const responses: Record<string, Schema> = {
     [String(r.ok.status)]: { description: r.ok.description, content: json(r.ok.schema ?? { type: 'object' }) },
   };
+  if ((s.querystring as { properties?: Schema } | undefined)?.properties?.wait !== undefined) {
+    responses['202'] = { description: 'Accepted, with ?wait=false: the outcome shows in status', content: json({ type: 'object', properties: { accepted: { const: true } } }) };
+  }
   for (const [status, schema] of Object.entries((s.response ?? {}) as Record<string, Schema>)) {
     responses[status] = { description: (schema.description as string | undefined) ?? 'An error', content: json(schema) };
   }

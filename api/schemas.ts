@@ -3,9 +3,7 @@ import { APP_NAME, appJsonSchema } from '../daemon/config/index.js';
 
 type Schema = Record<string, unknown>;
 
-export const APP_NAME_PATTERN = APP_NAME.pattern.source;
-
-export const appName = { type: 'string', pattern: APP_NAME_PATTERN, maxLength: APP_NAME.maxLength, description: 'The app name.' } as const;
+export const appName = { type: 'string', pattern: APP_NAME.pattern.source, maxLength: APP_NAME.maxLength, description: 'The app name.' } as const;
 
 export const appParams = {
   type: 'object',
@@ -21,8 +19,6 @@ export const waitQuery = {
   },
   additionalProperties: false,
 } as const;
-
-export const noQuery = { type: 'object', additionalProperties: false } as const;
 
 export const errorBody = {
   type: 'object',

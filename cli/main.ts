@@ -6,7 +6,7 @@
  */
 import { isTsgiError } from '../daemon/errors.js';
 import { parseCommandLine } from './args.js';
-import { createClient } from './client.js';
+import { createClient, type Client } from './client.js';
 import { add, remove } from './commands/apps.js';
 import { configCheck, configReload } from './commands/config.js';
 import { help, version } from './commands/info.js';
@@ -34,12 +34,13 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(commandUsage(cmd));
       return 0;
     }
+    let client: Client | undefined;
     const out = await cmd.run({
       args: line.args,
       options: line.options,
       style: styleFor(process.stdout),
       configFile: globals.config,
-      client: () => createClient(() => findDaemon(globals)),
+      client: () => (client ??= createClient(() => findDaemon(globals))),
     });
     process.stdout.write(globals.json ? `${JSON.stringify(out.json, null, 2)}\n` : out.text);
     return out.exit ?? 0;
@@ -54,4 +55,8 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `tsgictl status | head -1`: a reader that goes away early is not an error
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+});
 process.exitCode = await main(process.argv.slice(2));

@@ -219,6 +219,12 @@ export class Arbiter {
       this.listeners.delete(app.name);
       throw err;
     }
+    if (this.shuttingDown) {
+      // a shutdown was queued while the sockets were opening: it did not see this pool
+      this.unbind(app.name, new Set());
+      this.listeners.delete(app.name);
+      throw new TsgiError('TSGI_ERR_DAEMON_SHUTTING_DOWN', 'tsgid is shutting down');
+    }
     this.pools.set(app.name, pool);
     this.watcher.set(app.name, app.cwd, app.watch);
     this.log.info(`${app.name}: listening on ${pool.listening.join(', ')} with ${app.workers} worker(s)`);
@@ -290,10 +296,10 @@ export class Arbiter {
         steps.push(this.change(pool, app).catch((err: unknown) => record(app.name, err)));
       }
     }
-    if (JSON.stringify(next.admin) !== JSON.stringify(this.config.admin)) {
-      this.log.warn('config reload: admin.* changed; it takes effect when tsgid restarts');
+    if (JSON.stringify(next.admin) !== JSON.stringify(this.config.admin) || next.max_workers !== this.config.max_workers) {
+      this.log.warn('config reload: admin.* and max_workers take effect when tsgid restarts');
     }
-    this.config = { ...next, admin: this.config.admin };
+    this.config = { ...next, admin: this.config.admin, max_workers: this.config.max_workers };
     this.sampler.start(next.stats_interval);
     this.schedule();
     await Promise.all(steps);

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startAdminApi, type AdminApi } from '../api/listen.js';
+import { adminToken, startAdminApi, type AdminApi } from '../api/listen.js';
 import { Arbiter } from './arbiter.js';
 import { loadConfig, type Config } from './config/index.js';
 import { isTsgiError } from './errors.js';
@@ -79,9 +79,10 @@ async function main(): Promise<void> {
   const arbiter = new Arbiter(config, log);
   let api: AdminApi | undefined;
   try {
+    const token = adminToken(config, log);
     writePidfile(config.pidfile);
     await arbiter.start();
-    api = await startAdminApi(arbiter, config, log);
+    api = await startAdminApi(arbiter, config, log, token);
   } catch (err) {
     removePidfile(config.pidfile);
     fail(err);

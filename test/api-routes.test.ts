@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { buildApi } from '../api/server.js';
-import type { AppView } from '../api/app-view.js';
+import { publicConfig, REDACTED, type AppView } from '../api/app-view.js';
 import { Arbiter } from '../daemon/arbiter.js';
 import { loadConfig } from '../daemon/config/index.js';
 import { silentLogger } from '../daemon/log.js';
@@ -114,6 +114,15 @@ describe('admin API routes against a real arbiter', () => {
     assert.deepEqual(missing.body, { error: { code: 'TSGI_ERR_APP_NOT_FOUND', message: 'no app named "nope"' } });
   });
 
+  it('hides values under credential-like keys at any depth, whatever settings are added later', () => {
+    const config = { ...arbiter.appConfig('web'), db_password: 'x', restart: { ...arbiter.appConfig('web').restart, api_key: 'y' } };
+    const shown = publicConfig(config);
+    assert.equal(shown.db_password, REDACTED);
+    assert.equal((shown.restart as Record<string, unknown>).api_key, REDACTED);
+    assert.equal((shown.restart as Record<string, unknown>).max_failures, 5);
+    assert.equal(shown.env, undefined);
+  });
+
   it('stop drains every worker and start brings them back, each answering when done', async () => {
     const stopped = await call().post('/v1/apps/other/stop').set(AUTH).expect(200);
     assert.equal(stopped.body.app.state, 'stopped');
@@ -176,6 +185,14 @@ describe('admin API routes against a real arbiter', () => {
     await assert.rejects(get(url), /ECONNREFUSED/);
     await call().get('/v1/apps/added').set(AUTH).expect(404);
     await call().delete('/v1/apps/added').set(AUTH).expect(404);
+  });
+
+  it('an added app whose code does not boot answers 422 TSGI_ERR_APP_BOOT, and stays, failed, until removed', async () => {
+    const r = await call().post('/v1/apps').set(AUTH).send({ name: 'broken', app: join(FIXTURES, 'daemon/import-throws.mjs'), listen: '127.0.0.1:0' }).expect(422);
+    assert.equal(r.body.error.code, 'TSGI_ERR_APP_BOOT');
+    assert.match(r.body.error.message, /database URL missing.*the app was added, marked failed/);
+    assert.equal((await app('broken')).state, 'failed');
+    await call().delete('/v1/apps/broken').set(AUTH).expect(200);
   });
 
   it('refuses an add whose name exists, whose address is taken, or that does not validate', async () => {
@@ -251,6 +268,7 @@ describe('admin API routes against a real arbiter', () => {
     const add = ops.find((o) => o.key === 'POST /v1/apps')!.op;
     assert.ok(add.requestBody!.content['application/json']!.schema, 'add documents its body');
     assert.ok('201' in add.responses);
+    assert.ok('202' in add.responses, '?wait=false is documented');
     assert.deepEqual(ops.find((o) => o.key === 'GET /v1/health')!.op.security, [], 'health is open');
   });
 });

@@ -124,6 +124,14 @@ async function until(url: string, what: string, pred: (c: Count) => boolean): Pr
   }
 }
 
+async function untilOutput(d: Daemon, pattern: RegExp): Promise<void> {
+  const deadline = Date.now() + DEADLINE_MS;
+  while (!pattern.test(d.output())) {
+    if (Date.now() > deadline) assert.match(d.output(), pattern);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 function refused(r: Reply, status: number): void {
   assert.equal(r.status, status, `status ${status}, got ${r.status} ${JSON.stringify(r.body)}`);
   assert.equal(r.headers.connection, 'close');
@@ -219,10 +227,9 @@ apps:
     refused(await exchange(strict, 'GET /hang?secret=1 HTTP/1.1\r\nHost: x\r\n\r\n'), 503);
     // the app writes its own response after the 503 went out: dropped, not a crash
     await until(strict, 'the late write of /slow', (c) => c.late > before.late);
-    const deadline = Date.now() + DEADLINE_MS;
-    while (!/request timed out .*: GET \/hang$/m.test(d.output()) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 50));
-    assert.match(d.output(), /request timed out after 1000ms \(request_timeout\), answered 503: GET \/slow$/m);
-    assert.match(d.output(), /request timed out after 1000ms \(request_timeout\), answered 503: GET \/hang$/m);
+    // worker stderr reaches the daemon's output through the arbiter: wait for it, the query left out
+    await untilOutput(d, /request timed out after 1000ms \(request_timeout\), answered 503: GET \/slow$/m);
+    await untilOutput(d, /request timed out after 1000ms \(request_timeout\), answered 503: GET \/hang$/m);
     assert.equal((await get(strict)).body, `ok ${pid}`);
     assert.deepEqual(readyPids(await d.status(), 'strict'), [pid]);
   });

@@ -43,7 +43,7 @@ export function appRoutes(app: FastifyInstance, control: Control, limits: NewApp
     async (req, reply) => {
       const { name, ...input } = req.body;
       const config = checkNewApp(control, name, input, limits);
-      return run(reply, waits(req.query), control.command({ kind: 'add', config }), () => ({ app: appView(control, name) }), 201);
+      return run(reply, waits(req.query), added(control.command({ kind: 'add', config })), () => ({ app: appView(control, name) }), 201);
     },
   );
 
@@ -86,6 +86,16 @@ export function appRoutes(app: FastifyInstance, control: Control, limits: NewApp
       return run(reply, waits(req.query), control.command({ kind: 'scale', app: name, workers }), () => ({ app: appView(control, name) }));
     },
   );
+}
+
+/** An added app whose code does not boot stays, marked failed, as one from the file would: say so, as a boot error. */
+async function added(action: Promise<void>): Promise<void> {
+  try {
+    await action;
+  } catch (err) {
+    if (!(err instanceof TsgiError) || err.code !== 'TSGI_ERR_APP_FAILED') throw err;
+    throw new TsgiError('TSGI_ERR_APP_BOOT', `${err.message} (the app was added, marked failed: fix it and start it, or remove it)`, { cause: err });
+  }
 }
 
 export function waits(q: WaitQuery): boolean {

@@ -25,9 +25,12 @@ export function help(commands: readonly CommandDef[]): CommandDef {
     max: 2,
     async run({ args }) {
       if (args.length === 0) return { json: { usage: usage(commands) }, text: usage(commands) };
-      const cmd = commands.find((c) => c.name === args.join(' ')) ?? commands.find((c) => c.name.startsWith(`${args[0]} `) && args.length === 1);
-      if (cmd === undefined) throw usageError(`help: no command "${args.join(' ')}"`);
-      return { json: { usage: commandUsage(cmd) }, text: commandUsage(cmd) };
+      const name = args.join(' ');
+      // a group name ("config") shows each of its commands
+      const found = commands.filter((c) => c.name === name || c.name.startsWith(`${name} `));
+      if (found.length === 0) throw usageError(`help: no command "${name}"`);
+      const text = found.map(commandUsage).join('\n');
+      return { json: { usage: text }, text };
     },
   };
 }

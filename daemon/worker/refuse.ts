@@ -29,7 +29,7 @@ function rawResponse(status: number): string {
 /** A request the app has not seen, answered through its own response. Returns true, for `return refuseRequest(...)`. */
 export function refuseRequest(req: IncomingMessage, res: ServerResponse, status: number): true {
   const body = bodyFor(status);
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length, connection: 'close' });
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.length, Connection: 'close' });
   res.end(body);
   lingerAtMost(req.socket);
   return true;
