@@ -24,6 +24,20 @@ export interface WorkerSpec {
   maxRequests: number;
   /** HTTP input limits and request protection, enforced by the worker (daemon/worker/limits.ts). */
   limits: WorkerLimits;
+  /** The app's certificate and key, read by the arbiter when it spawned this worker; absent: plain HTTP. */
+  tls?: WorkerTls;
+  /** Why the arbiter could not read the TLS files: the worker reports it as a boot error. */
+  tlsError?: string;
+}
+
+/** PEM text, not paths: a renewed certificate reaches new workers through a reload. */
+export interface WorkerTls {
+  cert: string;
+  key: string;
+  ca?: string;
+  ciphers?: string;
+  /** Serve HTTP/2, with HTTP/1.1 for clients that do not offer h2 in ALPN. */
+  http2: boolean;
 }
 
 /** The app's limit settings, in bytes, counts and milliseconds; 0 turns a limit off unless noted. */

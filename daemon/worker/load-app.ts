@@ -10,6 +10,7 @@ import type { AppInterface } from '../protocol.js';
 import type { InterfaceName, Listener } from './adapters/contract.js';
 import { chooseAdapter, detectInterface } from './adapters/detect.js';
 import { mountListener, normalizePrefix } from './adapters/mounts.js';
+import { mountedUpgrade, type UpgradeHandler } from './upgrades.js';
 import { importModule } from './import-module.js';
 import { type AppRef, parseAppRef, resolveModuleFile } from './resolve-module.js';
 import { enableTypeScript, isTypeScriptFile } from './ts-loader.js';
@@ -29,6 +30,10 @@ export interface HostedApp {
   describe: Array<{ prefix: string; module: string; interface: Exclude<AppInterface, 'auto'> }>;
   /** Runs each module's `onStart({ server })`; a failure is a TSGI_ERR_APP_BOOT. */
   onStart(server: http.Server): Promise<void>;
+  /** The modules' `upgrade(req, socket, head)` exports (by mount prefix), or undefined when none has one. */
+  upgrade?: UpgradeHandler;
+  /** Runs each module's `onDrain()` (close WebSockets with 1001); failures are logged by the caller. */
+  onDrain(): Promise<void>;
   /**
    * Closes each app (Fastify's `close()`, pending fetch `waitUntil` work), then runs each
    * module's `onShutdown()`. Runs every step even when one fails, then rejects with the
@@ -41,6 +46,8 @@ export interface HostedApp {
 interface ModuleHooks {
   onStart?: (ctx: { server: http.Server }) => unknown;
   onShutdown?: () => unknown;
+  onDrain?: () => unknown;
+  upgrade?: UpgradeHandler;
 }
 type HookName = keyof ModuleHooks;
 
@@ -83,6 +90,8 @@ export async function loadHostedApp(spec: LoadSpec): Promise<HostedApp> {
     handler,
     describe: apps.map((app) => ({ prefix: normalizePrefix(app.prefix) || '/', module: app.ref.ref, interface: app.name })),
     onStart: (server) => startAll(apps, server),
+    upgrade: upgradeOf(spec, apps),
+    onDrain: () => drainAll(apps),
     onShutdown: () => shutdownAll(apps),
   };
 }
@@ -145,13 +154,13 @@ function callFactory(value: unknown, ref: AppRef): unknown {
 
 function hooksOf(namespace: Record<string, unknown>, ref: AppRef): ModuleHooks {
   const hooks: ModuleHooks = {};
-  for (const name of ['onStart', 'onShutdown'] as const) {
+  for (const name of ['onStart', 'onShutdown', 'onDrain', 'upgrade'] as const) {
     const hook = namespace[name];
     if (hook === undefined) continue;
     if (typeof hook !== 'function') {
       throw new TsgiError('TSGI_ERR_APP_INTERFACE', `${ref.ref}: export '${name}' is ${typeof hook}, not a function`);
     }
-    hooks[name] = hook as () => unknown;
+    hooks[name] = hook as never;
   }
   return hooks;
 }
@@ -174,6 +183,25 @@ async function startAll(apps: readonly LoadedApp[], server: http.Server): Promis
       throw bootError(ref, 'onStart failed', err);
     }
   }
+}
+
+function upgradeOf(spec: LoadSpec, apps: readonly LoadedApp[]): UpgradeHandler | undefined {
+  if (!apps.some((app) => app.hooks.upgrade !== undefined)) return undefined;
+  if (spec.mounts === undefined) return apps[0]!.hooks.upgrade;
+  return mountedUpgrade(apps.map((app) => ({ prefix: normalizePrefix(app.prefix), upgrade: app.hooks.upgrade })));
+}
+
+async function drainAll(apps: readonly LoadedApp[]): Promise<void> {
+  const errors: unknown[] = [];
+  for (const { hook } of distinctHooks(apps, 'onDrain')) {
+    try {
+      await hook();
+    } catch (err) {
+      errors.push(err);
+    }
+  }
+  if (errors.length === 1) throw errors[0];
+  if (errors.length > 1) throw new AggregateError(errors, 'several onDrain hooks failed');
 }
 
 async function shutdownAll(apps: readonly LoadedApp[]): Promise<void> {

@@ -9,8 +9,10 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { EXIT_APP_LOAD_ERROR, type ArbiterMessage, type WorkerMessage, type WorkerSpec } from '../protocol.js';
 import { applyLimits, requestGuard, serverOptions } from './limits.js';
+import { createAppServer, type AppServer } from './app-server.js';
 import { loadHostedApp, type HostedApp } from './load-app.js';
 import { refuseConnection } from './refuse.js';
+import { wireUpgrades } from './upgrades.js';
 
 /** After the arbiter is gone, a worker has this long to finish before it exits anyway. */
 const ORPHAN_GRACE_MS = 1500;
@@ -28,6 +30,7 @@ const limits = spec.limits;
 const guard = requestGuard(limits);
 let hosted: HostedApp | undefined;
 let server: http.Server | undefined;
+let appServer: AppServer | undefined;
 let draining = false;
 let requests = 0;
 let inflight = 0;
@@ -93,7 +96,7 @@ function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
   if (++requests === spec!.maxRequests) send({ t: 'retire', reason: 'max_requests' });
   inflight++;
   // a request that arrives on a kept-alive connection while draining is the last on it
-  if (draining) res.setHeader('Connection', 'close');
+  if (draining && req.httpVersionMajor === 1) res.setHeader('Connection', 'close');
   open.add(res);
   res.once('close', onResponseClose);
   if (guard(req, res)) return;
@@ -112,9 +115,12 @@ function closeIdle(): void {
 async function boot(): Promise<void> {
   try {
     hosted = await loadHostedApp({ cwd: spec!.cwd, module: spec!.module, mounts: spec!.mounts, interface: spec!.interface });
-    const s = http.createServer(serverOptions(limits), onRequest);
+    if (spec!.tlsError !== undefined) throw new Error(spec!.tlsError);
+    appServer = createAppServer(spec!.tls, serverOptions(limits), onRequest);
+    const s = appServer.server;
     applyLimits(s, limits);
     await hosted.onStart(s);
+    wireUpgrades(s, hosted.upgrade, onRequest);
     server = s;
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
@@ -150,7 +156,10 @@ function drain(limit: number): void {
   if (drainStarted) return;
   drainStarted = true;
   draining = true;
-  for (const res of open) if (!res.headersSent) res.setHeader('Connection', 'close');
+  for (const res of open) if (!res.headersSent && res.req.httpVersionMajor === 1) res.setHeader('Connection', 'close');
+  appServer?.closeSessions();
+  // Upgraded connections (WebSockets) are the app's to close: its onDrain() is the moment.
+  hosted?.onDrain().catch((err: unknown) => process.stderr.write(`onDrain failed: ${err instanceof Error ? err.stack : String(err)}\n`));
   // An idle keep-alive connection closed this instant may be carrying the client's next request
   // (a reset for it). So: every further response says Connection: close, and only connections
   // that stay idle for a sweep interval are closed.

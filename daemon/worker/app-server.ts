@@ -1,0 +1,36 @@
+/**
+ * The worker's server for the app's listeners: http, https (TLS) or HTTP/2 with HTTP/1.1
+ * fallback (ALPN). Whichever it is, it never listens: the raw sockets the arbiter hands over
+ * are emitted as 'connection', and the TLS servers wrap them in TLS themselves.
+ */
+import http from 'node:http';
+import http2 from 'node:http2';
+import https from 'node:https';
+import type { WorkerTls } from '../protocol.js';
+
+type RequestListener = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+export interface AppServer {
+  /** Typed as http.Server for the app's `onStart({ server })`: https and the HTTP/2 compat server have its events. */
+  readonly server: http.Server;
+  /** HTTP/2 only: sends GOAWAY on every session, which then closes once its streams finish. */
+  closeSessions(): void;
+}
+
+export function createAppServer(tls: WorkerTls | undefined, options: http.ServerOptions, onRequest: RequestListener): AppServer {
+  if (tls === undefined) return { server: http.createServer(options, onRequest), closeSessions: () => {} };
+  const secure = { cert: tls.cert, key: tls.key, ...(tls.ca !== undefined && { ca: tls.ca }), ...(tls.ciphers !== undefined && { ciphers: tls.ciphers }) };
+  if (!tls.http2) return { server: https.createServer({ ...options, ...secure }, onRequest) as unknown as http.Server, closeSessions: () => {} };
+  const server = http2.createSecureServer({ ...secure, allowHTTP1: true }, onRequest as never);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
+  return {
+    server: server as unknown as http.Server,
+    closeSessions() {
+      for (const session of sessions) session.close();
+    },
+  };
+}
