@@ -11,6 +11,7 @@ import type { Logger } from './log.js';
 import type { ProcessOps, ProcStats } from './process-ops.js';
 import { EXIT_APP_LOAD_ERROR, EXIT_BOOT_ERROR, isWorkerMessage, type WorkerSpec } from './protocol.js';
 import { decideRestart, formatMs } from './restart-policy.js';
+import { workerTls } from './tls-files.js';
 import { Worker, type WorkerEvent, type WorkerStatus } from './worker.js';
 import type { AppState, ExitReason, WorkerState } from './worker-state.js';
 import { pipeLines } from './lines.js';
@@ -325,34 +326,42 @@ export class AppPool {
 
   private enforceDeadlines(now: number): void {
     for (const w of this.workers.values()) {
+      // SIGKILL is final: all that is left is to reap it
+      if (w.killed) continue;
       if (w.killAt !== undefined) {
-        if (now >= w.killAt) {
-          w.proc.kill('SIGKILL');
-          w.killAt = undefined;
-        }
+        if (now >= w.killAt) this.kill(w);
       } else if (w.state === 'starting' && now - w.startedAt > this.config.boot_timeout) {
         w.bootError = `not ready within boot_timeout (${formatMs(this.config.boot_timeout)})`;
         w.reason = 'boot-timeout';
         this.deps.log.warn(`${this.name}: worker ${w.id} (pid ${w.pid}) ${w.bootError}; killing it`);
-        w.proc.kill('SIGKILL');
-        w.killAt = now + KILL_GRACE_MS;
+        this.kill(w);
       } else if (w.state === 'ready' && now - w.lastSeen > this.config.timeout) {
         w.reason = 'timeout';
         this.deps.log.warn(`${this.name}: worker ${w.id} (pid ${w.pid}) sent no heartbeat for ${formatMs(now - w.lastSeen)} (timeout ${formatMs(this.config.timeout)}); killing it`);
         w.proc.kill('SIGTERM');
         w.killAt = now + KILL_GRACE_MS;
+        // it cannot take connections any more: route them to its siblings during the grace
+        this.refreshReady();
       } else if (w.state === 'draining' && now > (this.drainDeadline.get(w.id) ?? Infinity)) {
         this.deps.log.warn(`${this.name}: worker ${w.id} (pid ${w.pid}) still draining after graceful_timeout; killing it`);
-        w.proc.kill('SIGKILL');
-        w.killAt = now + KILL_GRACE_MS;
+        this.kill(w);
       }
     }
   }
+
+  private kill(w: Worker): void {
+    w.proc.kill('SIGKILL');
+    w.killed = true;
+    w.killAt = undefined;
+    this.refreshReady();
+  }
+
 
   /** The earliest time something in this pool falls due (a backoff ends, a kill is due, a deadline passes). */
   nextDeadline(): number {
     let t = this.backoffUntil > 0 ? this.backoffUntil : Infinity;
     for (const w of this.workers.values()) {
+      if (w.killed) continue;
       if (w.killAt !== undefined) t = Math.min(t, w.killAt);
       else if (w.state === 'starting') t = Math.min(t, w.startedAt + this.config.boot_timeout + 1);
       else if (w.state === 'ready') t = Math.min(t, w.lastSeen + this.config.timeout + 1);
@@ -387,6 +396,7 @@ export class AppPool {
         maxConnections: c.max_connections,
         requestTimeout: c.request_timeout,
       },
+      ...workerTls(c),
     };
     const proc = this.deps.ops.spawn(spec, c.env);
     const w = new Worker(c.name, id, generation, proc, now, this.deps.emit);
@@ -494,7 +504,8 @@ export class AppPool {
   }
 
   private refreshReady(): void {
-    this.ready = [...this.workers.values()].filter((w) => w.state === 'ready');
+    // a worker being killed stays 'ready' until reaped, but takes no more connections
+    this.ready = [...this.workers.values()].filter((w) => w.state === 'ready' && w.killAt === undefined && !w.killed);
   }
 
   private dropPending(): void {

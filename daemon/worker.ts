@@ -43,6 +43,8 @@ export class Worker {
   bootError: string | undefined;
   /** when set, SIGKILL is due at this time */
   killAt: number | undefined;
+  /** SIGKILL was sent: nothing is left to do but reap it */
+  killed = false;
   exitCode: number | null = null;
   exitSignal: NodeJS.Signals | null = null;
   requests = 0;

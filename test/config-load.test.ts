@@ -10,7 +10,7 @@ const dir = fileURLToPath(new URL('../../test/fixtures/config/full', import.meta
 const file = join(dir, 'tsgi.yaml');
 const env = { TSGI_TEST_TOKEN: 's3cret' };
 
-const recycling = { max_requests: 0, max_requests_jitter: 0, max_memory: 0, backlog: 2048, watch: false as const };
+const recycling = { max_requests: 0, max_requests_jitter: 0, max_memory: 0, backlog: 2048, watch: false as const, http2: false };
 const limits = { limit_request_line: 4094, limit_request_fields: 100, limit_request_field_size: 8190, limit_request_body: 0, header_timeout: 10_000, keepalive: 5000, max_connections: 1000, request_timeout: 0 };
 const defaults = { graceful_timeout: 30_000, boot_timeout: 30_000, timeout: 30_000, ...recycling, ...limits };
 const defaultRestart = { backoff_initial: 500, backoff_max: 30_000, max_failures: 5, window: 60_000, min_uptime: 1000 };

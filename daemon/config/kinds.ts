@@ -33,6 +33,15 @@ export const text: Kind<string> = {
   parse: (v) => nonEmptyString(v, 'a non-empty string'),
 };
 
+export const boolean: Kind<boolean> = {
+  type: 'boolean',
+  schema: { type: 'boolean' },
+  parse(v) {
+    if (typeof v === 'boolean') return v;
+    throw new ValueError(`expected true or false, got ${describe(v)}`);
+  },
+};
+
 export const filePath: Kind<string> = {
   type: 'path',
   format: "A file path; relative paths are resolved against the config file's directory.",

@@ -1,7 +1,9 @@
 /**
  * Checks across settings, declared on a section in settings.ts and run once its settings are parsed.
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import type { Rule } from './declare.js';
 import { formatPath, ValueError, type Path } from './issues.js';
 import { listensOverlap, type ListenAddress } from './listen.js';
@@ -50,4 +52,56 @@ function checkClashes(entries: { path: Path; addr: ListenAddress }[]): void {
     const a = entries.slice(0, j).find((e) => listensOverlap(e.addr, b.addr));
     if (a) throw new ValueError(`expected a listen address not used elsewhere, got "${b.addr.raw}", which clashes with ${formatPath(a.path)} ("${a.addr.raw}")`, undefined, b.path);
   });
+}
+
+interface TlsValues {
+  certfile?: string;
+  keyfile?: string;
+  ca_certs?: string;
+  ciphers?: string;
+  http2: boolean;
+}
+
+/**
+ * `certfile` and `keyfile` come together, are readable and make a pair, and `ciphers` is a
+ * list OpenSSL knows: checked with the same createSecureContext the worker's server uses.
+ * Runs at every load, so a reload of the config catches a broken renewal before workers do.
+ */
+export const tlsFiles: Rule<TlsValues> = {
+  description: '`certfile` and `keyfile` are set together, readable, and a matching pair; `ca_certs`, `ciphers` and `http2` need them.',
+  check(values) {
+    const { certfile, keyfile } = values;
+    if (certfile === undefined || keyfile === undefined) {
+      if (certfile !== undefined || keyfile !== undefined) {
+        throw new ValueError(`expected both "certfile" and "keyfile", got only "${certfile !== undefined ? 'certfile' : 'keyfile'}"`, undefined, [certfile !== undefined ? 'keyfile' : 'certfile'], 'key');
+      }
+      for (const key of ['ca_certs', 'ciphers', 'http2'] as const) {
+        if (values[key] !== undefined && values[key] !== false) throw new ValueError(`"${key}" needs TLS: set "certfile" and "keyfile"`, undefined, [key], 'key');
+      }
+      return;
+    }
+    const cert = readPem(certfile, 'certfile');
+    const key = readPem(keyfile, 'keyfile');
+    const ca = values.ca_certs === undefined ? undefined : readPem(values.ca_certs, 'ca_certs');
+    try {
+      createSecureContext({ cert, key, ...(ca !== undefined && { ca }) });
+    } catch (err) {
+      throw new ValueError(`the certificate ${certfile} and key ${keyfile} do not make a usable pair: ${(err as Error).message}`, undefined, ['keyfile']);
+    }
+    if (values.ciphers !== undefined) {
+      try {
+        createSecureContext({ cert, key, ciphers: values.ciphers });
+      } catch (err) {
+        throw new ValueError(`expected an OpenSSL cipher list, got ${JSON.stringify(values.ciphers)}: ${(err as Error).message}`, undefined, ['ciphers']);
+      }
+    }
+  },
+};
+
+function readPem(file: string, key: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ValueError(`cannot read ${key} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, undefined, [key]);
+  }
 }

@@ -6,8 +6,8 @@
 import type { AppInterface } from '../protocol.js';
 import { section, setting, type Simplify, type ValuesOf } from './declare.js';
 import { listens, moduleSpec, mountMap, stringMap } from './app-kinds.js';
-import { directory, duration, filePath, integer, listen, oneOf, size, text } from './kinds.js';
-import { distinctListens, exactlyOne, modulesExist, uniqueListens } from './rules.js';
+import { boolean, directory, duration, filePath, integer, listen, oneOf, size, text } from './kinds.js';
+import { distinctListens, exactlyOne, modulesExist, tlsFiles, uniqueListens } from './rules.js';
 import { namedSections } from './validate.js';
 import { watchSpec } from './watch-kind.js';
 
@@ -50,10 +50,15 @@ export const appSection = section(
     max_connections: setting({ kind: integer({ min: 1 }), default: 1000, description: 'Connections one worker serves at once (gunicorn\'s worker_connections); one more is answered 503 and closed.' }),
     request_timeout: setting({ kind: duration, default: 0, description: 'Time a request\'s response has to finish (0: no limit): then it is answered 503 with `Connection: close`, or its connection is cut if the response had started, and logged; the worker carries on.' }),
     backlog: setting({ kind: integer({ min: 1, max: 65535 }), default: 2048, description: 'Listen backlog of the app\'s sockets, and how many connections the arbiter holds for the app while no worker is ready; beyond it new ones are refused.' }),
+    certfile: setting({ kind: filePath, description: 'TLS certificate (PEM, with its chain) for all of the app\'s listeners; with `keyfile`, the app speaks HTTPS only. Read when a worker starts: `tsgictl reload` picks up a renewed one.', example: 'tls/cert.pem' }),
+    keyfile: setting({ kind: filePath, description: 'TLS private key (PEM) matching `certfile`.', example: 'tls/key.pem' }),
+    ca_certs: setting({ kind: filePath, description: 'CA certificates (PEM) the server may use to complete the chain it sends (intermediates). Client certificates are not requested.' }),
+    ciphers: setting({ kind: text, description: 'TLS cipher list, in OpenSSL\'s format (default: Node\'s).', example: 'ECDHE+AESGCM:ECDHE+CHACHA20' }),
+    http2: setting({ kind: boolean, default: false, description: 'Serve HTTP/2 (needs `certfile`), with HTTP/1.1 for clients that do not offer h2 in ALPN.' }),
     restart: restartSection,
     watch: setting({ kind: watchSpec, default: false, description: 'Reload the app (rolling, as `tsgictl reload`) when its files change; for development.', example: { paths: ['src'], ignore: ['*.tmp'], debounce: '300ms' } }),
   },
-  [exactlyOne('app', 'mounts'), modulesExist, distinctListens],
+  [exactlyOne('app', 'mounts'), modulesExist, distinctListens, tlsFiles],
 );
 
 export const topSection = section(

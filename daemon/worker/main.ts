@@ -3,7 +3,8 @@
  *
  * The worker's http.Server never listens: the arbiter accepts on the socket it holds and sends
  * each connection here over IPC, where it enters the server exactly as a connection accepted by
- * the server itself would (node:cluster's round-robin workers do the same).
+ * the server itself would (node:cluster's round-robin workers do the same). With TLS the server
+ * is an https or HTTP/2 one, which does the handshake on the raw socket (app-server.ts).
  */
 import http from 'node:http';
 import type { Socket } from 'node:net';
@@ -109,7 +110,7 @@ function onResponseClose(this: http.ServerResponse): void {
 }
 
 function closeIdle(): void {
-  server?.closeIdleConnections();
+  appServer?.closeIdle();
 }
 
 async function boot(): Promise<void> {

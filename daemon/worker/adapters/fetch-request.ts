@@ -23,7 +23,8 @@ export function toRequest(req: MountedRequest, signal: AbortSignal): Request {
   const url = urlOf(req);
   const headers = new Headers();
   const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
+  if (req.httpVersionMajor === 2) appendHttp2Headers(headers, raw);
+  else for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
   // Only tsgi may say where an app is mounted: a client-sent value is replaced or dropped.
   if (req.scriptName !== undefined) headers.set(SCRIPT_NAME_HEADER, req.scriptName);
   else if (headers.has(SCRIPT_NAME_HEADER)) headers.delete(SCRIPT_NAME_HEADER);
@@ -42,11 +43,17 @@ function hasBody(req: MountedRequest): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
+/** HTTP/2's pseudo-headers (`:method`, `:path`...) are not header fields: a Request refuses them. */
+function appendHttp2Headers(headers: Headers, raw: readonly string[]): void {
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.charCodeAt(0) !== 58 /* : */) headers.append(raw[i]!, raw[i + 1]!);
+}
+
 function urlOf(req: MountedRequest): string {
   const target = req.url ?? '/';
   // Anything but origin-form ("/path?query") is absolute-form, already a URL, or unusable ("*").
   if (target.charCodeAt(0) !== 47 /* / */) return target;
-  const host = req.headers.host;
+  // HTTP/2 (node:http2's compatibility API) says :authority where HTTP/1.1 says Host.
+  const host = req.headers.host ?? (req.headers[':authority'] as string | undefined);
   if (host !== undefined && UNSAFE_HOST.test(host)) throw new TypeError(`invalid Host header: ${host}`);
   const scheme = (req.socket as TLSSocket).encrypted === true ? 'https://' : 'http://';
   return scheme + (host || 'localhost') + target;
