@@ -4,25 +4,13 @@
  *
  *   npm run build && node dist/bench/arbiter-cpu.js [--seconds 20]
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { HELLO, machine, row, scratch, sleep, startTsgid } from './lib.js';
+import { HELLO, machine, row, scratch, sleep, cpuSeconds, rssMB, startTsgid } from './lib.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '20' } } });
 const SECONDS = Number(values.seconds);
-const TICKS = 100; // USER_HZ on Linux
-
-function cpuTicks(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(f[11]) + Number(f[12]); // utime + stime
-}
-
-function rssMB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m?.[1] ?? 0) / 1024;
-}
-
 console.log(`\nArbiter cost — ${machine()}; idle workers, stats_interval 1s, ${SECONDS}s window after start-up\n`);
 console.log(row(['workers', 'apps × workers', 'arbiter CPU % of one core', 'arbiter RSS MB']));
 console.log(row(['---:', '---', '---:', '---:']));
@@ -33,10 +21,10 @@ for (const [apps, per] of [[1, 1], [10, 2], [50, 2]] as const) {
   for (let i = 0; i < apps; i++) yaml += `  app${i}:\n    app: ./hello.mjs\n    listen: "127.0.0.1:0"\n    workers: ${per}\n`;
   const d = await startTsgid(dir, yaml);
   await sleep(2000);
-  const t0 = cpuTicks(d.proc.pid!);
+  const t0 = cpuSeconds(d.proc.pid!);
   const w0 = Date.now();
   await sleep(SECONDS * 1000);
-  const cpu = ((cpuTicks(d.proc.pid!) - t0) / TICKS / ((Date.now() - w0) / 1000)) * 100;
+  const cpu = ((cpuSeconds(d.proc.pid!) - t0) / ((Date.now() - w0) / 1000)) * 100;
   console.log(row([apps * per, `${apps} × ${per}`, cpu.toFixed(2), rssMB(d.proc.pid!).toFixed(0)]));
   await d.stop();
 }

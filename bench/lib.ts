@@ -3,7 +3,7 @@
  * (PM2) into a scratch folder — never as dependencies of the product.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { cpus, tmpdir } from 'node:os';
@@ -151,4 +151,18 @@ export function median(xs: number[]): number {
 
 export function row(cells: Array<string | number>): string {
   return `| ${cells.join(' | ')} |`;
+}
+
+/** USER_HZ on Linux: the unit of utime/stime in /proc/<pid>/stat */
+const TICKS_PER_SECOND = 100;
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+export function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND;
+}
+
+/** Resident memory of a process in MB, from /proc. */
+export function rssMB(pid: number): number {
+  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 }

@@ -9,23 +9,12 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { adminGet, HELLO, machine, median, row, scratch, sleep, TSGID, waitUntil } from './lib.js';
+import { adminGet, HELLO, machine, median, row, scratch, sleep, TSGID, waitUntil, cpuSeconds, rssMB } from './lib.js';
 
 const { values } = parseArgs({ options: { apps: { type: 'string', default: '50' }, workers: { type: 'string', default: '2' }, seconds: { type: 'string', default: '10' } } });
 const APPS = Number(values.apps);
 const WORKERS = Number(values.workers);
 const SECONDS = Number(values.seconds);
-const TICKS = 100; // USER_HZ on Linux
-
-function cpuTicks(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(f[11]) + Number(f[12]); // utime + stime
-}
-
-function rssMB(pid: number): number {
-  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-}
-
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -54,10 +43,10 @@ const startMs = performance.now() - t0;
 const pids = (await adminGet<Status>(socket, '/v1/apps')).apps.flatMap((a) => a.workers.map((w) => w.pid!));
 
 await sleep(2000);
-const c0 = cpuTicks(proc.pid!);
+const c0 = cpuSeconds(proc.pid!);
 const w0 = Date.now();
 await sleep(SECONDS * 1000);
-const cpu = ((cpuTicks(proc.pid!) - c0) / TICKS / ((Date.now() - w0) / 1000)) * 100;
+const cpu = ((cpuSeconds(proc.pid!) - c0) / ((Date.now() - w0) / 1000)) * 100;
 const rss = rssMB(proc.pid!);
 
 const lat: number[] = [];

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import https from 'node:https';
 import { join } from 'node:path';
@@ -188,6 +188,27 @@ describe('TLS', () => {
       assert.notEqual(body, old);
       assert.ok(readyPids(after, 'web').includes(Number(body.split(' ')[1])));
       assert.doesNotMatch(d.output(), /Error/, 'the old workers drained without an error');
+    } finally {
+      await d.stop();
+    }
+  });
+});
+
+describe('TLS files at reload', () => {
+  it('an unreadable key abandons the reload with a boot error naming it; the old workers keep serving', async () => {
+    const dir = tempDir();
+    const fingerprint = makeCert(dir, 'tls');
+    const d = await startDaemon(yaml('plain.mjs'), { dir });
+    try {
+      const url = httpsUrl(await d.url('web'));
+      const before = readyPids(await d.status(), 'web').sort();
+      rmSync(join(dir, 'tls.key'));
+      const r = await d.api<{ error: { code: string; message: string } }>('POST', '/v1/apps/web/reload');
+      assert.equal(r.status, 422);
+      assert.equal(r.body.error.code, 'TSGI_ERR_APP_BOOT');
+      assert.match(r.body.error.message, new RegExp(`cannot read TLS file ${join(dir, 'tls.key')}: ENOENT`));
+      assert.deepEqual(readyPids(await d.status(), 'web').sort(), before);
+      assert.equal((await httpsGet(url)).fingerprint, fingerprint);
     } finally {
       await d.stop();
     }
