@@ -75,6 +75,10 @@ async function main(): Promise<void> {
     fail(err);
   }
 
+  // A closed terminal or a dead log pipe (EPIPE) must not become an uncaught exception that the
+  // handler below would log to the same dead pipe, again and again: stop writing, keep serving.
+  process.stdout.on('error', () => {});
+  process.stderr.on('error', () => {});
   const log = createLogger();
   const arbiter = new Arbiter(config, log);
   let api: AdminApi | undefined;

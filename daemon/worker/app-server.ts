@@ -15,22 +15,17 @@ export interface AppServer {
   readonly server: http.Server;
   /** HTTP/2 only: sends GOAWAY on every session, which then closes once its streams finish. */
   closeSessions(): void;
-  /**
-   * Closes idle HTTP/1.1 connections (the drain's sweep). The HTTP/2 server keeps no list of
-   * its HTTP/1.1 fallback connections: those close after their next response, or at graceful_timeout.
-   */
-  closeIdle(): void;
 }
 
 export function createAppServer(tls: WorkerTls | undefined, options: http.ServerOptions, onRequest: RequestListener): AppServer {
   if (tls === undefined) {
     const server = http.createServer(options, onRequest);
-    return { server, closeSessions: () => {}, closeIdle: () => server.closeIdleConnections() };
+    return { server, closeSessions: () => {} };
   }
   const secure = { cert: tls.cert, key: tls.key, ...(tls.ca !== undefined && { ca: tls.ca }), ...(tls.ciphers !== undefined && { ciphers: tls.ciphers }) };
   if (!tls.http2) {
     const server = https.createServer({ ...options, ...secure }, onRequest);
-    return { server: server as unknown as http.Server, closeSessions: () => {}, closeIdle: () => server.closeIdleConnections() };
+    return { server: server as unknown as http.Server, closeSessions: () => {} };
   }
   const server = http2.createSecureServer({ ...secure, allowHTTP1: true }, onRequest as never);
   const sessions = new Set<http2.ServerHttp2Session>();
@@ -43,6 +38,5 @@ export function createAppServer(tls: WorkerTls | undefined, options: http.Server
     closeSessions() {
       for (const session of sessions) session.close();
     },
-    closeIdle: () => {},
   };
 }

@@ -1,6 +1,6 @@
 /**
  * An app's HTTP input limits (gunicorn's limit_request_*, plus timeouts and a connection cap),
- * applied to the worker's http.Server.
+ * applied to the worker's server (http, https, or HTTP/2 with its HTTP/1.1 fallback).
  *
  * Node's own machinery is used where it has the exact meaning: `headersTimeout` (answered 408),
  * `keepAliveTimeout`, and `maxHeaderSize` as a ceiling for the whole request head (answered 431
@@ -11,7 +11,7 @@
  */
 import type http from 'node:http';
 import type { WorkerLimits } from '../protocol.js';
-import { checkBody, limitedIncomingMessage } from './body-limit.js';
+import { checkBody } from './body-limit.js';
 import { refuseRequest } from './refuse.js';
 import { startRequestTimer } from './request-timeout.js';
 
@@ -22,8 +22,8 @@ import { startRequestTimer } from './request-timeout.js';
  */
 const HEAD_CAP = 64 * 1024;
 
-/** Options for http.createServer. */
-export function serverOptions(limits: WorkerLimits): http.ServerOptions {
+/** Options for http.createServer and https.createServer; {@link applyLimits} sets them again on any server. */
+export function serverOptions(limits: WorkerLimits) {
   return {
     maxHeaderSize: Math.max(HEAD_CAP, limits.requestLine + limits.requestFieldSize),
     headersTimeout: limits.headerTimeout,
@@ -33,12 +33,14 @@ export function serverOptions(limits: WorkerLimits): http.ServerOptions {
     keepAliveTimeout: limits.keepAlive,
     // how often Node looks for connections past headersTimeout: a cut-off within a second of it
     connectionsCheckingInterval: limits.headerTimeout > 0 ? Math.max(100, Math.min(1000, Math.floor(limits.headerTimeout / 4))) : 1000,
-    ...(limits.requestBody > 0 && { IncomingMessage: limitedIncomingMessage(limits.requestBody) }),
-  };
+  } satisfies http.ServerOptions;
 }
 
 /** Call right after http.createServer, before the app can add listeners and before any connection arrives. */
 export function applyLimits(server: http.Server, limits: WorkerLimits): void {
+  // Node reads each of these from the server when it needs it, so this also reaches the HTTP/1.1
+  // connections of an HTTP/2 server (allowHTTP1), which takes none of them as options.
+  Object.assign(server, serverOptions(limits));
   // Node keeps only the first maxHeadersCount fields in req.headers but every one in
   // req.rawHeaders, or at least this many when there are more, so one over the limit shows.
   server.maxHeadersCount = limits.requestFields + 1;

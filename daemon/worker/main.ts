@@ -17,8 +17,6 @@ import { wireUpgrades } from './upgrades.js';
 
 /** After the arbiter is gone, a worker has this long to finish before it exits anyway. */
 const ORPHAN_GRACE_MS = 1500;
-/** While draining, connections idle this long are closed. */
-const IDLE_SWEEP_MS = 250;
 
 const spec = JSON.parse(process.env.TSGI_WORKER_SPEC ?? 'null') as WorkerSpec | null;
 if (spec === null || typeof process.send !== 'function') {
@@ -109,10 +107,6 @@ function onResponseClose(this: http.ServerResponse): void {
   open.delete(this);
 }
 
-function closeIdle(): void {
-  appServer?.closeIdle();
-}
-
 async function boot(): Promise<void> {
   try {
     hosted = await loadHostedApp({ cwd: spec!.cwd, module: spec!.module, mounts: spec!.mounts, interface: spec!.interface });
@@ -161,10 +155,10 @@ function drain(limit: number): void {
   appServer?.closeSessions();
   // Upgraded connections (WebSockets) are the app's to close: its onDrain() is the moment.
   hosted?.onDrain().catch((err: unknown) => process.stderr.write(`onDrain failed: ${err instanceof Error ? err.stack : String(err)}\n`));
-  // An idle keep-alive connection closed this instant may be carrying the client's next request
-  // (a reset for it). So: every further response says Connection: close, and only connections
-  // that stay idle for a sweep interval are closed.
-  setInterval(closeIdle, IDLE_SWEEP_MS).unref();
+  // Idle keep-alive connections are not closed here: one closed this instant may be carrying the
+  // client's next request (a reset for it, seen on a loaded machine). Every further response says
+  // Connection: close, and a connection that stays idle goes at its keep-alive timeout, the one
+  // race HTTP/1.1 clients are built to expect.
   const deadline = setTimeout(() => process.exit(0), limit);
   deadline.unref();
   if (server === undefined || connections === 0) void exitAfterShutdown();

@@ -1,6 +1,8 @@
 /**
  * How a worker turns away what a limit forbids: a short plain-text response with
  * `Connection: close`, then the connection goes. The app's handler is never called for it.
+ * HTTP/2 has no `Connection` header and many requests share a connection: there only the
+ * request's stream ends.
  *
  * The connection is half-closed rather than destroyed at once: a client that is still sending
  * (the rest of a body, a request on a refused connection) would otherwise get a reset, which
@@ -8,6 +10,7 @@
  * dropped, for LINGER_MS at most.
  */
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import { constants as h2, type Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
 
 /** How long a turned-away client may go on sending before its connection is destroyed. */
@@ -29,6 +32,11 @@ function rawResponse(status: number): string {
 /** A request the app has not seen, answered through its own response. Returns true, for `return refuseRequest(...)`. */
 export function refuseRequest(req: IncomingMessage, res: ServerResponse, status: number): true {
   const body = bodyFor(status);
+  if (req.httpVersionMajor >= 2) {
+    res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.length });
+    res.end(body);
+    return true;
+  }
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.length, Connection: 'close' });
   res.end(body);
   lingerAtMost(req.socket);
@@ -44,6 +52,12 @@ export function refuseRequest(req: IncomingMessage, res: ServerResponse, status:
  * connection is cut, so the client cannot take a truncated response for a whole one.
  */
 export function abortRequest(req: IncomingMessage, res: ServerResponse, status: number): 'answered' | 'cut' {
+  if (req.httpVersionMajor >= 2) {
+    // The stream is reset, not answered: an HTTP/2 status sent here would make the app's own
+    // later setHeader throw, and the socket belongs to the whole session.
+    (res as unknown as Http2ServerResponse).stream.close(h2.NGHTTP2_CANCEL);
+    return 'cut';
+  }
   const socket = req.socket;
   if (res.headersSent || res.socket !== socket || !socket.writable) {
     socket.destroy();

@@ -23,7 +23,7 @@ function clearRequestTimer(this: Timed): void {
 function onRequestTimeout(req: IncomingMessage, res: ServerResponse, ms: number): void {
   // the app has answered (only the client is still reading), or the client has gone
   if (res.writableEnded || res.destroyed) return;
-  const outcome = abortRequest(req, res, 503) === 'answered' ? 'answered 503' : 'connection cut';
+  const outcome = abortRequest(req, res, 503) === 'answered' ? 'answered 503' : 'cut off';
   // the path without its query, which may carry what does not belong in a log
   const path = (req.url ?? '').split('?', 1)[0];
   process.stderr.write(`tsgi: request timed out after ${ms}ms (request_timeout), ${outcome}: ${req.method} ${path}\n`);
