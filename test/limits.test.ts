@@ -4,10 +4,12 @@
  * sees it, and the same worker goes on serving.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Daemon, FIXTURES, get, readyPids, startDaemon } from './helpers/daemon.js';
+import { type Daemon, FIXTURES, get, readyPids, startDaemon, tempDir } from './helpers/daemon.js';
 
 const APP = join(FIXTURES, 'limits/app.mjs');
 /** A guard against hanging, never something a test asserts. */
@@ -315,3 +317,63 @@ async function rawKeptAlive(url: string, request: string): Promise<string> {
     });
   });
 }
+
+describe('HTTP limits over HTTP/2', () => {
+  it('resets the stream of a request past request_timeout or limit_request_body; the worker lives on', async () => {
+    const dir = tempDir();
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt')], { stdio: 'ignore' });
+    const d = await startDaemon(
+      `
+apps:
+  h2:
+    app: ${APP}
+    listen: "127.0.0.1:0"
+    certfile: tls.crt
+    keyfile: tls.key
+    http2: true
+    limit_request_line: 200
+    limit_request_body: 1KB
+    request_timeout: 1s
+`,
+      { dir },
+    );
+    const session = http2.connect((await d.url('h2')).replace('http:', 'https:'), { rejectUnauthorized: false });
+    session.on('error', () => {});
+    try {
+      const [pid] = readyPids(await d.status(), 'h2');
+      const h2 = (path: string, body?: string) =>
+        new Promise<{ status: number | undefined; body: string; reset: number }>((resolve) => {
+          const stream = session.request({ ':path': path, ':method': body === undefined ? 'GET' : 'POST' });
+          let status: number | undefined;
+          let text = '';
+          stream.on('response', (h) => (status = Number(h[':status'])));
+          stream.on('data', (c: Buffer) => (text += c.toString()));
+          stream.on('error', () => {});
+          stream.on('close', () => resolve({ status, body: text, reset: stream.rstCode ?? 0 }));
+          // a body with no Content-Length, in two DATA frames that together pass the limit
+          if (body !== undefined) stream.write(body);
+          stream.end(body);
+        });
+      assert.equal((await h2(`/${'a'.repeat(300)}`)).status, 414);
+      const cut = await h2('/echo', 'x'.repeat(700));
+      assert.equal(cut.status, undefined);
+      assert.equal(cut.reset, http2.constants.NGHTTP2_CANCEL);
+      const slow = await h2('/slow?ms=1500');
+      assert.equal(slow.reset, http2.constants.NGHTTP2_CANCEL);
+      const count2 = async () => JSON.parse((await h2('/count')).body) as Count;
+      const c = await count2();
+      assert.ok(c.last!.bytes <= 1024 && !c.last!.ended, JSON.stringify(c.last));
+      // the app's own writes after its stream was reset go nowhere: wait for them, then look
+      const deadline = Date.now() + DEADLINE_MS;
+      while ((await count2()).late === c.late) {
+        assert.ok(Date.now() < deadline, 'timed out waiting for the late write of /slow');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal((await h2('/')).body, `ok ${pid}`);
+      assert.deepEqual(readyPids(await d.status(), 'h2'), [pid]);
+    } finally {
+      session.close();
+      await d.stop();
+    }
+  });
+});

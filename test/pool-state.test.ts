@@ -307,6 +307,19 @@ describe('app pool', () => {
     assert.deepEqual(h.procs[0]!.sent, [{ t: 'drain' }]);
   });
 
+  it('holds connections while no worker is ready, up to backlog, and hands them over once one is', () => {
+    const h = harness({ workers: 1, backlog: 3 });
+    h.tick();
+    const sockets = Array.from({ length: 5 }, () => ({ destroyed: false, destroy() { this.destroyed = true; } }));
+    for (const s of sockets) h.pool.accept(s as never);
+    assert.deepEqual(sockets.map((s) => s.destroyed), [false, false, false, true, true], 'beyond backlog: refused');
+    assert.equal(h.status().pending_connections, 3);
+    h.procs[0]!.ready();
+    h.tick();
+    assert.equal(h.status().pending_connections, 0);
+    assert.deepEqual(h.procs[0]!.sent.map((m) => (m as { t: string }).t), ['conn', 'conn', 'conn']);
+  });
+
   it('scales down by draining the oldest ready workers', () => {
     const h = harness({ workers: 3 });
     h.tick();
