@@ -82,6 +82,9 @@ function accept(socket: Socket): void {
   }
   connections++;
   socket.once('close', onSocketClose);
+  // net's own accept path sets TCP_NODELAY (http's noDelay default); a socket that came over IPC
+  // skips it, and Nagle's algorithm would hold back small responses
+  socket.setNoDelay(true);
   server.emit('connection', socket);
   socket.resume();
 }
@@ -97,7 +100,8 @@ function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
   // a request that arrives on a kept-alive connection while draining is the last on it
   if (draining && req.httpVersionMajor === 1) res.setHeader('Connection', 'close');
   open.add(res);
-  res.once('close', onResponseClose);
+  // 'close' comes once per response; on() spares once()'s per-request wrapper
+  res.on('close', onResponseClose);
   if (guard(req, res)) return;
   hosted!.handler(req, res);
 }
