@@ -7,13 +7,13 @@
  * by Node's default clientError handling, which also sends `Connection: close`). The rest is
  * checked in the request path by {@link requestGuard} before the app is called; with nothing
  * exceeded that is a few comparisons plus one pass over the header lengths. request_timeout
- * and limit_request_body add per-request work only when they are on.
+ * (a clock read) and limit_request_body (a look at two headers) add per-request work only when on.
  */
 import type http from 'node:http';
 import type { WorkerLimits } from '../protocol.js';
 import { checkBody } from './body-limit.js';
 import { refuseRequest } from './refuse.js';
-import { startRequestTimer } from './request-timeout.js';
+import { stampRequest, sweepRequestTimeouts } from './request-timeout.js';
 
 /**
  * Node's maxHeaderSize counts the URL and every header name and value together. It must leave
@@ -61,12 +61,14 @@ function trackConnections(server: http.Server): void {
 /** True when the request was answered here, and the app must not be called. */
 export type RequestGuard = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 
-export function requestGuard(limits: WorkerLimits): RequestGuard {
+/** `open`: the responses the worker has not yet seen close, which request_timeout's sweep walks. */
+export function requestGuard(limits: WorkerLimits, open: ReadonlySet<http.ServerResponse>): RequestGuard {
   const line = limits.requestLine > 0 ? limits.requestLine : Infinity;
   const rawFields = limits.requestFields * 2;
   const fieldSize = limits.requestFieldSize > 0 ? limits.requestFieldSize : Infinity;
   const { requestBody, requestTimeout } = limits;
   const keepAlive = limits.keepAlive > 0;
+  if (requestTimeout > 0) sweepRequestTimeouts(open, requestTimeout);
   return function guard(req, res) {
     // `GET /path HTTP/1.1`: method, URL, two spaces and the version; gunicorn counts it without CRLF
     if (req.method!.length + req.url!.length + 10 > line) return refuseRequest(req, res, 414);
@@ -77,7 +79,7 @@ export function requestGuard(limits: WorkerLimits): RequestGuard {
       for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length + raw[i + 1]!.length + 4 > fieldSize) return refuseRequest(req, res, 431);
     }
     if (requestBody > 0 && checkBody(req, res, requestBody)) return true;
-    if (requestTimeout > 0) startRequestTimer(req, res, requestTimeout);
+    if (requestTimeout > 0) stampRequest(res);
     if (!keepAlive) res.shouldKeepAlive = false;
     return false;
   };

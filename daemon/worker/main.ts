@@ -26,7 +26,6 @@ if (spec === null || typeof process.send !== 'function') {
 delete process.env.TSGI_WORKER_SPEC;
 
 const limits = spec.limits;
-const guard = requestGuard(limits);
 let hosted: HostedApp | undefined;
 let server: http.Server | undefined;
 let appServer: AppServer | undefined;
@@ -36,6 +35,7 @@ let inflight = 0;
 let connections = 0;
 /** responses in flight, so a drain can ask those not yet started to close their connection */
 const open = new Set<http.ServerResponse>();
+const guard = requestGuard(limits, open);
 
 function send(msg: WorkerMessage): void {
   if (process.connected) process.send!(msg);

@@ -32,14 +32,11 @@ function rawResponse(status: number): string {
 /** A request the app has not seen, answered through its own response. Returns true, for `return refuseRequest(...)`. */
 export function refuseRequest(req: IncomingMessage, res: ServerResponse, status: number): true {
   const body = bodyFor(status);
-  if (req.httpVersionMajor >= 2) {
-    res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.length });
-    res.end(body);
-    return true;
-  }
-  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.length, Connection: 'close' });
+  const headers = { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.length };
+  const http1 = req.httpVersionMajor < 2;
+  res.writeHead(status, http1 ? { ...headers, Connection: 'close' } : headers);
   res.end(body);
-  lingerAtMost(req.socket);
+  if (http1) lingerAtMost(req.socket);
   return true;
 }
 
