@@ -5,9 +5,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { TsgiError } from '../daemon/errors.js';
+import { PAGE_ROUTES } from './routes/dashboard.js';
 
-/** Routes a probe may call without a token: they say nothing but "alive". */
-export const OPEN_ROUTES: ReadonlySet<string> = new Set(['/v1/health']);
+/** Routes a probe (a load balancer, Kubernetes) calls without a token: they say "alive" and "ready", and why not. */
+export const OPEN_ROUTES: ReadonlySet<string> = new Set(['/v1/health', '/v1/ready']);
 
 const BEARER = /^Bearer +(\S+) *$/i;
 
@@ -17,7 +18,9 @@ export function installAuth(app: FastifyInstance, token: string | undefined): vo
   // hashing both sides first gives equal lengths, so timingSafeEqual leaks nothing about the length
   const expected = digest(token);
   app.addHook('onRequest', async (req, reply) => {
-    if (OPEN_ROUTES.has(req.routeOptions.url ?? '')) return;
+    const route = req.routeOptions.url ?? '';
+    // the dashboard's files hold no data: the page asks for the token, then calls the API with it
+    if (OPEN_ROUTES.has(route) || PAGE_ROUTES.has(route)) return;
     const given = BEARER.exec(req.headers.authorization ?? '')?.[1];
     if (given === undefined || !timingSafeEqual(digest(given), expected)) {
       const err = new TsgiError('TSGI_ERR_API_UNAUTHORIZED', 'unauthorized');

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { OPEN_ROUTES } from './auth.js';
+import { PAGE_ROUTES } from './routes/dashboard.js';
 import { errorBody } from './schemas.js';
 
 type Schema = Record<string, unknown>;
@@ -42,6 +43,8 @@ export function collectRoutes(app: FastifyInstance): RouteDoc[] {
     for (const method of [r.method].flat()) {
       // fastify adds a HEAD twin for every GET; it is not part of the API we describe
       if (method === 'HEAD') continue;
+      // the dashboard's page and assets are not part of the API (HTML, JS, CSS)
+      if (PAGE_ROUTES.has(r.url)) continue;
       routes.push({ method: method.toLowerCase(), url: r.url, schema: (r.schema ?? {}) as Schema, ok: r.config?.ok ?? { status: 200, description: 'OK' } });
     }
   });
@@ -59,7 +62,7 @@ export function openApiDocument(routes: readonly RouteDoc[], version: string): S
     info: {
       title: 'tsgid admin API',
       version,
-      description: 'Controls a running tsgid. Over a unix socket the file mode is the gate and no token is needed; over TCP every route but /v1/health needs `Authorization: Bearer TOKEN`. Errors are `{ "error": { "code", "message" } }` with the codes of docs/errors.md.',
+      description: 'Controls a running tsgid. Over a unix socket the file mode is the gate and no token is needed; over TCP every route but /v1/health and /v1/ready needs `Authorization: Bearer TOKEN`. Errors are `{ "error": { "code", "message" } }` with the codes of docs/errors.md.',
     },
     components: {
       schemas: { Error: errorBody },

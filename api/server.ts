@@ -8,10 +8,14 @@ import { frameworkErrors, installErrorHandling } from './errors.js';
 import { collectRoutes } from './openapi.js';
 import { appRoutes } from './routes/apps.js';
 import { configRoutes } from './routes/config.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { eventRoutes } from './routes/events.js';
+import { logRoutes } from './routes/logs.js';
 import { metaRoutes } from './routes/meta.js';
 
 export interface ApiOptions {
-  /** required on every route but /v1/health when set */
+  /** required on every route but /v1/health and /v1/ready when set */
   token?: string;
   /** ceiling for any app's workers (the max_workers setting; default 128) */
   maxWorkers?: number;
@@ -40,8 +44,12 @@ export function buildApi(control: Control, options: ApiOptions = {}): FastifyIns
   const routes = collectRoutes(app);
   installErrorHandling(app, options.log);
   installAuth(app, options.token);
-  metaRoutes(app, routes);
+  metaRoutes(app, routes, control);
   appRoutes(app, control, { maxWorkers: options.maxWorkers ?? 128, baseDir: options.baseDir, adminListen: options.adminListen });
   configRoutes(app, control);
+  metricsRoutes(app, control);
+  eventRoutes(app, control);
+  dashboardRoutes(app);
+  logRoutes(app, control);
   return app;
 }

@@ -32,9 +32,10 @@ export interface Tsgid {
   stop(): Promise<void>;
 }
 
-export async function startTsgid(dir: string, yaml: string): Promise<Tsgid> {
+/** `bin`: another build's dist/daemon/main.js, to compare two versions of tsgid (bench/throughput.ts --baseline). */
+export async function startTsgid(dir: string, yaml: string, bin = TSGID): Promise<Tsgid> {
   writeFileSync(join(dir, 'tsgi.yaml'), `admin: { listen: "unix:admin.sock" }\n${yaml}`);
-  const proc = spawn(process.execPath, [TSGID, '-c', join(dir, 'tsgi.yaml')], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  const proc = spawn(process.execPath, [bin, '-c', join(dir, 'tsgi.yaml')], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
   const socket = join(dir, 'admin.sock');
   await waitUntil(async () => {
     const s = await adminGet<{ apps: Array<{ state: string }> }>(socket, '/v1/apps').catch(() => undefined);

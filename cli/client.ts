@@ -5,17 +5,25 @@
 import http from 'node:http';
 import { isErrorCode, TsgiError } from '../daemon/errors.js';
 import type { Target } from './find-daemon.js';
+import { openStream } from './sse.js';
 
 export interface Client {
   get<T>(path: string): Promise<T>;
   post<T>(path: string, body?: unknown): Promise<T>;
   delete<T>(path: string): Promise<T>;
+  /** A server-sent-events GET: `onData` per event, until the daemon ends it or `signal` aborts. */
+  stream(path: string, onData: (data: string, event: string) => void, signal?: AbortSignal): Promise<void>;
 }
 
 export function createClient(find: () => Promise<Target>): Client {
   let target: Promise<Target> | undefined;
   const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => send<T>(await (target ??= find()), method, path, body);
-  return { get: (p) => call('GET', p), post: (p, b) => call('POST', p, b), delete: (p) => call('DELETE', p) };
+  return {
+    get: (p) => call('GET', p),
+    post: (p, b) => call('POST', p, b),
+    delete: (p) => call('DELETE', p),
+    stream: async (p, onData, signal) => openStream(await (target ??= find()), p, onData, signal),
+  };
 }
 
 function send<T>(target: Target, method: string, path: string, body: unknown): Promise<T> {

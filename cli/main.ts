@@ -10,14 +10,17 @@ import { createClient, type Client } from './client.js';
 import { add, remove } from './commands/apps.js';
 import { configCheck, configReload } from './commands/config.js';
 import { help, version } from './commands/info.js';
+import { logs } from './commands/logs.js';
 import { restart, reload, scale, start, stop } from './commands/actions.js';
 import { status } from './commands/status.js';
+import { top } from './commands/top.js';
 import { findDaemon } from './find-daemon.js';
 import { styleFor } from './table.js';
+import { realTerminal } from './terminal.js';
 import type { CommandDef } from './types.js';
 import { commandUsage, usage } from './usage.js';
 
-const COMMANDS: CommandDef[] = [status, start, stop, restart, reload, scale, add, remove, configReload, configCheck, version];
+const COMMANDS: CommandDef[] = [status, top, start, stop, restart, reload, scale, logs, add, remove, configReload, configCheck, version];
 const ALL: CommandDef[] = [...COMMANDS, help(COMMANDS)];
 
 async function main(argv: string[]): Promise<number> {
@@ -41,8 +44,16 @@ async function main(argv: string[]): Promise<number> {
       style: styleFor(process.stdout),
       configFile: globals.config,
       client: () => (client ??= createClient(() => findDaemon(globals))),
+      json: globals.json,
+      print: (text) => void process.stdout.write(text),
+      interrupted: () => {
+        const ctl = new AbortController();
+        process.once('SIGINT', () => ctl.abort());
+        return ctl.signal;
+      },
+      terminal: () => realTerminal(process.stdin, process.stdout),
     });
-    process.stdout.write(globals.json ? `${JSON.stringify(out.json, null, 2)}\n` : out.text);
+    if (!out.streamed) process.stdout.write(globals.json ? `${JSON.stringify(out.json, null, 2)}\n` : out.text);
     return out.exit ?? 0;
   } catch (err) {
     if (!isTsgiError(err)) {

@@ -1,6 +1,7 @@
 /** What a tsgictl command is: a declaration, and a run that returns data or throws a coded error. */
 import type { Client } from './client.js';
 import type { Style } from './table.js';
+import type { Terminal } from './terminal.js';
 
 export interface Output {
   /** what --json prints */
@@ -9,6 +10,8 @@ export interface Output {
   text: string;
   /** 1 when the command ran but some of what it did failed (each failure is in the output) */
   exit?: 0 | 1;
+  /** the command already printed everything, as it went (ctx.print): main prints nothing more */
+  streamed?: boolean;
 }
 
 /** A flag of one command, declared once: parsed, checked and shown in usage from this. */
@@ -32,6 +35,14 @@ export interface Context {
   style: Style;
   /** -c FILE, when given */
   configFile: string | undefined;
+  /** whether --json was given (a streaming command prints JSON lines as it goes) */
+  json: boolean;
+  /** print now, for a command that streams (tsgictl logs -f) */
+  print(text: string): void;
+  /** aborts on Ctrl-C; only a command that asks for it stops Ctrl-C from ending tsgictl at once */
+  interrupted(): AbortSignal;
+  /** the screen and keyboard, for a full-screen view (tsgictl top) */
+  terminal(): Terminal;
 }
 
 export interface CommandDef {

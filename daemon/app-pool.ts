@@ -15,6 +15,7 @@ import { workerTls } from './tls-files.js';
 import { Worker, type WorkerEvent, type WorkerStatus } from './worker.js';
 import type { AppState, ExitReason, WorkerState } from './worker-state.js';
 import { pipeLines } from './lines.js';
+import { AppMetricsTotals, type AppMetrics } from './app-metrics.js';
 
 export interface PoolDeps {
   ops: ProcessOps;
@@ -64,10 +65,23 @@ export interface AppStatus {
   failed_reason: string | null;
   last_boot_error: string | null;
   last_exit: ExitRecord | null;
+  /** every worker exit (crash, reload, recycle, scale…), newest first, at most RECENT_EXITS */
+  recent_restarts: ExitRecord[];
+  /** responses served since the app was added, by all its workers past and present (never decreases) */
+  requests_total: number;
   workers: WorkerStatus[];
 }
 
+export interface AppMetricsView extends AppMetrics {
+  name: string;
+  target: number;
+  ready: number;
+  workers: Array<{ id: number; requests: number; inflight: number; connections: number; rss: number | null; cpuSeconds: number | null }>;
+}
+
 const HEARTBEAT_MAX_MS = 1000;
+/** enough to see a crash loop or the last reloads on the dashboard, little enough to send every second */
+export const RECENT_EXITS = 20;
 /** SIGKILL follows SIGTERM this long after, for a worker that does not go by itself */
 const KILL_GRACE_MS = 1000;
 
@@ -88,7 +102,11 @@ export class AppPool {
   private failedReason: string | undefined;
   private lastBootError: string | undefined;
   private lastExit: ExitRecord | undefined;
+  /** a ring of the latest exits, oldest first */
+  private readonly recentExits: ExitRecord[] = [];
   private restarts = 0;
+  /** request totals and restarts by reason, for GET /metrics */
+  private readonly totals = new AppMetricsTotals();
   private run: Run | undefined;
   /** reloads asked for while one runs are merged into this one */
   private nextRun: Run | undefined;
@@ -268,6 +286,7 @@ export class AppPool {
       if (st === undefined) continue;
       w.rss = st.rss;
       w.cpu = st.cpu;
+      w.cpuSeconds = st.cpuSeconds ?? null;
       if (limit > 0 && st.rss > limit) this.retire(w, 'max_memory', `rss ${mb(st.rss)} over max_memory ${mb(limit)}`);
     }
   }
@@ -397,6 +416,7 @@ export class AppPool {
         requestTimeout: c.request_timeout,
       },
       ...workerTls(c),
+      ...(c.access_log !== undefined && { accessLog: { format: c.access_log_format, trusted: c.forwarded_allow_ips } }),
     };
     const proc = this.deps.ops.spawn(spec, c.env);
     const w = new Worker(c.name, id, generation, proc, now, this.deps.emit);
@@ -429,10 +449,14 @@ export class AppPool {
       case 'got':
         this.acknowledged(msg.ids);
         return;
+      case 'access':
+        this.deps.log.access(this.name, msg.lines);
+        return;
       case 'hb':
         w.requests = msg.requests;
         w.inflight = msg.inflight;
         w.connections = msg.connections;
+        this.totals.report(w.counts, msg);
         return; // a heartbeat changes nothing the tick acts on
     }
     this.deps.changed();
@@ -446,11 +470,14 @@ export class AppPool {
     const to: WorkerState = w.state === 'draining' ? 'stopped' : bootFailed ? 'failed' : 'crashed';
     if (to === 'failed') w.bootError ??= `exited with code ${code} before it was ready`;
     w.transition(to, now, to === 'failed' ? (w.reason ?? 'boot-error') : to === 'crashed' ? (w.reason ?? 'crash') : undefined);
+    this.totals.exited(w.reason);
     this.workers.delete(w.id);
     this.drainDeadline.delete(w.id);
     this.refreshReady();
     this.redeliverAll(w);
     this.lastExit = { worker: w.id, pid: w.pid, state: to, reason: w.reason, code, signal, at: now };
+    this.recentExits.push(this.lastExit);
+    if (this.recentExits.length > RECENT_EXITS) this.recentExits.shift();
     if (to !== 'stopped') this.afterFailure(w, to, now);
     this.deps.changed();
   }
@@ -569,8 +596,16 @@ export class AppPool {
       failed_reason: this.failedReason ?? null,
       last_boot_error: this.lastBootError ?? null,
       last_exit: this.lastExit ?? null,
+      recent_restarts: this.recentExits.toReversed(),
+      requests_total: this.totals.requests.codes.reduce((a, b) => a + b, 0),
       workers: [...this.workers.values()].map((w) => w.status(now)),
     };
+  }
+
+  /** Totals that survive worker replacement, and each live worker as the arbiter last saw it. */
+  metrics(): AppMetricsView {
+    const workers = [...this.workers.values()].map((w) => ({ id: w.id, requests: w.requests, inflight: w.inflight, connections: w.connections, rss: w.rss, cpuSeconds: w.cpuSeconds }));
+    return { name: this.name, target: this.target, ready: this.ready.length, ...this.totals.snapshot(), workers };
   }
 
   /** Used by the stats sampler to know whom to measure. */

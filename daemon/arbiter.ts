@@ -5,15 +5,19 @@
  */
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
-import { formatListen, loadConfig, sameAppConfig, type AppConfig, type Config } from './config/index.js';
+import { formatListen, listensOverlap, loadConfig, sameAppConfig, type AppConfig, type Config } from './config/index.js';
 import { TsgiError } from './errors.js';
 import type { Logger } from './log.js';
-import { AppPool, type AppStatus } from './app-pool.js';
+import { AppPool, type AppMetricsView, type AppStatus } from './app-pool.js';
 import { realOps, type ProcessOps } from './process-ops.js';
-import { boundAddress, closeListener, openListener } from './sockets.js';
+import { adoptListener, boundAddress, closeListener, openListener } from './sockets.js';
+import { PassedFds } from './listen-fds.js';
+import { readiness, type Readiness } from './readiness.js';
+import { formatMs } from './restart-policy.js';
 import type { WorkerEvent } from './worker.js';
 import { Watcher } from './watch.js';
 import { Sampler } from './sampler.js';
+import { AppLogs } from './logs/app-logs.js';
 
 export type Command =
   | { kind: 'start' | 'stop' | 'restart' | 'reload'; app: string }
@@ -21,7 +25,10 @@ export type Command =
   | { kind: 'add'; config: AppConfig }
   | { kind: 'remove'; app: string }
   | { kind: 'config-reload' }
-  | { kind: 'shutdown' };
+  /** `now` skips what is left of shutdown_delay (a second SIGTERM) */
+  | { kind: 'shutdown'; now?: boolean }
+  /** SIGUSR1: reopen the log files (after an external logrotate) */
+  | { kind: 'reopen-logs' };
 
 interface Queued {
   cmd: Command;
@@ -55,24 +62,35 @@ export class Arbiter {
   private readonly pools = new Map<string, AppPool>();
   /** per app: configured address (canonical form) → the socket held for it */
   private readonly listeners = new Map<string, Map<string, net.Server>>();
+  /** per app: the keys in `listeners` of sockets systemd passed, which a config reload keeps */
+  private readonly passedKeys = new Map<string, Set<string>>();
   private queue: Queued[] = [];
   private tickScheduled = false;
   private timer: NodeJS.Timeout | undefined;
   private shuttingDown = false;
   /** set once every worker is gone: the loop stops re-arming its timer */
   private shutDown = false;
+  /** when the drain begins: shutdown_delay after the first shutdown request, or at once if hurried */
+  private drainAt: number | undefined;
+  private drainStarted = false;
+  private stopped: Promise<void> | undefined;
+  private onStopped: () => void = () => {};
   private readonly startedAt: number;
   readonly ops: ProcessOps;
   private readonly watcher: Watcher;
   readonly sampler: Sampler;
+  /** the apps' stdout, stderr and access logs; the pools write to it */
+  readonly logs: AppLogs;
 
   constructor(
     private config: Config,
     private readonly log: Logger,
     ops: ProcessOps = realOps,
+    private readonly passed: PassedFds = new PassedFds([]),
   ) {
     this.ops = ops;
     this.startedAt = ops.now();
+    this.logs = new AppLogs(config.logs, log);
     this.watcher = new Watcher((app, path) => {
       this.log.info(`${app}: ${path} changed; reloading`);
       this.command({ kind: 'reload', app }).catch((err: unknown) => this.log.warn(`${app}: reload after file change failed: ${err instanceof Error ? err.message : String(err)}`));
@@ -95,6 +113,7 @@ export class Arbiter {
       await this.watcher.close();
       throw err;
     }
+    for (const { fd, name } of this.passed.left) this.log.warn(`LISTEN_FDS: fd ${fd} is named ${name}, which is no app's name; it is left unserved`);
     this.sampler.start(this.config.stats_interval);
     this.schedule();
   }
@@ -110,7 +129,8 @@ export class Arbiter {
   }
 
   private enqueue(cmd: Command): Promise<unknown> {
-    if (this.shuttingDown) return Promise.reject(new TsgiError('TSGI_ERR_DAEMON_SHUTTING_DOWN', 'tsgid is shutting down'));
+    // a second shutdown request is allowed: it may hurry the first one past shutdown_delay
+    if (this.shuttingDown && cmd.kind !== 'shutdown') return Promise.reject(new TsgiError('TSGI_ERR_DAEMON_SHUTTING_DOWN', 'tsgid is shutting down'));
     if (cmd.kind === 'shutdown') this.shuttingDown = true;
     return new Promise((resolve, reject) => {
       this.queue.push({ cmd, resolve, reject });
@@ -120,6 +140,17 @@ export class Arbiter {
 
   get stopping(): boolean {
     return this.shuttingDown;
+  }
+
+  /** 'delay': asked to stop, still serving through shutdown_delay; 'draining': workers are finishing. */
+  get shutdownPhase(): 'running' | 'delay' | 'draining' {
+    if (!this.shuttingDown) return 'running';
+    return this.drainStarted ? 'draining' : 'delay';
+  }
+
+  /** For GET /v1/ready: every app has its target workers ready, and no shutdown has been asked for. */
+  readiness(): Readiness {
+    return readiness(this.status().apps, this.shuttingDown);
   }
 
   status(): DaemonStatus {
@@ -135,6 +166,11 @@ export class Arbiter {
 
   appStatus(name: string): AppStatus {
     return this.pool(name).status(this.ops.now());
+  }
+
+  /** For GET /metrics: every app's totals and live workers, and how long tsgid has run. */
+  metrics(): { uptime_ms: number; apps: AppMetricsView[] } {
+    return { uptime_ms: this.ops.now() - this.startedAt, apps: [...this.pools.values()].map((p) => p.metrics()) };
   }
 
   appConfig(name: string): AppConfig {
@@ -164,6 +200,10 @@ export class Arbiter {
     }
     const now = this.ops.now();
     let next = now + IDLE_TICK_MS;
+    if (this.drainAt !== undefined && !this.drainStarted) {
+      if (now >= this.drainAt) this.startDrain();
+      else next = Math.min(next, this.drainAt);
+    }
     for (const pool of this.pools.values()) {
       pool.reconcile(now);
       next = Math.min(next, pool.nextDeadline());
@@ -187,8 +227,14 @@ export class Arbiter {
       case 'add': return this.add(cmd.config);
       case 'remove': return this.remove(cmd.app);
       case 'config-reload': return this.applyConfigFile();
-      case 'shutdown': return this.shutdown();
+      case 'shutdown': return this.shutdown(cmd.now === true);
+      case 'reopen-logs': return Promise.resolve(this.reopenLogs());
     }
+  }
+
+  private reopenLogs(): void {
+    const n = this.logs.reopen();
+    this.log.info(`reopened ${n} log file(s)`);
   }
 
   private pool(name: string): AppPool {
@@ -207,7 +253,7 @@ export class Arbiter {
   private async addPool(app: AppConfig): Promise<AppPool> {
     const pool = new AppPool(app, {
       ops: this.ops,
-      log: this.log,
+      log: this.logs,
       emit: (e: WorkerEvent) => this.events.emit('worker', e),
       changed: () => this.schedule(),
     });
@@ -226,6 +272,7 @@ export class Arbiter {
       throw new TsgiError('TSGI_ERR_DAEMON_SHUTTING_DOWN', 'tsgid is shutting down');
     }
     this.pools.set(app.name, pool);
+    this.logs.setApp(app);
     this.watcher.set(app.name, app.cwd, app.watch);
     this.log.info(`${app.name}: listening on ${pool.listening.join(', ')} with ${app.workers} worker(s)`);
     return pool;
@@ -234,16 +281,37 @@ export class Arbiter {
   /** Open the sockets `app` lists that are not open yet; the ones it no longer lists are the caller's to close. */
   private async bind(pool: AppPool, app: AppConfig): Promise<void> {
     const held = this.listeners.get(app.name)!;
+    await this.adoptPassed(pool, app, held);
     for (const [i, addr] of app.listen.entries()) {
       const key = formatListen(addr);
       if (held.has(key)) continue;
       const where = `apps.${app.name}.listen${app.listen.length > 1 ? `[${i}]` : ''}`;
       held.set(key, await openListener(addr, (socket) => pool.accept(socket), where, app.backlog));
     }
-    pool.listening = app.listen.map((addr) => {
-      const server = held.get(formatListen(addr))!;
-      return formatListen(boundAddress(server, addr));
-    });
+    const extra = [...(this.passedKeys.get(app.name) ?? [])].filter((key) => !app.listen.some((addr) => formatListen(addr) === key));
+    pool.listening = [
+      ...app.listen.map((addr) => formatListen(boundAddress(held.get(formatListen(addr))!, addr))),
+      ...extra,
+    ];
+  }
+
+  /**
+   * Serve the sockets systemd passed for this app (by LISTEN_FDNAMES). One bound to an address the
+   * app lists stands for it, so that address is not bound again; the app's other addresses are
+   * bound as usual. A passed socket at an address the app does not list is served all the same:
+   * systemd's .socket unit is where the operator said what to listen on.
+   */
+  private async adoptPassed(pool: AppPool, app: AppConfig, held: Map<string, net.Server>): Promise<void> {
+    const keys = this.passedKeys.get(app.name) ?? new Set<string>();
+    this.passedKeys.set(app.name, keys);
+    for (const { fd, name } of this.passed.take(app.name, Object.keys(this.config.apps).length)) {
+      const { server, addr } = await adoptListener(fd, (socket) => pool.accept(socket), `apps.${app.name}: LISTEN_FDS fd ${fd} ("${name}")`, app.backlog);
+      const configured = app.listen.find((a) => listensOverlap(a, addr) && !held.has(formatListen(a)));
+      const key = formatListen(configured ?? addr);
+      held.set(key, server);
+      keys.add(key);
+      this.log.info(`${app.name}: serving ${formatListen(addr)} from systemd (fd ${fd})${configured === undefined ? ', an address its listen list does not name' : ''}`);
+    }
   }
 
   /** Close an app's sockets except those whose canonical address is in `keep`. */
@@ -264,6 +332,8 @@ export class Arbiter {
     this.pools.delete(name);
     this.unbind(name, new Set());
     this.listeners.delete(name);
+    this.passedKeys.delete(name);
+    this.logs.removeApp(name);
   }
 
   /**
@@ -296,10 +366,10 @@ export class Arbiter {
         steps.push(this.change(pool, app).catch((err: unknown) => record(app.name, err)));
       }
     }
-    if (JSON.stringify(next.admin) !== JSON.stringify(this.config.admin) || next.max_workers !== this.config.max_workers) {
-      this.log.warn('config reload: admin.* and max_workers take effect when tsgid restarts');
+    if (JSON.stringify(next.admin) !== JSON.stringify(this.config.admin) || next.max_workers !== this.config.max_workers || JSON.stringify(next.logs) !== JSON.stringify(this.config.logs)) {
+      this.log.warn('config reload: admin.*, max_workers and logs.* take effect when tsgid restarts');
     }
-    this.config = { ...next, admin: this.config.admin, max_workers: this.config.max_workers };
+    this.config = { ...next, admin: this.config.admin, max_workers: this.config.max_workers, logs: this.config.logs };
     this.sampler.start(next.stats_interval);
     this.schedule();
     await Promise.all(steps);
@@ -309,15 +379,37 @@ export class Arbiter {
 
   private async change(pool: AppPool, app: AppConfig): Promise<void> {
     await this.bind(pool, app);
-    this.unbind(app.name, new Set(app.listen.map(formatListen)));
+    // systemd's sockets stay whatever the new listen list says: the .socket unit owns them
+    this.unbind(app.name, new Set([...app.listen.map(formatListen), ...(this.passedKeys.get(app.name) ?? [])]));
     pool.setConfig(app);
+    this.logs.setApp(app);
     this.watcher.set(app.name, app.cwd, app.watch);
     this.schedule();
     await pool.reload();
   }
 
+  /**
+   * Readiness is already gone (enqueue set shuttingDown). The apps keep serving for
+   * shutdown_delay, so a load balancer that polls /v1/ready stops sending before anything closes;
+   * then the drain. Resolves when every worker is gone.
+   */
+  private shutdown(now: boolean): Promise<void> {
+    const at = this.ops.now() + (now ? 0 : this.config.shutdown_delay);
+    if (this.drainAt === undefined || at < this.drainAt) this.drainAt = at;
+    if (!this.drainStarted && this.drainAt > this.ops.now()) this.log.info(`shutting down: not ready any more; draining in ${formatMs(this.drainAt - this.ops.now())} (shutdown_delay)`);
+    this.stopped ??= new Promise((resolve) => (this.onStopped = resolve));
+    return this.stopped;
+  }
+
+  private startDrain(): void {
+    this.drainStarted = true;
+    void this.drain()
+      .catch((err: unknown) => this.log.error(`shutting down: ${err instanceof Error ? err.message : String(err)}`))
+      .finally(() => this.onStopped());
+  }
+
   /** Stop accepting, let every worker finish its in-flight requests, then stop the loop. */
-  private async shutdown(): Promise<void> {
+  private async drain(): Promise<void> {
     this.log.info('shutting down: draining workers');
     this.closeAllListeners();
     await this.watcher.close();
@@ -326,6 +418,7 @@ export class Arbiter {
     this.shutDown = true;
     clearTimeout(this.timer);
     this.log.info('all workers stopped');
+    await this.logs.close();
   }
 
   private closeAllListeners(): void {

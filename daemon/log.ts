@@ -1,27 +1,71 @@
 /**
- * The daemon's log. One line per event: `TIME LEVEL message`, and for what workers print,
- * `TIME [app:worker] line`, so the lines of many workers interleave and still say whose they are.
+ * The daemon's log, through pino: one JSON object per line on stdout (level, time, msg), and for
+ * what workers print while `logs.dir` is unset, the same with app, worker and stream, so a
+ * container's log collector gets one well-formed stream. On a terminal the same records are
+ * rendered as `TIME LEVEL message` and `TIME [app:worker] line` (pretty-print.ts).
  */
-import type { Writable } from 'node:stream';
+import { pino, type DestinationStream, type Logger as Pino } from 'pino';
+import { prettyTo } from './pretty-print.js';
+
+export type OutputStream = 'out' | 'err';
 
 export interface Logger {
   info(msg: string): void;
   warn(msg: string): void;
   error(msg: string): void;
-  worker(app: string, worker: number, stream: 'out' | 'err', line: string): void;
+  /** A line a worker printed. */
+  worker(app: string, worker: number, stream: OutputStream, line: string): void;
+  /** Access-log lines a worker sent (already formatted as the app's access_log_format says). */
+  access(app: string, lines: readonly string[]): void;
 }
 
-export function createLogger(out: Writable = process.stdout, err: Writable = process.stderr): Logger {
-  const write = (to: Writable, text: string): void => {
-    // a closed terminal must not take the daemon down
-    if (!to.writableEnded && !to.destroyed) to.write(`${new Date().toISOString()} ${text}\n`);
-  };
+/**
+ * Past this much unwritten output (a stalled stdout reader) lines are dropped rather than held:
+ * the daemon's memory is not the log's buffer.
+ */
+const MAX_BUFFERED = 16 * 1024 * 1024;
+
+export function createLogger(dest: DestinationStream = defaultDestination()): Logger {
+  const log: Pino = pino(
+    {
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    dest,
+  );
   return {
-    info: (msg) => write(out, `INFO  ${msg}`),
-    warn: (msg) => write(err, `WARN  ${msg}`),
-    error: (msg) => write(err, `ERROR ${msg}`),
-    worker: (app, worker, stream, line) => write(stream === 'out' ? out : err, `[${app}:${worker}] ${line}`),
+    info: (msg) => log.info(msg),
+    warn: (msg) => log.warn(msg),
+    error: (msg) => log.error(msg),
+    worker: (app, worker, stream, line) => log.info({ app, worker, stream }, line),
+    access(app, lines) {
+      for (const line of lines) {
+        // a json access line is kept an object, not a string inside a string
+        const record = line.startsWith('{') ? parseObject(line) : undefined;
+        if (record !== undefined) log.info({ app, stream: 'access', access: record }, '');
+        else log.info({ app, stream: 'access' }, line);
+      }
+    },
   };
 }
 
-export const silentLogger: Logger = { info() {}, warn() {}, error() {}, worker() {} };
+function defaultDestination(): DestinationStream {
+  if (process.stdout.isTTY) return prettyTo(process.stdout);
+  // asynchronous: a slow reader of stdout must not stall the arbiter's loop
+  const dest = pino.destination({ fd: 1, sync: false, maxLength: MAX_BUFFERED });
+  // a closed pipe stops the output (pino handles EPIPE); nothing else may take the daemon down
+  dest.on('error', () => {});
+  return dest;
+}
+
+function parseObject(line: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(line);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const silentLogger: Logger = { info() {}, warn() {}, error() {}, worker() {}, access() {} };

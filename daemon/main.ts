@@ -10,8 +10,11 @@ import { adminToken, startAdminApi, type AdminApi } from '../api/listen.js';
 import { Arbiter } from './arbiter.js';
 import { loadConfig, type Config } from './config/index.js';
 import { isTsgiError } from './errors.js';
+import { takePassedFds } from './listen-fds.js';
 import { createLogger } from './log.js';
 import { removePidfile, writePidfile } from './pidfile.js';
+import { realOps } from './process-ops.js';
+import { monotonicUsec, sdNotifier } from './sd-notify.js';
 import { probeListen } from './sockets.js';
 
 const USAGE = `Usage: tsgid [-c FILE] [--check]
@@ -80,7 +83,9 @@ async function main(): Promise<void> {
   process.stdout.on('error', () => {});
   process.stderr.on('error', () => {});
   const log = createLogger();
-  const arbiter = new Arbiter(config, log);
+  // systemd's variables are read, then removed before any worker inherits the environment
+  const systemd = sdNotifier(log);
+  const arbiter = new Arbiter(config, log, realOps, takePassedFds());
   let api: AdminApi | undefined;
   try {
     const token = adminToken(config, log);
@@ -92,19 +97,30 @@ async function main(): Promise<void> {
     fail(err);
   }
   log.info(`tsgid ${process.pid} running ${arbiter.appNames.length} app(s) from ${config.file}; admin API on ${api.address}`);
+  void settled(arbiter).then(() => {
+    if (!arbiter.stopping) void systemd.notify('READY=1', `STATUS=${statusLine(arbiter)}`);
+  });
 
-  let stopping = false;
   const shutdown = (signal: string): void => {
-    if (stopping) {
-      // a second Ctrl-C: the user does not want to wait for the drain
+    const phase = arbiter.shutdownPhase;
+    if (phase === 'delay') {
+      // a second signal during shutdown_delay: stop waiting for the load balancer, drain now
+      log.warn(`${signal} again: skipping the rest of shutdown_delay, draining now`);
+      void arbiter.command({ kind: 'shutdown', now: true });
+      return;
+    }
+    if (phase === 'draining') {
+      // once more: the user does not want to wait for the drain
       log.warn(`${signal} again: exiting now`);
       process.exit(1);
     }
-    stopping = true;
     log.info(`${signal}: graceful shutdown`);
+    const told = systemd.notify('STOPPING=1');
     arbiter
       .command({ kind: 'shutdown' })
       .then(() => api?.close())
+      // systemd-notify must have been run before we go, or STOPPING=1 may never be sent
+      .finally(() => told)
       .finally(() => {
         removePidfile(config.pidfile);
         process.exit(0);
@@ -114,14 +130,44 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   // gunicorn's convention: SIGHUP re-reads the config; a bad file changes nothing
   process.on('SIGHUP', () => {
+    if (arbiter.stopping) return void log.warn('SIGHUP ignored: tsgid is shutting down');
     log.info(`SIGHUP: re-reading ${config.file}`);
-    arbiter.reloadConfig().catch((err: unknown) => {
-      log.error(`config reload rejected, everything keeps running as before: ${isTsgiError(err) ? `${err.message} [${err.code}]` : String(err)}`);
-    });
+    void systemd.notify('RELOADING=1', `MONOTONIC_USEC=${monotonicUsec()}`);
+    arbiter
+      .reloadConfig()
+      .catch((err: unknown) => {
+        log.error(`config reload rejected, everything keeps running as before: ${isTsgiError(err) ? `${err.message} [${err.code}]` : String(err)}`);
+      })
+      .finally(() => {
+        if (!arbiter.stopping) void systemd.notify('READY=1', `STATUS=${statusLine(arbiter)}`);
+      });
   });
+  // gunicorn's convention: SIGUSR1 reopens the log files, after an external logrotate moved them
+  process.on('SIGUSR1', () => void arbiter.command({ kind: 'reopen-logs' }).catch(() => {}));
   // a bug in the daemon must not take every app down with it
   process.on('uncaughtException', (err) => log.error(`uncaught exception (the daemon keeps running): ${err.stack ?? err.message}`));
   process.on('unhandledRejection', (err) => log.error(`unhandled rejection (the daemon keeps running): ${err instanceof Error ? err.stack : String(err)}`));
+}
+
+/** Resolves once every app is running, failed or stopped: when systemd is told READY=1. */
+function settled(arbiter: Arbiter): Promise<void> {
+  const done = (): boolean => arbiter.status().apps.every((a) => a.state === 'running' || a.state === 'failed' || a.state === 'stopped');
+  return new Promise((resolve) => {
+    // after the event's own tick, once the pool has acted on it
+    const check = (): void =>
+      void setImmediate(() => {
+        if (!done()) return;
+        arbiter.events.off('worker', check);
+        resolve();
+      });
+    arbiter.events.on('worker', check);
+    check();
+  });
+}
+
+function statusLine(arbiter: Arbiter): string {
+  const r = arbiter.readiness();
+  return r.ready ? `${arbiter.appNames.length} app(s) ready` : `not ready: ${r.reasons.join('; ')}`;
 }
 
 void main();

@@ -26,6 +26,8 @@ export interface ProcStats {
   rss: number;
   /** percent of one core since the previous sample */
   cpu: number;
+  /** user + system CPU time since the process started, seconds (absent from fakes) */
+  cpuSeconds?: number;
 }
 
 export interface ProcessOps {
@@ -77,7 +79,7 @@ export const realOps: ProcessOps = {
       pidusage(pids, (err, all) => {
         const out = new Map<number, ProcStats>();
         if (err === null) {
-          for (const st of Object.values(all)) if (st !== null && st !== undefined) out.set(st.pid, { rss: st.memory, cpu: st.cpu });
+          for (const st of Object.values(all)) if (st !== null && st !== undefined) out.set(st.pid, { rss: st.memory, cpu: st.cpu, cpuSeconds: st.ctime / 1000 });
         }
         resolve(out);
       });

@@ -28,6 +28,14 @@ export interface WorkerSpec {
   tls?: WorkerTls;
   /** Why the arbiter could not read the TLS files: the worker reports it as a boot error. */
   tlsError?: string;
+  /** Present only when the app has an access_log: the worker formats a line per response. */
+  accessLog?: AccessLogSpec;
+}
+
+export interface AccessLogSpec {
+  format: 'combined' | 'json';
+  /** forwarded_allow_ips: peers whose X-Forwarded-For is believed; '*' for any */
+  trusted: string[];
 }
 
 /** PEM text, not paths: a renewed certificate reaches new workers through a reload. */
@@ -85,9 +93,20 @@ export type WorkerMessage =
   /** The app failed to load; the worker exits with EXIT_APP_LOAD_ERROR right after. */
   | { t: 'boot-error'; message: string; stack?: string }
   /** Liveness and counters: when they changed (checked every heartbeatInterval), else every heartbeatMax. */
-  | { t: 'hb'; requests: number; inflight: number; connections: number }
+  | {
+      t: 'hb';
+      requests: number;
+      inflight: number;
+      connections: number;
+      /** cumulative responses by status class, duration buckets and seconds summed (daemon/request-stats.ts) */
+      codes: number[];
+      buckets: number[];
+      sum: number;
+    }
   /** Replace me gracefully (a new worker first); I keep serving until told to drain. */
-  | { t: 'retire'; reason: 'max_requests' };
+  | { t: 'retire'; reason: 'max_requests' }
+  /** Access-log lines, formatted; sent in batches (100 lines, or what 100 ms gathered), never one per request. */
+  | { t: 'access'; lines: string[] };
 
 export function isWorkerMessage(m: unknown): m is WorkerMessage {
   return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';

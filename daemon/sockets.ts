@@ -4,7 +4,7 @@
  * node:cluster's round-robin does, so a connection made while no worker lives waits instead of
  * being refused, and a draining worker simply stops being handed new ones.
  */
-import { existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { dirname } from 'node:path';
 import { formatListen, type ListenAddress } from './config/index.js';
@@ -21,6 +21,47 @@ export async function openListener(addr: ListenAddress, onConnection: (socket: n
   // a failed accept (EMFILE) is reported, never thrown: the daemon lives on
   server.on('error', () => {});
   return server;
+}
+
+/**
+ * Serve a listening socket passed by systemd (socket activation) instead of binding one. Its
+ * address is read back from the kernel, so it can be matched to the app's configured addresses.
+ * Closing it later closes only tsgid's copy: systemd keeps the socket, and a unix socket's file.
+ */
+export async function adoptListener(fd: number, onConnection: (socket: net.Socket) => void, where: string, backlog = 2048): Promise<{ server: net.Server; addr: ListenAddress }> {
+  const server = net.createServer({ pauseOnConnect: true }, onConnection);
+  await new Promise<void>((resolve, reject) => {
+    const refuse = (err: Error): void => reject(new TsgiError('TSGI_ERR_LISTEN_FAILED', `${where}: cannot serve the passed fd ${fd}: ${err.message}`, { cause: err }));
+    server.once('error', refuse);
+    // an fd that is no stream socket (a datagram one, a file) throws here rather than emitting
+    try {
+      server.listen({ fd, backlog }, resolve);
+    } catch (err) {
+      refuse(err as Error);
+    }
+  });
+  server.on('error', () => {});
+  const a = server.address();
+  if (a !== null && typeof a === 'object') return { server, addr: { kind: 'tcp', host: a.address, port: a.port, raw: `${a.address}:${a.port}` } };
+  // Node knows no address for a unix socket it did not bind itself
+  const path = unixSocketPath(fd) ?? `fd:${fd}`;
+  return { server, addr: { kind: 'unix', path, raw: `unix:${path}` } };
+}
+
+/** The path a unix socket fd is bound to, from the kernel's table (Linux, as systemd is). */
+function unixSocketPath(fd: number): string | undefined {
+  try {
+    const inode = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`))?.[1];
+    if (inode === undefined) return undefined;
+    // columns: Num RefCount Protocol Flags Type St Inode Path (the path may hold spaces)
+    for (const line of readFileSync('/proc/net/unix', 'utf8').split('\n').slice(1)) {
+      const m = /^(?:\S+\s+){6}(\d+) (.+)$/.exec(line.trim());
+      if (m?.[1] === inode) return m[2];
+    }
+  } catch {
+    // no /proc: the socket is served all the same, under a name that matches no configured address
+  }
+  return undefined;
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import type { WorkerProcess } from './process-ops.js';
 import { canMove, type ExitReason, type WorkerState } from './worker-state.js';
+import { emptyCounts, type RequestCounts } from './request-stats.js';
 
 export interface WorkerEvent {
   type: 'worker';
@@ -52,6 +53,10 @@ export class Worker {
   connections = 0;
   rss: number | null = null;
   cpu: number | null = null;
+  /** user + system CPU time, from the latest sample */
+  cpuSeconds: number | null = null;
+  /** its latest reported responses by status class and durations (metrics) */
+  readonly counts: RequestCounts = emptyCounts();
   /** set when the worker should be replaced gracefully: a new one first, then this one drains */
   retiring: ExitReason | undefined;
 

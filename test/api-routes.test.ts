@@ -251,8 +251,9 @@ describe('admin API routes against a real arbiter', () => {
     const ops = Object.entries(doc.paths as Record<string, Record<string, { parameters: Array<{ name: string; in: string }>; responses: object; requestBody?: { content: Record<string, { schema: unknown }> }; security?: unknown[] }>>)
       .flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ key: `${method.toUpperCase()} ${path}`, path, method, op })));
     const expected = [
-      'GET /v1/health', 'GET /v1/openapi.json', 'GET /v1/apps', 'GET /v1/apps/{name}', 'POST /v1/apps', 'DELETE /v1/apps/{name}',
-      ...['start', 'stop', 'restart', 'reload', 'scale'].map((a) => `POST /v1/apps/{name}/${a}`), 'POST /v1/config/reload',
+      'GET /v1/health', 'GET /v1/ready', 'GET /v1/openapi.json', 'GET /v1/apps', 'GET /v1/apps/{name}', 'POST /v1/apps', 'DELETE /v1/apps/{name}',
+      ...['start', 'stop', 'restart', 'reload', 'scale'].map((a) => `POST /v1/apps/{name}/${a}`), 'POST /v1/config/reload', 'GET /metrics', 'GET /v1/apps/{name}/logs',
+      'GET /v1/events',
     ];
     assert.deepEqual(ops.map((o) => o.key).sort(), expected.sort());
     for (const { key, path, method, op } of ops) {
@@ -270,5 +271,6 @@ describe('admin API routes against a real arbiter', () => {
     assert.ok('201' in add.responses);
     assert.ok('202' in add.responses, '?wait=false is documented');
     assert.deepEqual(ops.find((o) => o.key === 'GET /v1/health')!.op.security, [], 'health is open');
+    assert.deepEqual(ops.find((o) => o.key === 'GET /v1/ready')!.op.security, [], 'ready is open');
   });
 });

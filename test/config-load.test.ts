@@ -12,7 +12,8 @@ const env = { TSGI_TEST_TOKEN: 's3cret' };
 
 const recycling = { max_requests: 0, max_requests_jitter: 0, max_memory: 0, backlog: 2048, watch: false as const, http2: false };
 const limits = { limit_request_line: 4094, limit_request_fields: 100, limit_request_field_size: 8190, limit_request_body: 0, header_timeout: 10_000, keepalive: 5000, max_connections: 1000, request_timeout: 0 };
-const defaults = { graceful_timeout: 30_000, boot_timeout: 30_000, timeout: 30_000, ...recycling, ...limits };
+const logging = { access_log_format: 'combined' as const, forwarded_allow_ips: ['127.0.0.1'] };
+const defaults = { graceful_timeout: 30_000, boot_timeout: 30_000, timeout: 30_000, ...recycling, ...limits, ...logging };
 const defaultRestart = { backoff_initial: 500, backoff_max: 30_000, max_failures: 5, window: 60_000, min_uptime: 1000 };
 
 test('a full config parses to exact values: defaults applied, paths resolved, durations in ms', () => {
@@ -24,6 +25,8 @@ test('a full config parses to exact values: defaults applied, paths resolved, du
     pidfile: join(dir, 'run/tsgid.pid'),
     stats_interval: 1000,
     max_workers: 8,
+    shutdown_delay: 0,
+    logs: { dir: join(dir, 'log'), max_size: 64 * 1024, keep: 2, gzip: true },
     apps: {
       hello: {
         name: 'hello',
@@ -42,6 +45,10 @@ test('a full config parses to exact values: defaults applied, paths resolved, du
         limit_request_body: 10 * 1024 * 1024,
         request_timeout: 20_000,
         keepalive: 0,
+        stderr_log: '-',
+        access_log: join(dir, 'log/hello.access.log'),
+        access_log_format: 'json',
+        forwarded_allow_ips: ['10.0.0.1', '::1'],
       },
       site: {
         name: 'site',
@@ -79,6 +86,7 @@ test('an empty file is a valid config with no apps and every default', () => {
   assert.deepEqual(config.admin, { listen: { kind: 'unix', path: join(dir, '.tsgi/admin.sock'), raw: 'unix:.tsgi/admin.sock' }, token_file: join(dir, '.tsgi/admin.token') });
   assert.equal(config.pidfile, join(dir, '.tsgi/tsgid.pid'));
   assert.equal(config.max_workers, 128);
+  assert.deepEqual(config.logs, { max_size: 10 * 1024 * 1024, keep: 5, gzip: false });
 });
 
 test('${VAR} is read from the env argument; ${VAR:-default} falls back when unset or empty', () => {

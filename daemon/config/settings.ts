@@ -10,6 +10,7 @@ import { boolean, directory, duration, filePath, integer, listen, oneOf, size, t
 import { distinctListens, exactlyOne, modulesExist, tlsFiles, uniqueListens } from './rules.js';
 import { namedSections } from './validate.js';
 import { watchSpec } from './watch-kind.js';
+import { ipList, logFile, rotationSize } from './log-kinds.js';
 
 const INTERFACES = ['auto', 'node', 'fetch', 'koa', 'fastify'] as const satisfies readonly AppInterface[];
 // Compile-time check that INTERFACES lists every AppInterface.
@@ -55,6 +56,11 @@ export const appSection = section(
     ca_certs: setting({ kind: filePath, description: 'CA certificates (PEM) the server may use to complete the chain it sends (intermediates). Client certificates are not requested.' }),
     ciphers: setting({ kind: text, description: 'TLS cipher list, in OpenSSL\'s format (default: Node\'s).', example: 'ECDHE+AESGCM:ECDHE+CHACHA20' }),
     http2: setting({ kind: boolean, default: false, description: 'Serve HTTP/2 (needs `certfile`), with HTTP/1.1 for clients that do not offer h2 in ALPN.' }),
+    stdout_log: setting({ kind: logFile, description: "File for the workers' stdout, each line prefixed with the time and `[app:worker]`; default `logs.dir/<app>.out.log`, or tsgid's stdout when `logs.dir` is unset.", example: 'log/shop.out.log' }),
+    stderr_log: setting({ kind: logFile, description: "File for the workers' stderr (may be the same file as `stdout_log`); default `logs.dir/<app>.err.log`, or tsgid's stdout when `logs.dir` is unset.", example: 'log/shop.err.log' }),
+    access_log: setting({ kind: logFile, description: 'Access log, one line per response (off when unset); rotated like the other logs. Workers send lines to tsgid in batches (at most 100 ms late), and tsgid writes them.', example: 'log/shop.access.log' }),
+    access_log_format: setting({ kind: oneOf(['combined', 'json'] as const), default: 'combined', description: '`combined`: `%h - - [%t] "%r" %s %b "%{Referer}" "%{User-Agent}"` (nginx, gunicorn); `json`: one object per line with time, remote, method, url, status, bytes, duration_ms, referer, user_agent, app, worker.' }),
+    forwarded_allow_ips: setting({ kind: ipList, default: ['127.0.0.1'], description: "Peers whose `X-Forwarded-For` gives the access log's remote address (gunicorn's rule); `*` trusts any. Unix-socket peers are trusted. The address logged is the right-most one in the header that is not itself a trusted proxy." }),
     restart: restartSection,
     watch: setting({ kind: watchSpec, default: false, description: 'Reload the app (rolling, as `tsgictl reload`) when its files change; for development.', example: { paths: ['src'], ignore: ['*.tmp'], debounce: '300ms' } }),
   },
@@ -71,6 +77,16 @@ export const topSection = section(
     pidfile: setting({ kind: filePath, default: '.tsgi/tsgid.pid', description: "Where the daemon writes its process id." }),
     stats_interval: setting({ kind: duration, default: '1s', description: 'How often one sampler reads the memory and CPU of every worker (for `max_memory` and status).' }),
     max_workers: setting({ kind: integer({ min: 1 }), default: 128, description: "Ceiling for any app's `workers`." }),
+    shutdown_delay: setting({ kind: duration, default: 0, description: 'On SIGTERM, how long tsgid keeps serving after `GET /v1/ready` turns 503 and before the drain begins, so a load balancer (Kubernetes endpoints) stops sending first; a second SIGTERM or SIGINT skips the rest of it.', example: '5s' }),
+    logs: section(
+      {
+        dir: setting({ kind: filePath, description: "Directory of the apps' logs, `<app>.out.log` and `<app>.err.log` (created if missing). Unset: the workers' lines go to tsgid's stdout as JSON, with its own log (the container convention).", example: '/var/log/tsgi' }),
+        max_size: setting({ kind: size, default: '10MB', description: 'Rotate a log file before a line would take it past this size (0: never; use SIGUSR1 with an external logrotate). Lines are never split across files; a longer line is cut to fit, marked `[cut]`.' }),
+        keep: setting({ kind: integer({ min: 0 }), default: 5, description: 'Rotated files kept per log (`x.log.1` newest … `x.log.N`); older ones are deleted.' }),
+        gzip: setting({ kind: boolean, default: false, description: 'Compress rotated files (`x.log.1.gz`), in the background.' }),
+      },
+      [rotationSize],
+    ),
     apps: setting({
       kind: namedSections(appSection, 'app', APP_NAME),
       default: {},

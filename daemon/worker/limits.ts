@@ -6,14 +6,15 @@
  * `keepAliveTimeout`, and `maxHeaderSize` as a ceiling for the whole request head (answered 431
  * by Node's default clientError handling, which also sends `Connection: close`). The rest is
  * checked in the request path by {@link requestGuard} before the app is called; with nothing
- * exceeded that is a few comparisons plus one pass over the header lengths. request_timeout
- * (a clock read) and limit_request_body (a look at two headers) add per-request work only when on.
+ * exceeded that is a few comparisons plus one pass over the header lengths. limit_request_body
+ * (a look at two headers) adds per-request work only when on; request_timeout adds none (its
+ * sweep reads the start times the worker keeps anyway).
  */
 import type http from 'node:http';
 import type { WorkerLimits } from '../protocol.js';
 import { checkBody } from './body-limit.js';
 import { refuseRequest } from './refuse.js';
-import { stampRequest, sweepRequestTimeouts } from './request-timeout.js';
+import { sweepRequestTimeouts } from './request-timeout.js';
 
 /**
  * Node's maxHeaderSize counts the URL and every header name and value together. It must leave
@@ -61,8 +62,8 @@ function trackConnections(server: http.Server): void {
 /** True when the request was answered here, and the app must not be called. */
 export type RequestGuard = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 
-/** `open`: the responses the worker has not yet seen close, which request_timeout's sweep walks. */
-export function requestGuard(limits: WorkerLimits, open: ReadonlySet<http.ServerResponse>): RequestGuard {
+/** `open`: the responses the worker has not yet seen close, with their start times, which request_timeout's sweep walks. */
+export function requestGuard(limits: WorkerLimits, open: ReadonlyMap<http.ServerResponse, number>): RequestGuard {
   const line = limits.requestLine > 0 ? limits.requestLine : Infinity;
   const rawFields = limits.requestFields * 2;
   const fieldSize = limits.requestFieldSize > 0 ? limits.requestFieldSize : Infinity;
@@ -79,7 +80,6 @@ export function requestGuard(limits: WorkerLimits, open: ReadonlySet<http.Server
       for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length + raw[i + 1]!.length + 4 > fieldSize) return refuseRequest(req, res, 431);
     }
     if (requestBody > 0 && checkBody(req, res, requestBody)) return true;
-    if (requestTimeout > 0) stampRequest(res);
     if (!keepAlive) res.shouldKeepAlive = false;
     return false;
   };

@@ -14,6 +14,8 @@ import { createAppServer, type AppServer } from './app-server.js';
 import { loadHostedApp, type HostedApp } from './load-app.js';
 import { refuseConnection } from './refuse.js';
 import { wireUpgrades } from './upgrades.js';
+import { counts, durationSum, requestClosed } from './request-metrics.js';
+import { createAccessLog } from './access-log.js';
 
 /** After the arbiter is gone, a worker has this long to finish before it exits anyway. */
 const ORPHAN_GRACE_MS = 1500;
@@ -33,9 +35,15 @@ let draining = false;
 let requests = 0;
 let inflight = 0;
 let connections = 0;
-/** responses in flight, so a drain can ask those not yet started to close their connection */
-const open = new Set<http.ServerResponse>();
+/**
+ * Responses in flight and when each started (performance.now()): a drain asks those not yet
+ * started to close their connection, request_timeout's sweep finds the late ones, and metrics
+ * time each one at close.
+ */
+const open = new Map<http.ServerResponse, number>();
 const guard = requestGuard(limits, open);
+/** only when the app has an access_log: otherwise nothing is added to a request's path */
+const accessLog = spec.accessLog === undefined ? undefined : createAccessLog(spec.accessLog, spec.app, spec.workerId);
 
 function send(msg: WorkerMessage): void {
   if (process.connected) process.send!(msg);
@@ -99,15 +107,17 @@ function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
   inflight++;
   // a request that arrives on a kept-alive connection while draining is the last on it
   if (draining && req.httpVersionMajor === 1) res.setHeader('Connection', 'close');
-  open.add(res);
+  open.set(res, performance.now());
   // 'close' comes once per response; on() spares once()'s per-request wrapper
   res.on('close', onResponseClose);
+  accessLog?.record(req, res);
   if (guard(req, res)) return;
   hosted!.handler(req, res);
 }
 
 function onResponseClose(this: http.ServerResponse): void {
   inflight--;
+  requestClosed(this, open.get(this)!);
   open.delete(this);
 }
 
@@ -146,7 +156,19 @@ function heartbeat(): void {
   const now = Date.now();
   if (requests === sent.requests && inflight === sent.inflight && connections === sent.connections && now - sent.at < spec!.heartbeatMax) return;
   sent = { requests, inflight, connections, at: now };
-  send({ t: 'hb', requests, inflight, connections });
+  send(beatMessage());
+}
+
+function beatMessage(): WorkerMessage {
+  return { t: 'hb', requests, inflight, connections, codes: counts.codes, buckets: counts.buckets, sum: durationSum() };
+}
+
+/** The last counts before exiting, so the app's totals miss nothing served since the last heartbeat. */
+function exitWithLastBeat(): void {
+  if (!process.connected) process.exit(0);
+  process.send!(beatMessage(), () => process.exit(0));
+  // a channel that does not take the message must not keep the worker alive
+  setTimeout(() => process.exit(0), 500);
 }
 
 let drainStarted = false;
@@ -155,7 +177,7 @@ function drain(limit: number): void {
   if (drainStarted) return;
   drainStarted = true;
   draining = true;
-  for (const res of open) if (!res.headersSent && res.req.httpVersionMajor === 1) res.setHeader('Connection', 'close');
+  for (const res of open.keys()) if (!res.headersSent && res.req.httpVersionMajor === 1) res.setHeader('Connection', 'close');
   appServer?.closeSessions();
   // Upgraded connections (WebSockets) are the app's to close: its onDrain() is the moment.
   hosted?.onDrain().catch((err: unknown) => process.stderr.write(`onDrain failed: ${err instanceof Error ? err.stack : String(err)}\n`));
@@ -163,7 +185,7 @@ function drain(limit: number): void {
   // client's next request (a reset for it, seen on a loaded machine). Every further response says
   // Connection: close, and a connection that stays idle goes at its keep-alive timeout, the one
   // race HTTP/1.1 clients are built to expect.
-  const deadline = setTimeout(() => process.exit(0), limit);
+  const deadline = setTimeout(exitWithLastBeat, limit);
   deadline.unref();
   if (server === undefined || connections === 0) void exitAfterShutdown();
 }
@@ -178,7 +200,8 @@ async function exitAfterShutdown(): Promise<void> {
   } catch (err) {
     process.stderr.write(`onShutdown failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   }
-  process.exit(0);
+  await accessLog?.flush();
+  exitWithLastBeat();
 }
 
 void boot();

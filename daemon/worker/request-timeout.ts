@@ -3,33 +3,26 @@
  * cut, or its HTTP/2 stream reset, if the response had started) and logged; the app's own late
  * writes then go nowhere and the worker carries on.
  *
- * No timer per request: a request costs a clock read, stamped on its response, and one sweep
- * over the worker's open responses, every tenth of the limit (at most a second), finds those
- * past it. A response is cut off between the limit and the limit plus one sweep interval.
+ * No timer per request, and nothing stamped on the response: the worker already keeps each open
+ * response with the time it started (for drain and metrics), and one sweep over them, every tenth
+ * of the limit (at most a second), finds those past it. A response is cut off between the limit
+ * and the limit plus one sweep interval.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { abortRequest } from './refuse.js';
 
-const kStarted = Symbol('tsgi.requestStarted');
-
-type Stamped = ServerResponse & { [kStarted]?: number };
-
-/** Starts the sweep over `open`, the responses the worker has not yet seen close. */
-export function sweepRequestTimeouts(open: ReadonlySet<ServerResponse>, ms: number): void {
-  setInterval(sweep, Math.max(10, Math.min(1000, Math.floor(ms / 10))), open, ms).unref();
+/** Starts the sweep over `open`: the responses the worker has not yet seen close, and when each started (performance.now()). */
+export function sweepRequestTimeouts(open: ReadonlyMap<ServerResponse, number>, ms: number): void {
+  // responses already answered 503, which may stay open while the client reads; only ever added to here, past the limit
+  const handled = new WeakSet<ServerResponse>();
+  setInterval(sweep, Math.max(10, Math.min(1000, Math.floor(ms / 10))), open, ms, handled).unref();
 }
 
-/** In the request path: the response's clock starts now. */
-export function stampRequest(res: ServerResponse): void {
-  (res as Stamped)[kStarted] = performance.now();
-}
-
-function sweep(open: ReadonlySet<ServerResponse>, ms: number): void {
+function sweep(open: ReadonlyMap<ServerResponse, number>, ms: number, handled: WeakSet<ServerResponse>): void {
   const now = performance.now();
-  for (const res of open as ReadonlySet<Stamped>) {
-    const started = res[kStarted];
-    if (started === undefined || now - started < ms) continue;
-    res[kStarted] = undefined;
+  for (const [res, started] of open) {
+    if (now - started < ms || handled.has(res)) continue;
+    handled.add(res);
     onRequestTimeout(res.req, res, ms);
   }
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AppStatus } from '../../daemon/app-pool.js';
 import type { DaemonStatus } from '../../daemon/arbiter.js';
+import { prettyLine } from '../../daemon/pretty-print.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const TSGID = join(ROOT, 'dist/daemon/main.js');
@@ -21,7 +22,10 @@ export interface Daemon {
   dir: string;
   proc: ChildProcess;
   socket: string;
+  /** what tsgid printed, its JSON log records rendered as text (`TIME LEVEL msg`, `TIME [app:worker] line`) */
   output(): string;
+  /** what tsgid printed, as is */
+  rawOutput(): string;
   api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
   status(): Promise<DaemonStatus>;
   app(name: string): Promise<AppStatus>;
@@ -44,11 +48,11 @@ export function writeConfig(dir: string, yaml: string, fixtures: string[] = []):
   return file;
 }
 
-export async function startDaemon(yaml: string, opts: { fixtures?: string[]; dir?: string; wait?: boolean } = {}): Promise<Daemon> {
+export async function startDaemon(yaml: string, opts: { fixtures?: string[]; dir?: string; wait?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<Daemon> {
   const dir = opts.dir ?? tempDir();
   const withAdmin = /^admin:/m.test(yaml) ? yaml : `admin: { listen: "unix:admin.sock" }\n${yaml}`;
   const file = writeConfig(dir, withAdmin, opts.fixtures);
-  const proc = spawn(process.execPath, [TSGID, '-c', file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [TSGID, '-c', file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   let out = '';
   proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   proc.stderr!.on('data', (c: Buffer) => (out += c.toString()));
@@ -62,7 +66,8 @@ export async function startDaemon(yaml: string, opts: { fixtures?: string[]; dir
     proc,
     socket,
     exited,
-    output: () => out,
+    output: () => plainLog(out),
+    rawOutput: () => out,
     api,
     status: async () => (await api<DaemonStatus>('GET', '/v1/apps')).body as DaemonStatus,
     app: async (name) => (await api<{ app: AppStatus }>('GET', `/v1/apps/${name}`)).body.app,
@@ -96,6 +101,14 @@ export async function startDaemon(yaml: string, opts: { fixtures?: string[]; dir
     await d.waitFor('every app running', (s) => s.apps.length > 0 && s.apps.every((a) => a.state === 'running' || a.state === 'failed'));
   }
   return d;
+}
+
+/** tsgid's output with its JSON log records rendered as the text a terminal shows, so tests match messages, not JSON escaping. */
+export function plainLog(raw: string): string {
+  return raw
+    .split('\n')
+    .map((line) => (line.startsWith('{') ? prettyLine(line) : line))
+    .join('\n');
 }
 
 /** GET/POST over the admin unix socket. */

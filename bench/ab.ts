@@ -1,0 +1,96 @@
+/**
+ * A steadier A/B than starting each server in turn: every contender is up at once on its own
+ * port (hello world, 2 workers), and short wrk runs go to each in turn, the order rotating every
+ * round. Per round, each contender's req/s is divided by the first contender's from the same
+ * round; the median of those paired ratios is far less moved by a neighbour's load on a shared
+ * machine than a ratio of medians. Also reports the CPU each contender's processes spent per
+ * request.
+ *
+ *   npm run build && node dist/bench/ab.js [--seconds 5] [--rounds 12] [--baseline DIR] [--together]
+ *
+ * --together: each round loads every contender at the same time (one wrk each), so they share
+ * the CPUs, and whatever else runs on the machine, alike; the one that needs less CPU per request
+ * serves more. The ratio then compares efficiency under identical conditions, not peak req/s.
+ *
+ * Contenders: tsgid (this build); with --baseline, DIR's build of tsgid (an unpacked
+ * `git archive` of an older commit, built, with node_modules linked); raw node:cluster.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { cpuSeconds, freePort, machine, median, row, scratch, startTsgid, waitUntil, wrk } from './lib.js';
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '12' }, baseline: { type: 'string' }, together: { type: 'boolean', default: false } } });
+const SECONDS = Number(values.seconds);
+const ROUNDS = Number(values.rounds);
+const HANDLER = `(req, res) => res.end('hello world')`;
+
+interface Running {
+  name: string;
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+function treeCpu(pid: number): number {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  return cpuSeconds(pid) + children.reduce((a, c) => a + cpuSeconds(c), 0);
+}
+
+async function tsgid(name: string, bin?: string): Promise<Running> {
+  const dir = scratch('ab');
+  const port = await freePort();
+  writeFileSync(join(dir, 'app.mjs'), `export default ${HANDLER};\n`);
+  const d = await startTsgid(dir, `apps:\n  bench:\n    app: ./app.mjs\n    listen: "127.0.0.1:${port}"\n    workers: 2\n`, bin);
+  return { name, port, pid: d.proc.pid!, stop: d.stop };
+}
+
+async function cluster(): Promise<Running> {
+  const dir = scratch('ab');
+  const port = await freePort();
+  writeFileSync(join(dir, 'cluster.cjs'), `const cluster = require('node:cluster'); const http = require('node:http');
+if (cluster.isPrimary) { for (let i = 0; i < 2; i++) cluster.fork(); process.on('SIGTERM', () => { for (const w of Object.values(cluster.workers)) w.kill(); process.exit(0); }); }
+else http.createServer(${HANDLER}).listen(${port}, '127.0.0.1');\n`);
+  const p: ChildProcess = spawn(process.execPath, ['cluster.cjs'], { cwd: dir, stdio: 'ignore' });
+  await waitUntil(() => fetch(`http://127.0.0.1:${port}/`).then((r) => r.ok, () => false), 30_000);
+  return {
+    name: 'raw node:cluster',
+    port,
+    pid: p.pid!,
+    stop: () => new Promise((resolve) => {
+      p.once('exit', () => resolve());
+      p.kill('SIGTERM');
+    }),
+  };
+}
+
+const all: Running[] = [await tsgid('tsgid')];
+if (values.baseline !== undefined) all.push(await tsgid('tsgid baseline', join(values.baseline, 'dist/daemon/main.js')));
+all.push(await cluster());
+for (const c of all) await wrk(`http://127.0.0.1:${c.port}/`, { seconds: 2 }); // warm-up
+
+const rps = new Map<string, number[]>(all.map((c) => [c.name, []]));
+const cpu = new Map<string, number[]>(all.map((c) => [c.name, []]));
+for (let round = 0; round < ROUNDS; round++) {
+  const order = all.map((_, i) => all[(i + round) % all.length]!);
+  const measure = async (c: Running): Promise<void> => {
+    const before = treeCpu(c.pid);
+    const r = await wrk(`http://127.0.0.1:${c.port}/`, { seconds: SECONDS });
+    cpu.get(c.name)!.push(((treeCpu(c.pid) - before) / r.requests) * 1e6);
+    rps.get(c.name)!.push(r.rps);
+  };
+  if (values.together) await Promise.all(order.map(measure));
+  else for (const c of order) await measure(c);
+}
+for (const c of all) await c.stop();
+
+const first = all[0]!.name;
+console.log(`\nA/B, hello world, all up at once — ${machine()}; wrk -t2 -c50 -d${SECONDS}s, 2 workers, ${ROUNDS} rounds, ${values.together ? 'all loaded at the same time' : 'one at a time, order rotating'}\n`);
+console.log(row(['server', 'median req/s', `median of per-round ratios to ${first}`, 'min–max ratio', 'median CPU µs/req']));
+console.log(row(['---', '---:', '---:', '---:', '---:']));
+for (const c of all) {
+  const ratios = rps.get(c.name)!.map((v, i) => v / rps.get(first)![i]!);
+  console.log(row([c.name, median(rps.get(c.name)!).toFixed(0), median(ratios).toFixed(3), `${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}`, median(cpu.get(c.name)!).toFixed(1)]));
+}
+for (const c of all) console.log(`${c.name} req/s per round: ${rps.get(c.name)!.map((v) => v.toFixed(0)).join(' ')}`);

@@ -1,0 +1,49 @@
+/**
+ * One app's request totals and restarts, kept by its pool for GET /metrics. A worker reports
+ * cumulative counts in its heartbeat; each report adds what changed since that worker's previous
+ * one to the app's totals. So the totals never go down when a worker is replaced, and a report
+ * that arrives after its worker's exit (the channel is read after 'exit') still counts.
+ */
+import { addDelta, emptyCounts, type RequestCounts } from './request-stats.js';
+import type { ExitReason } from './worker-state.js';
+
+/** Why a worker was replaced by another; stop, scale-down and shutdown end a worker without a replacement. */
+export const RESTART_REASONS: readonly ExitReason[] = ['crash', 'boot-error', 'boot-timeout', 'timeout', 'max_requests', 'max_memory', 'reload', 'restart'];
+const REPLACED: ReadonlySet<ExitReason> = new Set(RESTART_REASONS);
+
+export interface AppMetrics {
+  requests: RequestCounts;
+  restarts: Record<string, number>;
+}
+
+export class AppMetricsTotals {
+  readonly requests = emptyCounts();
+  /** every reason listed, at 0 until it happens, so a rate over it starts from a known value */
+  readonly restarts: Record<string, number> = Object.fromEntries(RESTART_REASONS.map((r) => [r, 0]));
+
+  /**
+   * A worker's heartbeat: `last` is what it reported before (updated here). Anything malformed
+   * (an app can write to the channel too) is ignored, never thrown.
+   */
+  report(last: RequestCounts, msg: { codes?: unknown; buckets?: unknown; sum?: unknown }): void {
+    if (!counts(msg.codes, this.requests.codes.length) || !counts(msg.buckets, this.requests.buckets.length) || typeof msg.sum !== 'number' || !Number.isFinite(msg.sum)) return;
+    const now: RequestCounts = { codes: msg.codes, buckets: msg.buckets, sum: msg.sum };
+    addDelta(this.requests, now, last);
+    last.codes = now.codes;
+    last.buckets = now.buckets;
+    last.sum = now.sum;
+  }
+
+  /** A worker reached its final state for this reason. */
+  exited(reason: ExitReason | undefined): void {
+    if (reason !== undefined && REPLACED.has(reason)) this.restarts[reason]!++;
+  }
+
+  snapshot(): AppMetrics {
+    return { requests: { codes: [...this.requests.codes], buckets: [...this.requests.buckets], sum: this.requests.sum }, restarts: { ...this.restarts } };
+  }
+}
+
+function counts(v: unknown, length: number): v is number[] {
+  return Array.isArray(v) && v.length === length && v.every((n) => typeof n === 'number' && Number.isFinite(n) && n >= 0);
+}

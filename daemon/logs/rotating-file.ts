@@ -1,0 +1,210 @@
+/**
+ * One log file, written without ever blocking the arbiter: `write()` only queues the line; one
+ * async loop appends queued lines in batches and rotates by size at line boundaries, so no line
+ * is lost or split across files. When the disk is slower than the lines come, the queue grows to
+ * MAX_QUEUED bytes, then lines are dropped and counted, and a `[tsgi] N line(s) dropped` note is
+ * written in their place once the disk catches up.
+ *
+ * Rotation (gunicorn has none; this is logrotate's scheme): `x.log` → `x.log.1` → … → `x.log.K`,
+ * the oldest deleted; with gzip each rotated file becomes `x.log.1.gz`, compressed in the
+ * background. `reopen()` (SIGUSR1) closes and reopens the path, for an external logrotate that
+ * has renamed the file.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { noteLine } from './line-format.js';
+
+export interface Rotation {
+  /** bytes; 0: never rotate */
+  maxSize: number;
+  keep: number;
+  gzip: boolean;
+}
+
+/** Unwritten bytes a file may hold in memory before lines are dropped. */
+export const MAX_QUEUED = 8 * 1024 * 1024;
+/** Bytes appended per write call. */
+const BATCH = 256 * 1024;
+/** After a failed open or write, lines are dropped (and counted) for this long before the next try. */
+const RETRY_MS = 1000;
+const CUT = ' [cut]';
+
+export class RotatingFile {
+  private queue: string[] = [];
+  private queuedBytes = 0;
+  private dropped = 0;
+  private fh: FileHandle | undefined;
+  private size = 0;
+  private running = false;
+  private reopenAsked = false;
+  private retryAt = 0;
+  /** set from a failure until the next successful write: a failure is told once, not per line */
+  private failing = false;
+  private compressing: Promise<void> = Promise.resolve();
+  private idle: Array<() => void> = [];
+
+  constructor(
+    readonly path: string,
+    private readonly rotation: Rotation,
+    /** told once per failure episode, not once per line */
+    private readonly onError: (message: string) => void,
+  ) {}
+
+  /** Queue one line (no newline). Never throws, never waits. */
+  write(line: string): void {
+    let text = `${line}\n`;
+    let bytes = Buffer.byteLength(text);
+    const max = this.rotation.maxSize;
+    if (max > 0 && bytes > max) {
+      // a line longer than a whole file is cut, so that no file ever passes max_size;
+      // 4 bytes spare for a character cut in half, which decodes as one 3-byte U+FFFD
+      const keep = Buffer.from(line).subarray(0, max - Buffer.byteLength(CUT) - 5).toString();
+      text = `${keep}${CUT}\n`;
+      bytes = Buffer.byteLength(text);
+    }
+    if (this.queuedBytes + bytes > MAX_QUEUED || Date.now() < this.retryAt) {
+      this.dropped++;
+      return;
+    }
+    this.queue.push(text);
+    this.queuedBytes += bytes;
+    void this.pump();
+  }
+
+  /** Close and reopen the path (after an external logrotate moved the file). */
+  reopen(): void {
+    this.reopenAsked = true;
+    this.retryAt = 0;
+    void this.pump();
+  }
+
+  /** Resolves once everything queued so far is written and any compression is done. */
+  async flush(): Promise<void> {
+    if (this.running) await new Promise<void>((resolve) => this.idle.push(resolve));
+    await this.compressing;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.closeHandle();
+  }
+
+  private async pump(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (this.queue.length > 0 || this.reopenAsked) {
+        if (this.reopenAsked) {
+          this.reopenAsked = false;
+          await this.closeHandle();
+        }
+        const items = this.queue;
+        this.queue = [];
+        this.queuedBytes = 0;
+        if (items.length === 0) continue;
+        if (Date.now() < this.retryAt) {
+          this.dropped += items.length;
+          continue;
+        }
+        if (this.dropped > 0) {
+          items.unshift(`${noteLine(new Date().toISOString(), `${this.dropped} line(s) dropped: the log file could not keep up, or could not be written`)}\n`);
+          this.dropped = 0;
+        }
+        await this.append(items);
+      }
+    } finally {
+      this.running = false;
+      for (const resolve of this.idle.splice(0)) resolve();
+    }
+  }
+
+  /** Appends lines in order, rotating between two lines whenever the next one would not fit. */
+  private async append(items: string[]): Promise<void> {
+    const max = this.rotation.maxSize;
+    let i = 0;
+    try {
+      while (i < items.length) {
+        if (this.fh === undefined) await this.open();
+        let chunk = '';
+        let bytes = 0;
+        while (i < items.length && bytes < BATCH) {
+          const n = Buffer.byteLength(items[i]!);
+          if (max > 0 && this.size + bytes + n > max && this.size + bytes > 0) break;
+          chunk += items[i];
+          bytes += n;
+          i++;
+        }
+        if (bytes > 0) {
+          await writeAll(this.fh!, Buffer.from(chunk));
+          this.size += bytes;
+          this.failing = false;
+        }
+        if (i < items.length && max > 0 && this.size + Buffer.byteLength(items[i]!) > max) await this.rotate();
+      }
+    } catch (err) {
+      this.dropped += items.length - i;
+      this.retryAt = Date.now() + RETRY_MS;
+      if (!this.failing) this.onError(`${this.path}: ${(err as Error).message}; dropping lines for ${RETRY_MS}ms, then trying again`);
+      this.failing = true;
+      await this.closeHandle();
+    }
+  }
+
+  private async open(): Promise<void> {
+    await mkdir(dirname(this.path), { recursive: true });
+    const fh = await open(this.path, 'a');
+    this.size = (await fh.stat()).size;
+    this.fh = fh;
+  }
+
+  private async closeHandle(): Promise<void> {
+    const fh = this.fh;
+    this.fh = undefined;
+    await fh?.close().catch(() => {});
+  }
+
+  private async rotate(): Promise<void> {
+    await this.closeHandle();
+    // the previous rotation's compression must finish before its file is shifted
+    await this.compressing;
+    const { keep, gzip } = this.rotation;
+    const ext = gzip ? '.gz' : '';
+    if (keep === 0) {
+      await rm(this.path, { force: true });
+    } else {
+      await rm(`${this.path}.${keep}${ext}`, { force: true });
+      for (let i = keep - 1; i >= 1; i--) await renameIfThere(`${this.path}.${i}${ext}`, `${this.path}.${i + 1}${ext}`);
+      await rename(this.path, `${this.path}.1`);
+      if (gzip) this.compressing = this.compress(`${this.path}.1`);
+    }
+    this.size = 0;
+  }
+
+  private async compress(file: string): Promise<void> {
+    try {
+      await pipeline(createReadStream(file), createGzip(), createWriteStream(`${file}.gz.tmp`));
+      await rename(`${file}.gz.tmp`, `${file}.gz`);
+      await rm(file, { force: true });
+    } catch (err) {
+      // the rotated file stays, uncompressed
+      this.onError(`${file}: could not gzip it: ${(err as Error).message}`);
+      await rm(`${file}.gz.tmp`, { force: true }).catch(() => {});
+    }
+  }
+}
+
+async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
+  let off = 0;
+  while (off < buf.length) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
+}
+
+async function renameIfThere(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * The dashboard in a real headless Chromium (Debian's `chromium`, driven by playwright-core; .ci/run
+ * installs it) against a real tsgid with a TCP admin API and a token: the page asks for the token,
+ * shows the apps and their worker pids, and a click on Reload rolls the workers — the pids on the
+ * page change to the daemon's new ready pids. Every wait is on the page's DOM or the daemon's API.
+ */
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { DaemonStatus } from '../daemon/arbiter.js';
+import { FIXTURES, get, readyPids, startDaemon, tempDir, type Daemon } from './helpers/daemon.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const TOKEN = 'dashboard-token-789';
+/** a boot error is text from the app: the page must show it as text, never run it */
+const HOSTILE = '<img src=x onerror="window.pwned=1">';
+
+describe('the dashboard in headless Chromium', () => {
+  let d: Daemon;
+  let browser: Browser;
+  let base: string;
+  const status = async (): Promise<DaemonStatus> => JSON.parse((await get(`${base}/v1/apps`, { headers: { authorization: `Bearer ${TOKEN}` } })).body) as DaemonStatus;
+
+  before(async () => {
+    const dir = tempDir('tsgi-dashboard-');
+    writeFileSync(join(dir, 'broken.mjs'), `throw new Error(${JSON.stringify(HOSTILE)});\n`);
+    d = await startDaemon(
+      `admin: { listen: "127.0.0.1:0", token: "${TOKEN}" }
+apps:
+  web:
+    app: ${join(FIXTURES, 'daemon/node-app.mjs')}
+    listen: "127.0.0.1:0"
+    workers: 2
+  broken:
+    app: ./broken.mjs
+    listen: "127.0.0.1:0"
+`,
+      { dir, wait: false },
+    );
+    base = `http://${await adminAddress(d)}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await d?.stop();
+  });
+
+  async function openPage(): Promise<{ page: Page; urls: string[]; errors: string[] }> {
+    const page = await (await browser.newContext()).newPage();
+    const urls: string[] = [];
+    const errors: string[] = [];
+    page.on('request', (r) => urls.push(r.url()));
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${base}/`);
+    return { page, urls, errors };
+  }
+
+  /**
+   * The worker pids the page shows for an app, once it shows `count` workers, all ready, and
+   * either exactly the pids `same` or none of the pids `other`.
+   */
+  function pagePids(page: Page, app: string, want: { count: number; same?: number[]; other?: number[] }): Promise<number[]> {
+    return page
+      .waitForFunction(
+        ({ app, want }) => {
+          const rows = Array.from(document.querySelectorAll<HTMLElement>(`section[data-app="${app}"] tbody tr`));
+          const pids = rows.map((r) => Number(r.dataset.pid));
+          const ok =
+            rows.length === want.count &&
+            rows.every((r) => r.children[2]?.textContent === 'ready') &&
+            (want.same === undefined || want.same.every((p) => pids.includes(p))) &&
+            (want.other === undefined || pids.every((p) => !want.other!.includes(p)));
+          return ok ? pids : false;
+        },
+        { app, want },
+        { timeout: 30_000 },
+      )
+      .then((h) => h.jsonValue() as Promise<number[]>);
+  }
+
+  it('asks for the token, shows the apps and their workers, and a click on Reload rolls the pids', async () => {
+    const { page, urls, errors } = await openPage();
+    // without a token the stream is refused: the page asks for one
+    await page.locator('#token').fill(TOKEN);
+    await page.locator('#login button[type=submit]').click();
+    await page.locator('section[data-app="web"]').waitFor();
+    await page.locator('section[data-app="broken"]').waitFor();
+
+    let s = await status();
+    const before = readyPids(s, 'web').sort();
+    assert.equal(before.length, 2);
+    const shown = await pagePids(page, 'web', { count: 2, same: before });
+    assert.deepEqual(shown.sort(), before, 'the page shows the daemon\'s worker pids');
+    assert.equal(await page.locator('section[data-app="web"] .state').textContent(), 'running');
+
+    await page.locator('section[data-app="web"] button[data-action="reload"]').click();
+    const after = (await pagePids(page, 'web', { count: 2, other: before })).sort();
+    await page.locator('section[data-app="web"] .message', { hasText: 'reload done' }).waitFor();
+    s = await status();
+    assert.deepEqual(after, readyPids(s, 'web').sort(), 'the page shows the new ready pids');
+    assert.ok(after.every((p) => !before.includes(p)), 'every worker was replaced');
+    // the reload's exits are listed with their reason
+    await page.locator('section[data-app="web"] .restarts li', { hasText: `(pid ${before[0]}) stopped: reload` }).waitFor();
+
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('tsgi-admin-token')), TOKEN, 'the token is kept for the tab');
+    assert.ok(urls.every((u) => !u.includes(TOKEN)), 'the token is never in a URL');
+    assert.deepEqual(errors, []);
+  });
+
+  it('shows an app\'s boot error as text, never as markup', async () => {
+    const { page } = await openPage();
+    await page.locator('#token').fill(TOKEN);
+    await page.locator('#login button[type=submit]').click();
+    const problem = page.locator('section[data-app="broken"] .problem');
+    await problem.filter({ hasText: HOSTILE }).waitFor();
+    assert.equal(await page.locator('section[data-app="broken"] .state').textContent(), 'failed');
+    assert.equal(await page.locator('section[data-app="broken"] img').count(), 0);
+    assert.equal(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned), undefined);
+  });
+
+  it('says so when the token is refused, and keeps asking', async () => {
+    const { page } = await openPage();
+    await page.locator('#token').fill('not-the-token');
+    await page.locator('#login button[type=submit]').click();
+    await page.locator('#login-error', { hasText: 'refused' }).waitFor();
+    assert.equal(await page.locator('#login').isVisible(), true);
+    assert.equal(await page.locator('section.app').count(), 0, 'nothing shown without a good token');
+  });
+});
+
+/** The address tsgid logs once its admin API is up: "admin API on 127.0.0.1:PORT". */
+async function adminAddress(d: Daemon): Promise<string> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const m = /admin API on (\S+)/.exec(d.output());
+    if (m) return m[1]!;
+    if (d.proc.exitCode !== null) throw new Error(`tsgid exited (${d.proc.exitCode}):\n${d.output()}`);
+    if (Date.now() > deadline) throw new Error(`no admin address in the output:\n${d.output()}`);
+    await Promise.race([new Promise((r) => d.proc.stdout!.once('data', r)), d.exited, new Promise((r) => setTimeout(r, 1000).unref())]);
+  }
+}

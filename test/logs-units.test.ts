@@ -1,0 +1,183 @@
+/**
+ * The log pieces on their own: the rotating writer's limits (a line longer than a file, a
+ * queue past its bound), the live feeds (none leaked), the client address rule, and the
+ * settings' errors.
+ */
+import assert from 'node:assert/strict';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { buildApi } from '../api/server.js';
+import { Arbiter } from '../daemon/arbiter.js';
+import { loadConfig, parseAppInput, parseConfig } from '../daemon/config/index.js';
+import { isTsgiError } from '../daemon/errors.js';
+import { silentLogger } from '../daemon/log.js';
+import { AppLogs } from '../daemon/logs/app-logs.js';
+import { MAX_QUEUED, RotatingFile } from '../daemon/logs/rotating-file.js';
+import { clientAddress } from '../daemon/worker/client-address.js';
+import { prettyLine } from '../daemon/pretty-print.js';
+import { FIXTURES, tempDir } from './helpers/daemon.js';
+
+const PRINTER_DIR = join(FIXTURES, 'logs');
+const FULL = fileURLToPath(new URL('../../test/fixtures/config/full', import.meta.url));
+
+describe('RotatingFile', () => {
+  it('cuts a line longer than max_size, so no file passes it, and marks the cut', async () => {
+    const path = join(tempDir(), 'x.log');
+    const f = new RotatingFile(path, { maxSize: 1024, keep: 1, gzip: false }, () => {});
+    f.write('é'.repeat(2000));
+    f.write('next');
+    await f.close();
+    const [cut, next] = [readFileSync(`${path}.1`, 'utf8'), readFileSync(path, 'utf8')];
+    assert.ok(Buffer.byteLength(cut) <= 1024, `${Buffer.byteLength(cut)} bytes`);
+    assert.match(cut, /^é+\S* \[cut\]\n$/);
+    assert.equal(next, 'next\n');
+  });
+
+  it('drops lines past its queue bound, counts them, and says so in the file', async () => {
+    const path = join(tempDir(), 'x.log');
+    const f = new RotatingFile(path, { maxSize: 0, keep: 0, gzip: false }, () => {});
+    const line = 'y'.repeat(1023);
+    const total = Math.ceil((MAX_QUEUED * 1.5) / 1024);
+    for (let i = 0; i < total; i++) f.write(line); // all at once: the disk cannot keep up with a loop
+    await f.close();
+    const lines = readFileSync(path, 'utf8').split('\n').slice(0, -1);
+    const notes = lines.filter((l) => l !== line);
+    assert.equal(notes.length, 1, notes.join('\n'));
+    const m = /^\S+Z \[tsgi\] (\d+) line\(s\) dropped: /.exec(notes[0]!);
+    assert.ok(m, notes[0]);
+    const dropped = Number(m[1]);
+    assert.ok(dropped > 0);
+    assert.equal(lines.length - 1 + dropped, total, 'every line is written or counted');
+  });
+
+  it('tells of a file it cannot open, once, and the daemon goes on', async () => {
+    const dir = tempDir();
+    const errors: string[] = [];
+    const f = new RotatingFile(join(dir, 'x.log', 'nested.log'), { maxSize: 0, keep: 0, gzip: false }, (m) => errors.push(m));
+    // x.log is a file, so x.log/nested.log cannot be created
+    const blocker = new RotatingFile(join(dir, 'x.log'), { maxSize: 0, keep: 0, gzip: false }, () => {});
+    blocker.write('I am a file');
+    await blocker.close();
+    f.write('a');
+    f.write('b');
+    await f.close();
+    assert.equal(errors.length, 1, errors.join('\n'));
+    assert.match(errors[0]!, /nested\.log: .*dropping lines/);
+  });
+});
+
+describe('AppLogs feeds', () => {
+  it('a follower gets new lines of its stream; unsubscribing and closing leave none behind', async () => {
+    const logs = new AppLogs({ max_size: 0, keep: 0, gzip: false }, silentLogger);
+    logs.setApp(parseAppInput('web', { app: './app', listen: '127.0.0.1:0' }, FULL, 8));
+    const got: string[] = [];
+    const stop = logs.follow('web', 'err', (e) => got.push(e.line), () => {});
+    let ended = false;
+    logs.follow('web', 'all', () => {}, () => (ended = true));
+    assert.equal(logs.followerCount(), 2);
+    logs.worker('web', 1, 'out', 'to stdout');
+    logs.worker('web', 1, 'err', 'to stderr');
+    assert.deepEqual(got, ['to stderr']);
+    stop();
+    assert.equal(logs.followerCount(), 1);
+    await logs.close();
+    assert.ok(ended, 'shutdown ends the open feeds (else the admin API could not close)');
+    assert.equal(logs.followerCount(), 0);
+    assert.deepEqual((await logs.tail('web', 10, 'all')).map((e) => e.line), ['to stdout', 'to stderr']);
+  });
+});
+
+describe('clientAddress', () => {
+  const req = (remoteAddress: string | undefined, xff?: string) => ({ socket: { remoteAddress }, headers: xff === undefined ? {} : { 'x-forwarded-for': xff } }) as unknown as http.IncomingMessage;
+
+  it('believes X-Forwarded-For only from a trusted peer, and takes the right-most untrusted hop', () => {
+    assert.equal(clientAddress(req('127.0.0.1', '1.1.1.1'), ['127.0.0.1']), '1.1.1.1');
+    assert.equal(clientAddress(req('::ffff:127.0.0.1', '1.1.1.1'), ['127.0.0.1']), '1.1.1.1');
+    assert.equal(clientAddress(req('10.0.0.5', '1.1.1.1'), ['127.0.0.1']), '10.0.0.5');
+    assert.equal(clientAddress(req('127.0.0.1', 'forged, 2.2.2.2, 10.0.0.2'), ['127.0.0.1', '10.0.0.2']), '2.2.2.2');
+    assert.equal(clientAddress(req('10.9.9.9', 'forged, 2.2.2.2'), ['*']), 'forged');
+    assert.equal(clientAddress(req(undefined, '3.3.3.3'), ['127.0.0.1']), '3.3.3.3', 'a unix-socket peer is trusted');
+    assert.equal(clientAddress(req(undefined), ['127.0.0.1']), undefined);
+    assert.equal(clientAddress(req('127.0.0.1'), ['127.0.0.1']), '127.0.0.1');
+  });
+});
+
+describe('log settings errors', () => {
+  const file = join(FULL, 'tsgi.yaml');
+  const fails = (text: string, where: string, message: string): void => {
+    assert.throws(
+      () => parseConfig(text, file, {}),
+      (err: unknown) => {
+        assert.ok(isTsgiError(err), String(err));
+        assert.equal(err.code, 'TSGI_ERR_CONFIG_INVALID');
+        assert.equal(err.message, `${file}:${where}: ${message}`);
+        return true;
+      },
+    );
+  };
+  const app = (line: string) => `apps:\n  a:\n    app: ./app\n    listen: "127.0.0.1:0"\n    ${line}\n`;
+
+  it('names file, line and key', () => {
+    fails('logs:\n  max_size: 100\n', '2:13', 'logs.max_size: expected 0 (no rotation) or at least 1KB, got 100 bytes');
+    fails('logs:\n  keep: -1\n', '2:9', 'logs.keep: expected an integer of at least 0, got -1');
+    fails('logs:\n  gzip: yes please\n', '2:9', 'logs.gzip: expected true or false, got "yes please"');
+    fails('logs:\n  directory: x\n', '2:3', 'logs.directory: unknown key; expected one of dir, max_size, keep, gzip');
+    fails(app('access_log_format: apache'), '5:24', 'apps.a.access_log_format: expected one of combined, json, got "apache"');
+    fails(app('forwarded_allow_ips: ["127.0.0.1", "localhost"]'), '5:40', 'apps.a.forwarded_allow_ips[1]: expected an IP address or "*", got "localhost"');
+    fails(app('forwarded_allow_ips: "10.0.0.1, nope"'), '5:26', 'apps.a.forwarded_allow_ips: expected an IP address or "*", got "nope"');
+    fails(app('access_log: ""'), '5:17', 'apps.a.access_log: expected a file path or "-", got ""');
+  });
+});
+
+describe('the terminal form of the daemon log', () => {
+  it('renders JSON records as TIME LEVEL message and TIME [app:worker] line', () => {
+    const time = '2026-01-02T03:04:05.678Z';
+    assert.equal(prettyLine(JSON.stringify({ level: 'warn', time, msg: 'careful "now"' })), `${time} WARN  careful "now"`);
+    assert.equal(prettyLine(JSON.stringify({ level: 'info', time, app: 'web', worker: 2, stream: 'err', msg: 'oops' })), `${time} [web:2] oops`);
+    assert.equal(prettyLine(JSON.stringify({ level: 'info', time, app: 'web', stream: 'access', access: { status: 200 }, msg: '' })), `${time} [web access] {"status":200}`);
+    assert.equal(prettyLine('not json'), 'not json');
+  });
+});
+
+describe('GET /v1/apps/:name/logs?follow=true, in process', () => {
+  it('drops its subscription when the client goes away, and ends the feed at shutdown', async () => {
+    const dir = tempDir('tsgi-logs-api-');
+    copyFileSync(join(PRINTER_DIR, 'printer.mjs'), join(dir, 'printer.mjs'));
+    writeFileSync(join(dir, 'tsgi.yaml'), 'apps:\n  web:\n    app: ./printer.mjs\n    listen: "127.0.0.1:0"\n');
+    const arbiter = new Arbiter(loadConfig(join(dir, 'tsgi.yaml')), silentLogger);
+    await arbiter.start();
+    const api = buildApi(arbiter);
+    await api.listen({ host: '127.0.0.1', port: 0 });
+    const { port } = api.server.address() as AddressInfo;
+    const open = () =>
+      new Promise<{ req: ClientRequest; res: IncomingMessage }>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port, path: '/v1/apps/web/logs?follow=true&lines=0', agent: false });
+        req.on('response', (res) => resolve({ req, res }));
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      const first = await open();
+      assert.equal(arbiter.logs.followerCount(), 1);
+      first.req.destroy();
+      const deadline = Date.now() + 10_000;
+      while (arbiter.logs.followerCount() > 0) {
+        assert.ok(Date.now() < deadline, 'the subscription is dropped');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const second = await open();
+      const ended = new Promise<void>((resolve) => second.res.on('end', resolve).resume());
+      await arbiter.command({ kind: 'shutdown' });
+      await Promise.race([ended, new Promise((_, reject) => setTimeout(() => reject(new Error('the feed was not ended at shutdown')), 10_000).unref())]);
+      assert.equal(arbiter.logs.followerCount(), 0);
+    } finally {
+      await api.close();
+      await arbiter.command({ kind: 'shutdown' }).catch(() => {});
+    }
+  });
+});

@@ -1,0 +1,191 @@
+/**
+ * GET /metrics on a real tsgid: a Prometheus exposition that parses, behind the admin token;
+ * responses counted exactly, by status class, once the workers' heartbeats deliver them; the
+ * duration histogram agrees with the count; restarts counted by reason (a SIGKILLed worker is a
+ * crash, a rolling reload replaces each worker for "reload"), and the app's totals never go down
+ * when workers are replaced.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { DaemonStatus } from '../daemon/arbiter.js';
+import { get, readyPids, startDaemon, type Daemon } from './helpers/daemon.js';
+
+const TOKEN = 'metrics-test-token-0123456789';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
+
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/**
+ * A strict reading of the text format (version 0.0.4): every line a HELP, a TYPE or a sample;
+ * every sample of a family announced by a TYPE before it; a histogram's samples only its
+ * _bucket (with le), _sum and _count.
+ */
+function parseExposition(text: string): { types: Map<string, string>; samples: Sample[] } {
+  assert.ok(text.endsWith('\n'), 'the exposition ends with a newline');
+  const types = new Map<string, string>();
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const meta = /^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$/.exec(line);
+    if (meta) {
+      if (meta[1] === 'TYPE') {
+        assert.match(meta[3]!, /^(counter|gauge|histogram|summary|untyped)$/, line);
+        assert.ok(!types.has(meta[2]!), `one TYPE line for ${meta[2]}`);
+        types.set(meta[2]!, meta[3]!);
+      }
+      continue;
+    }
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    assert.ok(m, `a sample line: ${line}`);
+    const labels: Record<string, string> = {};
+    const body = m[2] ?? '';
+    const re = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(,|$)/gy;
+    let consumed = 0;
+    for (let l = re.exec(body); l !== null; l = re.exec(body)) {
+      labels[l[1]!] = l[2]!;
+      consumed = re.lastIndex;
+    }
+    assert.equal(consumed, body.length, `labels parse: ${line}`);
+    const value = m[3] === '+Inf' ? Infinity : m[3] === '-Inf' ? -Infinity : Number(m[3]);
+    assert.ok(!Number.isNaN(value), `a number: ${line}`);
+    const name = m[1]!;
+    const family = types.has(name) ? name : name.replace(/_(bucket|sum|count)$/, '');
+    const type = types.get(family);
+    assert.ok(type !== undefined, `${name} comes after its TYPE line`);
+    if (type === 'histogram') {
+      assert.notEqual(name, family, `a histogram has only _bucket, _sum and _count samples: ${line}`);
+      if (name.endsWith('_bucket')) assert.ok('le' in labels, `a bucket has le: ${line}`);
+    }
+    samples.push({ name, labels, value });
+  }
+  return { types, samples };
+}
+
+function value(samples: Sample[], name: string, labels: Record<string, string>): number | undefined {
+  const s = samples.find((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v));
+  return s?.value;
+}
+
+describe('GET /metrics', () => {
+  let d: Daemon;
+  let admin: string;
+  let web: string;
+
+  async function scrape(): Promise<{ types: Map<string, string>; samples: Sample[] }> {
+    const r = await get(`${admin}/metrics`, { headers: AUTH });
+    assert.equal(r.status, 200, r.body);
+    assert.equal(r.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
+    return parseExposition(r.body);
+  }
+
+  /** Scrape until `pred` holds: heartbeats bring the counts within a beat; the bound only stops a hang. */
+  async function scrapeUntil(what: string, pred: (s: Sample[]) => boolean): Promise<Sample[]> {
+    let last: Sample[] = [];
+    for (let attempt = 0; attempt < 400; attempt++) {
+      last = (await scrape()).samples;
+      if (pred(last)) return last;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`never saw ${what}; last scrape:\n${last.map((s) => `${s.name}${JSON.stringify(s.labels)} ${s.value}`).join('\n')}`);
+  }
+
+  const total = (s: Sample[], code: string) => value(s, 'tsgi_http_requests_total', { app: 'web', code }) ?? -1;
+  const restarts = (s: Sample[], reason: string) => value(s, 'tsgi_worker_restarts_total', { app: 'web', reason }) ?? -1;
+
+  before(async () => {
+    d = await startDaemon(
+      `admin: { listen: "127.0.0.1:0", token: "${TOKEN}" }\napps:\n  web:\n    app: ./status-app.mjs\n    listen: "127.0.0.1:0"\n    workers: 2\n    timeout: 2s\n`,
+      { fixtures: ['metrics/status-app.mjs'], wait: false },
+    );
+    for (let i = 0; i < 400 && !/admin API on (\S+)/.test(d.output()); i++) await new Promise((r) => setTimeout(r, 50));
+    admin = `http://${/admin API on (\S+)/.exec(d.output())![1]}`;
+    // the daemon helper talks over a unix socket; this one has TCP and a token
+    for (let i = 0; i < 400; i++) {
+      const r = await get(`${admin}/v1/apps/web`, { headers: AUTH });
+      const app = JSON.parse(r.body).app as { state: string; listen: string[] };
+      if (app.state === 'running') {
+        web = `http://${app.listen.find((l) => !l.startsWith('unix:'))}`;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(web !== undefined, 'web is running');
+  });
+
+  after(async () => {
+    await d?.stop();
+  });
+
+  it('needs the token on the TCP admin listener', async () => {
+    const r = await get(`${admin}/metrics`);
+    assert.equal(r.status, 401);
+    assert.equal(JSON.parse(r.body).error.code, 'TSGI_ERR_API_UNAUTHORIZED');
+    assert.equal((await get(`${admin}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status, 401);
+  });
+
+  it('parses, names every family tsgi_, and has the daemon and app figures', async () => {
+    await scrapeUntil('worker memory sampled', (s) => s.filter((x) => x.name === 'tsgi_worker_resident_memory_bytes').length === 2);
+    const { types, samples } = await scrape();
+    for (const name of types.keys()) assert.match(name, /^tsgi_/);
+    assert.equal(types.get('tsgi_http_requests_total'), 'counter');
+    assert.equal(types.get('tsgi_http_request_duration_seconds'), 'histogram');
+    assert.equal(types.get('tsgi_http_requests_in_flight'), 'gauge');
+    assert.equal(value(samples, 'tsgi_app_workers_target', { app: 'web' }), 2);
+    assert.equal(value(samples, 'tsgi_app_workers_ready', { app: 'web' }), 2);
+    assert.ok(value(samples, 'tsgi_daemon_uptime_seconds', {})! > 0);
+    assert.ok(value(samples, 'tsgi_daemon_resident_memory_bytes', {})! > 1e6);
+    assert.ok(value(samples, 'tsgi_daemon_cpu_seconds_total', {})! > 0);
+    for (const s of samples.filter((x) => x.name === 'tsgi_worker_resident_memory_bytes')) assert.ok(s.value > 1e6 && /^\d+$/.test(s.labels.worker!), JSON.stringify(s));
+  });
+
+  it('counts each response once by status class, and the histogram agrees', async () => {
+    const before = (await scrape()).samples;
+    const base = { ok: total(before, '2xx'), notFound: total(before, '4xx'), fail: total(before, '5xx') };
+    const statuses = [...Array<number>(12).fill(200), 404, 404, 404, 503, 201];
+    for (const status of statuses) assert.equal((await get(`${web}/?status=${status}`)).status, status);
+    const s = await scrapeUntil('13 2xx, 3 4xx, 1 5xx', (x) => total(x, '2xx') === base.ok + 13 && total(x, '4xx') === base.notFound + 3 && total(x, '5xx') === base.fail + 1);
+    const all = ['1xx', '2xx', '3xx', '4xx', '5xx', 'aborted'].reduce((n, c) => n + total(s, c), 0);
+    const buckets = s.filter((x) => x.name === 'tsgi_http_request_duration_seconds_bucket' && x.labels.app === 'web');
+    assert.equal(buckets.at(-1)!.labels.le, '+Inf');
+    for (let i = 1; i < buckets.length; i++) {
+      const le = (b: Sample) => (b.labels.le === '+Inf' ? Infinity : Number(b.labels.le));
+      assert.ok(le(buckets[i]!) > le(buckets[i - 1]!), `bounds ascend: ${buckets[i - 1]!.labels.le}, ${buckets[i]!.labels.le}`);
+      assert.ok(buckets[i]!.value >= buckets[i - 1]!.value, 'buckets are cumulative');
+    }
+    assert.equal(buckets.at(-1)!.value, all, '+Inf bucket = every response');
+    assert.equal(value(s, 'tsgi_http_request_duration_seconds_count', { app: 'web' }), all);
+    assert.ok(value(s, 'tsgi_http_request_duration_seconds_sum', { app: 'web' })! > 0);
+    const perWorker = s.filter((x) => x.name === 'tsgi_worker_requests_total').reduce((n, x) => n + x.value, 0);
+    assert.equal(perWorker, all, 'the per-worker counts add up to the app total while no worker was replaced');
+  });
+
+  it('counts a SIGKILLed worker as a crash and keeps what it had served', async () => {
+    const s0 = await scrape();
+    const served = total(s0.samples, '2xx');
+    const crashes = restarts(s0.samples, 'crash');
+    assert.ok(served > 0 && crashes === 0, `served ${served}, crashes ${crashes}`);
+    const status = JSON.parse((await get(`${admin}/v1/apps`, { headers: AUTH })).body) as DaemonStatus;
+    const victim = readyPids(status, 'web')[0]!;
+    process.kill(victim, 'SIGKILL');
+    const s1 = await scrapeUntil('a crash restart and 2 ready workers', (x) => restarts(x, 'crash') === crashes + 1 && value(x, 'tsgi_app_workers_ready', { app: 'web' }) === 2);
+    assert.ok(total(s1, '2xx') >= served, `2xx went from ${served} to ${total(s1, '2xx')}`);
+    for (let i = 0; i < 5; i++) assert.equal((await get(`${web}/`)).status, 200);
+    await scrapeUntil('5 more 2xx', (x) => total(x, '2xx') === total(s1, '2xx') + 5);
+  });
+
+  it('counts each worker a reload replaces, and the totals survive the reload', async () => {
+    const s0 = (await scrape()).samples;
+    const served = total(s0, '2xx');
+    const reloads = restarts(s0, 'reload');
+    const r = await get(`${admin}/v1/apps/web/reload`, { method: 'POST', headers: AUTH });
+    assert.equal(r.status, 200, r.body);
+    const s1 = await scrapeUntil('2 reload restarts', (x) => restarts(x, 'reload') === reloads + 2);
+    assert.equal(total(s1, '2xx'), served, 'no response lost or counted twice across the reload');
+    const count = value(s1, 'tsgi_http_request_duration_seconds_count', { app: 'web' });
+    assert.equal(count, ['1xx', '2xx', '3xx', '4xx', '5xx', 'aborted'].reduce((n, c) => n + total(s1, c), 0));
+  });
+});
