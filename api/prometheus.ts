@@ -52,13 +52,16 @@ export function prometheusExposition(source: MetricsSource): () => Promise<strin
   family('tsgi_app_workers_target', 'Workers the app is meant to run.', 'gauge', (s) => s.apps.map((a) => ({ labels: { app: a.name }, value: a.target })));
   family('tsgi_app_workers_ready', 'Workers of the app taking connections.', 'gauge', (s) => s.apps.map((a) => ({ labels: { app: a.name }, value: a.ready })));
   family('tsgi_http_requests_total', 'Responses by status class (code="aborted": closed before the app ended it), all workers past and present.', 'counter', (s) =>
-    s.apps.flatMap((a) => a.requests.codes.flatMap((n, slot) => (slot <= 5 || n > 0 ? [{ labels: { app: a.name, code: codeLabel(slot) }, value: n }] : []))),
+    s.apps.flatMap((a) => byCode(a.requests.codes).map(({ code, value }) => ({ labels: { app: a.name, code }, value }))),
   );
   family('tsgi_http_request_duration_seconds', 'Time from the request reaching the app to its response closing, seconds.', 'histogram', (s) => s.apps.flatMap(histogram));
   family('tsgi_worker_restarts_total', 'Workers replaced, by reason.', 'counter', (s) =>
     s.apps.flatMap((a) => Object.entries(a.restarts).map(([reason, n]) => ({ labels: { app: a.name, reason }, value: n }))),
   );
-  family('tsgi_worker_requests_total', 'Requests this worker has taken.', 'counter', (s) => perWorker(s, (w) => w.requests));
+  family('tsgi_worker_responses_total', 'Responses this worker has sent, by status class (as of its last heartbeat).', 'counter', (s) =>
+    s.apps.flatMap((a) => a.workers.flatMap((w) => byCode(w.codes).map(({ code, value }) => ({ labels: { app: a.name, worker: w.id, code }, value })))),
+  );
+  family('tsgi_worker_requests_total', 'Requests this worker has taken (counted as they arrive).', 'counter', (s) => perWorker(s, (w) => w.requests));
   family('tsgi_http_requests_in_flight', 'Requests this worker is serving now (as of its last heartbeat).', 'gauge', (s) => perWorker(s, (w) => w.inflight));
   family('tsgi_worker_connections', 'Connections open in this worker (as of its last heartbeat).', 'gauge', (s) => perWorker(s, (w) => w.connections));
   family('tsgi_worker_resident_memory_bytes', 'Resident memory of this worker, bytes (sampled every stats_interval).', 'gauge', (s) => perWorker(s, (w) => w.rss));
@@ -87,6 +90,11 @@ function histogram(a: AppMetricsView): Sample[] {
   out.push({ metricName: `${name}_sum`, labels: { app: a.name }, value: a.requests.sum });
   out.push({ metricName: `${name}_count`, labels: { app: a.name }, value: cumulative });
   return out;
+}
+
+/** `aborted` and 1xx–5xx always (a rate starts from a known 0); a class past 5xx only once seen. */
+function byCode(codes: readonly number[]): Array<{ code: string; value: number }> {
+  return codes.flatMap((n, slot) => (slot <= 5 || n > 0 ? [{ code: codeLabel(slot), value: n }] : []));
 }
 
 /** A worker not yet sampled (rss, cpu) has no line rather than a made-up 0. */

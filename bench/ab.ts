@@ -6,22 +6,26 @@
  * machine than a ratio of medians. Also reports the CPU each contender's processes spent per
  * request.
  *
- *   npm run build && node dist/bench/ab.js [--seconds 5] [--rounds 12] [--baseline DIR] [--together]
+ *   npm run build && node dist/bench/ab.js [--seconds 5] [--rounds 12] [--baseline DIR[,DIR…]] [--together]
  *
  * --together: each round loads every contender at the same time (one wrk each), so they share
  * the CPUs, and whatever else runs on the machine, alike; the one that needs less CPU per request
  * serves more. The ratio then compares efficiency under identical conditions, not peak req/s.
  *
- * Contenders: tsgid (this build); with --baseline, DIR's build of tsgid (an unpacked
- * `git archive` of an older commit, built, with node_modules linked); raw node:cluster.
+ * --pin: wrk runs on CPU 0 and every contender's processes on CPU 1 (taskset), so the load
+ * generator and the servers do not take turns on the same core; CPU per request is steadier.
+ *
+ * Contenders: tsgid (this build); with --baseline, each DIR's build of tsgid (an unpacked
+ * `git archive` of an older commit, built, with node_modules linked), named after DIR; raw
+ * node:cluster.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cpuSeconds, freePort, machine, median, row, scratch, startTsgid, waitUntil, wrk } from './lib.js';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '12' }, baseline: { type: 'string' }, together: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '12' }, baseline: { type: 'string' }, together: { type: 'boolean', default: false }, pin: { type: 'boolean', default: false } } });
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 const HANDLER = `(req, res) => res.end('hello world')`;
@@ -33,9 +37,12 @@ interface Running {
   stop(): Promise<void>;
 }
 
+function children(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+}
+
 function treeCpu(pid: number): number {
-  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  return cpuSeconds(pid) + children.reduce((a, c) => a + cpuSeconds(c), 0);
+  return cpuSeconds(pid) + children(pid).reduce((a, c) => a + cpuSeconds(c), 0);
 }
 
 async function tsgid(name: string, bin?: string): Promise<Running> {
@@ -65,9 +72,15 @@ else http.createServer(${HANDLER}).listen(${port}, '127.0.0.1');\n`);
   };
 }
 
-const all: Running[] = [await tsgid('tsgid')];
-if (values.baseline !== undefined) all.push(await tsgid('tsgid baseline', join(values.baseline, 'dist/daemon/main.js')));
-all.push(await cluster());
+// pinned: this process (and so every wrk it starts) on CPU 0; each contender's tree moved to CPU 1 once up
+if (values.pin) execFileSync('taskset', ['-p', '1', String(process.pid)], { stdio: 'ignore' });
+const pin = (c: Running): Running => {
+  if (values.pin) for (const pid of [c.pid, ...children(c.pid)]) execFileSync('taskset', ['-a', '-p', '2', String(pid)], { stdio: 'ignore' });
+  return c;
+};
+const all: Running[] = [pin(await tsgid('tsgid'))];
+for (const dir of values.baseline?.split(',') ?? []) all.push(pin(await tsgid(`tsgid ${basename(dir)}`, join(dir, 'dist/daemon/main.js'))));
+all.push(pin(await cluster()));
 for (const c of all) await wrk(`http://127.0.0.1:${c.port}/`, { seconds: 2 }); // warm-up
 
 const rps = new Map<string, number[]>(all.map((c) => [c.name, []]));
@@ -86,7 +99,7 @@ for (let round = 0; round < ROUNDS; round++) {
 for (const c of all) await c.stop();
 
 const first = all[0]!.name;
-console.log(`\nA/B, hello world, all up at once — ${machine()}; wrk -t2 -c50 -d${SECONDS}s, 2 workers, ${ROUNDS} rounds, ${values.together ? 'all loaded at the same time' : 'one at a time, order rotating'}\n`);
+console.log(`\nA/B, hello world, all up at once — ${machine()}; wrk -t2 -c50 -d${SECONDS}s, 2 workers, ${ROUNDS} rounds, ${values.together ? 'all loaded at the same time' : 'one at a time, order rotating'}${values.pin ? '; wrk on CPU 0, servers on CPU 1' : ''}\n`);
 console.log(row(['server', 'median req/s', `median of per-round ratios to ${first}`, 'min–max ratio', 'median CPU µs/req']));
 console.log(row(['---', '---:', '---:', '---:', '---:']));
 for (const c of all) {
@@ -94,3 +107,4 @@ for (const c of all) {
   console.log(row([c.name, median(rps.get(c.name)!).toFixed(0), median(ratios).toFixed(3), `${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}`, median(cpu.get(c.name)!).toFixed(1)]));
 }
 for (const c of all) console.log(`${c.name} req/s per round: ${rps.get(c.name)!.map((v) => v.toFixed(0)).join(' ')}`);
+for (const c of all) console.log(`${c.name} CPU µs/req per round: ${cpu.get(c.name)!.map((v) => v.toFixed(1)).join(' ')}`);

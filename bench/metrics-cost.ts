@@ -1,11 +1,17 @@
 /**
- * What metrics add to a worker's request path, measured by itself: a shared, noisy machine moves
- * hello-world throughput by more than the 3% budget from one run to the next, so an A/B of
- * req/s alone cannot show a cost this small. Each loop makes fresh ServerResponse objects (as a
- * server does per request) and closes them; one variant also reads the clock at the start and
- * runs requestClosed.
- * The difference, in ns per request, set against a hello-world request's CPU cost (the "CPU
- * µs/req" column of bench/throughput.ts), is the overhead.
+ * What the worker's per-request bookkeeping costs, measured by itself: a shared, noisy machine
+ * moves hello-world throughput by more than the 3% metrics budget from one run to the next, so an
+ * A/B of req/s alone cannot show a cost this small. Each loop makes fresh responses (as a server
+ * does per request), finishes and closes them, with one variant of the bookkeeping:
+ *
+ * - bare: a plain ServerResponse, nothing else (what a raw node:cluster worker does);
+ * - set + listener: the worker before metrics (a Set of open responses, a 'close' listener each);
+ * - map + listener + metrics: the first metrics version (a Map of start times, two clock reads);
+ * - TsgiResponse: today's worker (daemon/worker/tsgi-response.ts), metrics work off
+ *   (its close hook only counts in-flight) and on (the hook also runs requestClosed).
+ *
+ * The clock read that starts each request's timing is in TsgiResponse's constructor, so it is in
+ * both TsgiResponse rows; it is measured on its own and added to "metrics cost".
  *
  *   npm run build && node dist/bench/metrics-cost.js [--rounds 15] [--per-round 200000]
  */
@@ -13,51 +19,116 @@ import http from 'node:http';
 import { Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import { requestClosed } from '../daemon/worker/request-metrics.js';
+import { onResponseClosed, TsgiResponse } from '../daemon/worker/tsgi-response.js';
 import { machine, median } from './lib.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '15' }, 'per-round': { type: 'string', default: '200000' } } });
 const ROUNDS = Number(values.rounds);
 const N = Number(values['per-round']);
 const req = new http.IncomingMessage(new Socket());
+req.httpVersionMajor = 1;
+req.httpVersionMinor = 1;
 
-/** ns per response for N fresh responses, with or without the metrics calls. */
-function loop(withMetrics: boolean): number {
-  let sink = 0;
+let inflight = 0;
+let metricsOn = false;
+onResponseClosed((res) => {
+  inflight--;
+  if (metricsOn) requestClosed(res, res.started);
+});
+
+/** What Node does at the end of a response, minus the socket: end() marks it, then 'finish' and 'close'. */
+function finish(res: http.ServerResponse, i: number): void {
+  res.statusCode = i % 10 === 0 ? 404 : 200;
+  res.finished = true;
+  res.emit('prefinish');
+  res.emit('finish');
+  res.emit('close');
+}
+
+const openSet = new Set<http.ServerResponse>();
+const openMap = new Map<http.ServerResponse, number>();
+function onSetClose(this: http.ServerResponse): void {
+  inflight--;
+  openSet.delete(this);
+}
+function onMapClose(this: http.ServerResponse): void {
+  inflight--;
+  requestClosed(this, openMap.get(this)!);
+  openMap.delete(this);
+}
+
+const variants: Record<string, () => void> = {
+  bare() {
+    for (let i = 0; i < N; i++) finish(new http.ServerResponse(req), i);
+  },
+  'set + listener'() {
+    for (let i = 0; i < N; i++) {
+      const res = new http.ServerResponse(req);
+      inflight++;
+      openSet.add(res);
+      res.on('close', onSetClose);
+      finish(res, i);
+    }
+  },
+  'map + listener + metrics'() {
+    for (let i = 0; i < N; i++) {
+      const res = new http.ServerResponse(req);
+      inflight++;
+      openMap.set(res, performance.now());
+      res.on('close', onMapClose);
+      finish(res, i);
+    }
+  },
+  'TsgiResponse, metrics off'() {
+    metricsOn = false;
+    for (let i = 0; i < N; i++) {
+      inflight++;
+      finish(new TsgiResponse(req), i);
+    }
+  },
+  'TsgiResponse, metrics on'() {
+    metricsOn = true;
+    for (let i = 0; i < N; i++) {
+      inflight++;
+      finish(new TsgiResponse(req), i);
+    }
+  },
+};
+
+let sink = 0;
+const clock = (): void => {
+  for (let i = 0; i < N; i++) sink += performance.now();
+};
+
+/** ns per iteration */
+function time(f: () => void): number {
   const t0 = process.hrtime.bigint();
-  for (let i = 0; i < N; i++) {
-    const res = new http.ServerResponse(req);
-    res.statusCode = i % 10 === 0 ? 404 : 200;
-    // the worker keeps each open response in a Map (it did in a Set before metrics): the clock read is what metrics add here
-    const started = withMetrics ? performance.now() : 0;
-    // what end() leaves behind, so requestClosed takes the "answered" branch
-    res.finished = true;
-    if (withMetrics) requestClosed(res, started);
-    sink += res.statusCode;
-  }
-  const ns = Number(process.hrtime.bigint() - t0) / N;
-  if (sink === 0) console.log('');
-  return ns;
+  f();
+  return Number(process.hrtime.bigint() - t0) / N;
 }
 
-// warm-up: both variants optimised before anything is timed
-loop(false);
-loop(true);
-const diffs: number[] = [];
-const bare: number[] = [];
+// warm-up: every variant optimised before anything is timed
+for (const f of Object.values(variants)) time(f);
+time(clock);
+const ns: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+const clockNs: number[] = [];
+const names = Object.keys(variants);
 for (let r = 0; r < ROUNDS; r++) {
-  // alternate which runs first, so a slow patch of the machine hits both
-  let without: number;
-  let withMetrics: number;
-  if (r % 2 === 0) {
-    without = loop(false);
-    withMetrics = loop(true);
-  } else {
-    withMetrics = loop(true);
-    without = loop(false);
+  // rotate the order, so a slow patch of the machine hits every variant alike
+  for (let k = 0; k < names.length; k++) {
+    const name = names[(k + r) % names.length]!;
+    ns[name]!.push(time(variants[name]!));
   }
-  bare.push(without);
-  diffs.push(withMetrics - without);
+  clockNs.push(time(clock));
 }
-console.log(`\nMetrics in the worker's request path — ${machine()}; ${ROUNDS} rounds × ${N} responses, alternating\n`);
-console.log(`fresh ServerResponse, no metrics: median ${median(bare).toFixed(0)} ns`);
-console.log(`added by metrics (start time + requestClosed): median ${median(diffs).toFixed(0)} ns per request (rounds: ${diffs.map((d) => d.toFixed(0)).join(' ')})`);
+if (sink === 0 || inflight !== 0) console.log(`(sink ${sink}, inflight ${inflight})`);
+
+console.log(`\nPer-request bookkeeping in a worker — ${machine()}; ${ROUNDS} rounds × ${N} responses, order rotating, medians\n`);
+console.log('| variant | ns per response | over bare |');
+console.log('| --- | ---: | ---: |');
+const bare = median(ns.bare!);
+for (const name of names) console.log(`| ${name} | ${median(ns[name]!).toFixed(0)} | ${(median(ns[name]!) - bare).toFixed(0)} |`);
+const clockMedian = median(clockNs);
+const perRound = ns['TsgiResponse, metrics on']!.map((v, i) => v - ns['TsgiResponse, metrics off']![i]! + clockNs[i]!);
+console.log(`\none performance.now(): ${clockMedian.toFixed(0)} ns`);
+console.log(`metrics cost (requestClosed + the start's clock read): median ${median(perRound).toFixed(0)} ns per request (rounds: ${perRound.map((d) => d.toFixed(0)).join(' ')})`);

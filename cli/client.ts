@@ -4,6 +4,7 @@
  */
 import http from 'node:http';
 import { isErrorCode, TsgiError } from '../daemon/errors.js';
+import { refusedHint } from './errors.js';
 import type { Target } from './find-daemon.js';
 import { openStream } from './sse.js';
 
@@ -49,8 +50,7 @@ function send<T>(target: Target, method: string, path: string, body: unknown): P
         const e = (data as { error?: { code?: unknown; message?: unknown } }).error;
         const code = isErrorCode(e?.code) ? e.code : 'TSGI_ERR_API_INTERNAL';
         const message = typeof e?.message === 'string' ? e.message : `HTTP ${res.statusCode}`;
-        const hint = code === 'TSGI_ERR_API_UNAUTHORIZED' ? ` (tsgid at ${at} refused ${target.token === undefined ? 'a call without a token' : 'the token'}; set --token or TSGI_TOKEN, or admin.token_file in the config)` : '';
-        reject(new TsgiError(code, message + hint));
+        reject(new TsgiError(code, message + refusedHint(code, target, at)));
       });
     });
     req.on('error', (err) => {

@@ -1,10 +1,11 @@
 /**
- * A server-sent-events GET on the admin API (`tsgictl logs -f`): calls `onData` with each
+ * A server-sent-events GET on the admin API (`tsgictl logs -f`, `tsgictl top`): calls `onData` with each
  * event's data as it arrives; resolves when the daemon ends the stream or `signal` aborts it.
  * node:http only, like client.ts, so tsgictl starts fast.
  */
 import http from 'node:http';
 import { isErrorCode, TsgiError } from '../daemon/errors.js';
+import { refusedHint } from './errors.js';
 import type { Target } from './find-daemon.js';
 
 export function openStream(target: Target, path: string, onData: (data: string, event: string) => void, signal?: AbortSignal): Promise<void> {
@@ -18,7 +19,7 @@ export function openStream(target: Target, path: string, onData: (data: string, 
       if ((res.statusCode ?? 500) >= 400) {
         let text = '';
         res.on('data', (c: string) => (text += c));
-        res.on('end', () => reject(codedError(res.statusCode ?? 500, text)));
+        res.on('end', () => reject(codedError(res.statusCode ?? 500, text, target, at)));
         return;
       }
       let buf = '';
@@ -50,7 +51,7 @@ export function openStream(target: Target, path: string, onData: (data: string, 
   });
 }
 
-function codedError(status: number, text: string): TsgiError {
+function codedError(status: number, text: string, target: Target, at: string): TsgiError {
   let e: { code?: unknown; message?: unknown } | undefined;
   try {
     e = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }).error;
@@ -58,5 +59,5 @@ function codedError(status: number, text: string): TsgiError {
     // not JSON: said below
   }
   const code = isErrorCode(e?.code) ? e.code : 'TSGI_ERR_API_INTERNAL';
-  return new TsgiError(code, typeof e?.message === 'string' ? e.message : `HTTP ${status}`);
+  return new TsgiError(code, (typeof e?.message === 'string' ? e.message : `HTTP ${status}`) + refusedHint(code, target, at));
 }

@@ -76,7 +76,8 @@ export interface AppMetricsView extends AppMetrics {
   name: string;
   target: number;
   ready: number;
-  workers: Array<{ id: number; requests: number; inflight: number; connections: number; rss: number | null; cpuSeconds: number | null }>;
+  /** `codes`: the worker's responses by status class, as of its last heartbeat (request-stats.ts) */
+  workers: Array<{ id: number; requests: number; codes: readonly number[]; inflight: number; connections: number; rss: number | null; cpuSeconds: number | null }>;
 }
 
 const HEARTBEAT_MAX_MS = 1000;
@@ -604,7 +605,7 @@ export class AppPool {
 
   /** Totals that survive worker replacement, and each live worker as the arbiter last saw it. */
   metrics(): AppMetricsView {
-    const workers = [...this.workers.values()].map((w) => ({ id: w.id, requests: w.requests, inflight: w.inflight, connections: w.connections, rss: w.rss, cpuSeconds: w.cpuSeconds }));
+    const workers = [...this.workers.values()].map((w) => ({ id: w.id, requests: w.requests, codes: [...w.counts.codes], inflight: w.inflight, connections: w.connections, rss: w.rss, cpuSeconds: w.cpuSeconds }));
     return { name: this.name, target: this.target, ready: this.ready.length, ...this.totals.snapshot(), workers };
   }
 

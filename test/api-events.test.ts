@@ -8,10 +8,12 @@ import assert from 'node:assert/strict';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { connect, type AddressInfo } from 'node:net';
 import { EventEmitter } from 'node:events';
 import type { Control } from '../api/control.js';
 import { EventHub } from '../api/event-hub.js';
+import { eventRoutes } from '../api/routes/events.js';
 import { buildApi } from '../api/server.js';
 import { Arbiter } from '../daemon/arbiter.js';
 import type { AppStatus } from '../daemon/app-pool.js';
@@ -173,6 +175,32 @@ describe('EventHub', () => {
     unsubscribe();
     assert.equal(events.listenerCount('worker'), 0);
     assert.equal(hub.size, 0);
+  });
+});
+
+describe('GET /v1/events, a client that stops reading', () => {
+  it('is cut off once it falls behind by more than the limit, and the daemon lets go of it', async () => {
+    const events = new EventEmitter();
+    // a big status, sent every millisecond: the client's socket buffers fill at once
+    const status = () => ({ pid: 1, started_at: 0, uptime_ms: 0, config_file: 'x'.repeat(64 * 1024), apps: [] });
+    const control = { events, status, appConfig: () => ({}) } as unknown as Control;
+    const app = Fastify();
+    eventRoutes(app, control, { statsMs: 1, maxUnsent: 256 * 1024 });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const socket = connect((app.server.address() as AddressInfo).port, '127.0.0.1');
+    try {
+      // no 'data' listener: the socket reads no further than its own small buffer
+      socket.write('GET /v1/events HTTP/1.1\r\nhost: x\r\n\r\n');
+      await waitUntil(() => events.listenerCount('worker') === 1, 'the client subscribed');
+      await waitUntil(() => events.listenerCount('worker') === 0, 'the slow client cut off and unsubscribed');
+      // the daemon is still there for the next client
+      const s = await openEvents(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/events`);
+      assert.equal((await s.next()).event, 'snapshot');
+      s.close();
+    } finally {
+      socket.destroy();
+      await app.close();
+    }
   });
 });
 

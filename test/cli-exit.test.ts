@@ -184,6 +184,10 @@ apps:
       assert.match(refused.stderr, /unauthorized \(tsgid at .* refused a call without a token/);
       const wrong = await tsgictl(['--url', `http://${addr}`, '--token', 'nope', 'status'], empty);
       assert.equal(wrong.code, 1);
+      // a stream (top, logs -f) says the same as a call
+      const wrongTop = await tsgictl(['--url', `http://${addr}`, '--token', 'nope', 'top', '--once'], empty);
+      assert.equal(wrongTop.code, 1);
+      assert.match(wrongTop.stderr, /unauthorized \(tsgid at .* refused the token; set --token/);
       const token = await tsgictl(['--url', `http://${addr}`, 'status'], empty, { TSGI_TOKEN: readFileSync(join(tcp.dir, '.tsgi/admin.token'), 'utf8').trim() });
       assert.equal(token.code, 0, token.stderr);
     } finally {

@@ -110,6 +110,54 @@ apps:
     assert.deepEqual(errors, []);
   });
 
+  it('shows each worker\'s figures, a request rate and its sparkline under load, and Restart replaces the workers', async () => {
+    const { page, errors } = await openPage();
+    // the token from the first test is gone with its tab: a new tab asks again
+    await page.locator('#token').fill(TOKEN);
+    await page.locator('#login button[type=submit]').click();
+    const web = page.locator('section[data-app="web"]');
+    // uptime, rss, cpu come with the stats events: every cell of a row filled
+    await page.waitForFunction(
+      () => {
+        const rows = Array.from(document.querySelectorAll('section[data-app="web"] tbody tr'));
+        return rows.length === 2 && rows.every((r) => /^\d+(s|m \d+s)$/.test(r.children[3]!.textContent!) && / MB$/.test(r.children[4]!.textContent!) && /^\d+%$/.test(r.children[5]!.textContent!));
+      },
+      undefined,
+      { timeout: 30_000 },
+    );
+
+    // requests until the page shows a rate above zero and a sparkline of more than one point
+    const app = (await status()).apps.find((a) => a.name === 'web')!;
+    const target = `http://${app.listen[0]}/`;
+    let loaded = false;
+    const load = (async () => {
+      while (!loaded) await Promise.all(Array.from({ length: 10 }, () => get(target)));
+    })();
+    try {
+      await page.waitForFunction(
+        () => {
+          const rate = document.querySelector('section[data-app="web"] .rate')?.textContent ?? '';
+          const points = document.querySelector('section[data-app="web"] .spark polyline')?.getAttribute('points') ?? '';
+          return Number.parseFloat(rate) > 0 && points.split(' ').length > 1;
+        },
+        undefined,
+        { timeout: 30_000 },
+      );
+    } finally {
+      loaded = true;
+      await load;
+    }
+    const requests = await web.locator('tbody tr td:nth-child(7)').allTextContents();
+    assert.ok(requests.some((n) => Number(n) > 0), `a worker counts requests: ${requests.join(', ')}`);
+
+    const before = readyPids(await status(), 'web').sort();
+    await web.locator('button[data-action="restart"]').click();
+    const after = (await pagePids(page, 'web', { count: 2, other: before })).sort();
+    await web.locator('.message', { hasText: 'restart done' }).waitFor();
+    assert.deepEqual(after, readyPids(await status(), 'web').sort(), 'the page shows the restarted workers');
+    assert.deepEqual(errors, []);
+  });
+
   it('shows an app\'s boot error as text, never as markup', async () => {
     const { page } = await openPage();
     await page.locator('#token').fill(TOKEN);

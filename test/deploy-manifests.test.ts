@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
@@ -121,6 +121,12 @@ describe('deploy/kubernetes and deploy/Dockerfile', () => {
     const runtime = stages.at(-1)!.join('\n');
     assert.match(runtime, /^RUN npm ci --omit=dev/m);
     assert.match(runtime, /^COPY --from=\S+ \S*dist/m, 'the built dist/ comes from the build stage');
+    // what tsgid reads at run time from beside dist/: its version (api/version.ts) and the
+    // dashboard's static files (api/routes/dashboard.ts)
+    for (const path of ['package.json', 'api/dashboard']) {
+      assert.ok(existsSync(join(ROOT, path)), path);
+      assert.ok(stages.at(-1)!.some((l) => /^COPY (?!--from)/.test(l) && l.split(/\s+/).slice(1, -1).includes(path)), `the runtime stage copies ${path}`);
+    }
     const user = /^USER (\S+)/m.exec(runtime)?.[1];
     assert.ok(user !== undefined && !['root', '0'].includes(user), `runs as ${user}, not root`);
     assert.equal(pod.securityContext.runAsNonRoot, true);

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import type { LogEntry } from '../daemon/logs/line-format.js';
 import { FIXTURES, get, startDaemon, type Daemon } from './helpers/daemon.js';
+import { openEvents } from './helpers/sse.js';
 
 const PRINTER = join(FIXTURES, 'logs/printer.mjs');
 const MAX = 64 * 1024;
@@ -27,11 +28,11 @@ async function print(d: Daemon, app: string, total: number, per = 1000): Promise
 }
 
 /** Waits until `pred` holds of the app's newest stdout line, read through the API (which flushes the file first). */
-async function untilLastLine(d: Daemon, app: string, pred: (line: string | undefined) => boolean): Promise<void> {
+async function untilLastLine(d: Daemon, app: string, pred: (line: string | undefined) => boolean, stream = 'out'): Promise<void> {
   const deadline = Date.now() + DEADLINE_MS;
   let last: LogEntry | undefined;
   for (;;) {
-    const r = await d.api<{ lines: LogEntry[] }>('GET', `/v1/apps/${app}/logs?lines=1&stream=out`);
+    const r = await d.api<{ lines: LogEntry[] }>('GET', `/v1/apps/${app}/logs?lines=1&stream=${stream}`);
     last = r.body.lines.at(-1);
     if (pred(last?.line)) return;
     if (Date.now() > deadline) throw new Error(`timed out; last line: ${JSON.stringify(last)}\n${d.output()}`);
@@ -111,6 +112,34 @@ apps:
     consecutive(all);
     assert.equal(all.at(-1), total - 1);
     assert.ok(all[0]! > 0, 'the oldest lines went with the deleted files');
+  });
+
+  it("stderr goes to logs.dir/<app>.err.log, stdout's lines not among it", async () => {
+    const url = await d.url('web');
+    await get(`${url}/err?msg=${encodeURIComponent('something failed')}`);
+    const lines = await untilLines(join(d.dir, 'logs/web.err.log'), 1);
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, /^\d{4}-\d\d-\d\dT[\d:.]+Z \[web:\d+\] something failed$/);
+    const r = await d.api<{ lines: LogEntry[] }>('GET', '/v1/apps/web/logs?lines=1&stream=err');
+    assert.deepEqual(r.body.lines.map((e) => [e.line, e.stream, e.app]), [['something failed', 'err', 'web']]);
+  });
+
+  it('follow=true from a file: the last line read back from it, then a line printed after subscribing', async () => {
+    const url = await d.url('web');
+    await get(`${url}/err?msg=backlog-line`);
+    await untilLastLine(d, 'web', (l) => l === 'backlog-line', 'err');
+    const feed = await openEvents('http://x/v1/apps/web/logs?follow=true&lines=1&stream=err', { socketPath: d.socket });
+    try {
+      assert.equal(feed.status, 200);
+      const first = await feed.next();
+      assert.deepEqual([first.data.line, first.data.stream, first.data.app], ['backlog-line', 'err', 'web']);
+      await get(`${url}/print?from=900&n=1`);
+      await get(`${url}/err?msg=live-line`);
+      const live = await feed.next();
+      assert.deepEqual([live.data.line, live.data.stream], ['live-line', 'err'], 'the stdout line is not in an err feed');
+    } finally {
+      feed.close();
+    }
   });
 
   it('SIGUSR1 reopens a file an external logrotate moved: new lines land in a fresh file at the old path', async () => {

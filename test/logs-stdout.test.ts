@@ -16,12 +16,15 @@ const DEADLINE_MS = 20_000;
 
 type Record = { [key: string]: unknown };
 
+/** Every whole line tsgid wrote on stdout, each of which must be a JSON object. */
 function records(d: Daemon): Record[] {
-  return d
-    .rawOutput()
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as Record);
+  const lines = d.stdout().split('\n');
+  lines.pop(); // '' after the last newline, or a line still being written
+  return lines.map((l) => {
+    const r: unknown = JSON.parse(l);
+    assert.ok(typeof r === 'object' && r !== null && !Array.isArray(r), `a JSON object: ${l}`);
+    return r as Record;
+  });
 }
 
 async function untilRecord(d: Daemon, pred: (r: Record) => boolean): Promise<Record> {
@@ -29,7 +32,7 @@ async function untilRecord(d: Daemon, pred: (r: Record) => boolean): Promise<Rec
   for (;;) {
     const hit = records(d).find(pred);
     if (hit !== undefined) return hit;
-    if (Date.now() > deadline) throw new Error(`no such record in:\n${d.rawOutput()}`);
+    if (Date.now() > deadline) throw new Error(`no such record in:\n${d.stdout()}`);
     await new Promise((r) => setTimeout(r, 30));
   }
 }

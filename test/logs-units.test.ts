@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { notIn } from '../api/routes/logs.js';
 import { buildApi } from '../api/server.js';
 import { Arbiter } from '../daemon/arbiter.js';
 import { loadConfig, parseAppInput, parseConfig } from '../daemon/config/index.js';
@@ -53,6 +54,28 @@ describe('RotatingFile', () => {
     const dropped = Number(m[1]);
     assert.ok(dropped > 0);
     assert.equal(lines.length - 1 + dropped, total, 'every line is written or counted');
+  });
+
+  it('flush() waits for the lines queued before it, not for lines that keep coming', { timeout: 30_000 }, async () => {
+    const path = join(tempDir(), 'x.log');
+    const f = new RotatingFile(path, { maxSize: 0, keep: 0, gzip: false }, () => {});
+    let n = 0;
+    let stop = false;
+    // a busy app: new lines on every turn of the event loop, before and after the flush
+    const produce = (): void => {
+      if (stop) return;
+      for (let i = 0; i < 50; i++) f.write(`line-${n++}`);
+      setImmediate(produce);
+    };
+    produce();
+    await new Promise((r) => setImmediate(r));
+    const before = n;
+    await f.flush();
+    stop = true;
+    const lines = readFileSync(path, 'utf8').split('\n').slice(0, -1);
+    // every line queued before flush() was called, in order (lines after it may be there too)
+    assert.deepEqual(lines.slice(0, before), Array.from({ length: before }, (_, i) => `line-${i}`));
+    await f.close();
   });
 
   it('tells of a file it cannot open, once, and the daemon goes on', async () => {
@@ -179,5 +202,63 @@ describe('GET /v1/apps/:name/logs?follow=true, in process', () => {
       await api.close();
       await arbiter.command({ kind: 'shutdown' }).catch(() => {});
     }
+  });
+});
+
+describe('GET /v1/apps/:name/logs?follow=true, a client that stops reading', () => {
+  it('is cut off once it falls 1MB behind, and its subscription dropped', { timeout: 60_000 }, async () => {
+    const dir = tempDir('tsgi-logs-slow-');
+    copyFileSync(join(PRINTER_DIR, 'printer.mjs'), join(dir, 'printer.mjs'));
+    writeFileSync(join(dir, 'tsgi.yaml'), 'apps:\n  web:\n    app: ./printer.mjs\n    listen: "127.0.0.1:0"\n');
+    const arbiter = new Arbiter(loadConfig(join(dir, 'tsgi.yaml')), silentLogger);
+    await arbiter.start();
+    const api = buildApi(arbiter);
+    // a unix socket: its buffers are small, so the daemon's own buffer is what fills
+    const socketPath = join(dir, 'admin.sock');
+    await api.listen({ path: socketPath });
+    const req = httpRequest({ socketPath, path: '/v1/apps/web/logs?follow=true&lines=0', agent: false });
+    try {
+      const res = await new Promise<IncomingMessage>((resolve, reject) => {
+        req.on('response', resolve);
+        req.on('error', reject);
+        req.end();
+      });
+      res.pause(); // and never read
+      assert.equal(arbiter.logs.followerCount(), 1);
+      const appUrl = `http://${arbiter.appStatus('web').listen[0]}`;
+      // 4MB of lines, far more than the 1MB allowed plus what the socket holds
+      for (let from = 0; from < 4000; from += 1000) {
+        const r = await new Promise<number>((resolve, reject) => {
+          httpRequest(`${appUrl}/print?from=${from}&n=1000&pad=1000`, { agent: false }, (r2) => {
+            r2.resume();
+            r2.on('end', () => resolve(r2.statusCode ?? 0));
+          })
+            .on('error', reject)
+            .end();
+        });
+        assert.equal(r, 200);
+      }
+      const deadline = Date.now() + 10_000;
+      while (arbiter.logs.followerCount() > 0) {
+        assert.ok(Date.now() < deadline, 'the subscription is dropped');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } finally {
+      req.destroy();
+      await api.close();
+      await arbiter.command({ kind: 'shutdown' });
+    }
+  });
+});
+
+describe('follow: the lines that came while the backlog was read', () => {
+  it('are sent unless the backlog already had them, matched by time, worker and text, equal lines counted', () => {
+    const at = (ms: number, line: string, worker = 1) => ({ time: `2026-01-01T00:00:00.${String(ms).padStart(3, '0')}Z`, app: 'web', worker, line });
+    const backlog = [at(1, 'a'), at(2, 'b'), at(2, 'same')];
+    // read back from a file: new objects, and no stream
+    const early = [{ ...at(2, 'b'), stream: 'out' as const }, at(2, 'same'), at(2, 'same'), at(2, 'b', 2), at(3, 'c')];
+    assert.deepEqual(notIn(backlog, early).map((e) => [e.line, e.worker]), [['same', 1], ['b', 2], ['c', 1]]);
+    assert.deepEqual(notIn(backlog, []), []);
+    assert.deepEqual(notIn([], [at(5, 'x')]).map((e) => e.line), ['x']);
   });
 });

@@ -6,6 +6,7 @@
  * when workers are replaced.
  */
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { DaemonStatus } from '../daemon/arbiter.js';
 import { get, readyPids, startDaemon, type Daemon } from './helpers/daemon.js';
@@ -161,6 +162,26 @@ describe('GET /metrics', () => {
     assert.ok(value(s, 'tsgi_http_request_duration_seconds_sum', { app: 'web' })! > 0);
     const perWorker = s.filter((x) => x.name === 'tsgi_worker_requests_total').reduce((n, x) => n + x.value, 0);
     assert.equal(perWorker, all, 'the per-worker counts add up to the app total while no worker was replaced');
+    for (const code of ['2xx', '4xx', '5xx']) {
+      const byWorker = s.filter((x) => x.name === 'tsgi_worker_responses_total' && x.labels.app === 'web' && x.labels.code === code);
+      assert.equal(byWorker.length, 2, `a ${code} series per worker`);
+      assert.equal(byWorker.reduce((n, x) => n + x.value, 0), total(s, code), `the workers' ${code} add up to the app's`);
+    }
+  });
+
+  it('counts a response Node makes by itself (400: HTTP/1.1 without Host), and leaves nothing in flight', async () => {
+    const base = total((await scrape()).samples, '4xx');
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(new URL(web).port), '127.0.0.1');
+      let text = '';
+      socket.on('data', (c) => (text += c.toString()));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+      socket.write('GET / HTTP/1.1\r\n\r\n');
+    });
+    assert.match(answer, /^HTTP\/1\.1 400 /);
+    const s = await scrapeUntil('the 400 counted, and 0 in flight', (x) => total(x, '4xx') === base + 1 && x.filter((y) => y.name === 'tsgi_http_requests_in_flight').every((y) => y.value === 0));
+    assert.equal(s.filter((y) => y.name === 'tsgi_http_requests_in_flight').length, 2);
   });
 
   it('counts a SIGKILLed worker as a crash and keeps what it had served', async () => {
@@ -187,5 +208,34 @@ describe('GET /metrics', () => {
     assert.equal(total(s1, '2xx'), served, 'no response lost or counted twice across the reload');
     const count = value(s1, 'tsgi_http_request_duration_seconds_count', { app: 'web' });
     assert.equal(count, ['1xx', '2xx', '3xx', '4xx', '5xx', 'aborted'].reduce((n, c) => n + total(s1, c), 0));
+  });
+});
+
+describe('GET /metrics: a recycled worker (max_requests)', () => {
+  let d: Daemon;
+  after(async () => {
+    await d?.stop();
+  });
+
+  it('counts the recycle as a max_requests restart, and every response its worker served', async () => {
+    d = await startDaemon('apps:\n  web:\n    app: ./status-app.mjs\n    listen: "127.0.0.1:0"\n    workers: 1\n    max_requests: 5\n', { fixtures: ['metrics/status-app.mjs'] });
+    const web = await d.url('web');
+    const first = readyPids(await d.status(), 'web')[0]!;
+    for (let i = 0; i < 5; i++) assert.equal((await get(`${web}/`)).status, 200);
+    let last = '';
+    for (let attempt = 0; ; attempt++) {
+      assert.ok(attempt < 400, `never saw the recycle counted; last scrape:\n${last}`);
+      // the unix admin socket needs no token
+      last = (await get('http://localhost/metrics', { socketPath: d.socket })).body;
+      const samples = parseExposition(last).samples;
+      const recycled = value(samples, 'tsgi_worker_restarts_total', { app: 'web', reason: 'max_requests' });
+      // all 5 responses counted: the recycled worker sends its last counts as it exits
+      if (recycled === 1 && value(samples, 'tsgi_http_requests_total', { app: 'web', code: '2xx' }) === 5 && value(samples, 'tsgi_app_workers_ready', { app: 'web' }) === 1) {
+        assert.equal(value(samples, 'tsgi_worker_restarts_total', { app: 'web', reason: 'crash' }), 0, 'a recycle is not a crash');
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.notEqual(readyPids(await d.status(), 'web')[0], first, 'a new worker serves');
   });
 });

@@ -1,8 +1,11 @@
 /**
  * systemd socket activation, for real: tsgid serves listening sockets passed as LISTEN_FDS (matched
  * to apps by LISTEN_FDNAMES) instead of binding them, so a connection made while tsgid restarts
- * waits in the socket's backlog and is answered by the next tsgid. Once with a stand-in for the
- * .socket unit that holds the socket across two tsgids, once through systemd-socket-activate.
+ * waits in the socket's backlog and is answered by the next tsgid. hold-fds.mjs stands in for the
+ * service manager that restarts tsgid on the same fds: once holding a socket the test bound, once
+ * run by systemd-socket-activate, which bound and named it. systemd-socket-activate alone (it
+ * execs its command once, restarting nothing) shows the matching by name, the binding of what was
+ * not passed, and that a config reload keeps the passed sockets.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -66,6 +69,51 @@ function events(proc: ChildProcess): (pred: (e: Record<string, unknown>) => bool
   };
 }
 
+/** A config with one app, `web`, listening where the passed socket is. */
+function webConfig(dir: string, port: number): string {
+  const cfg = join(dir, 'tsgi.yaml');
+  writeFileSync(cfg, `admin: { listen: "unix:admin.sock" }\napps:\n  web:\n    app: ${S}/env-app.mjs\n    listen: "127.0.0.1:${port}"\n`);
+  return cfg;
+}
+
+/**
+ * Through hold-fds.mjs (stdin: "start"; stdout: its JSON lines): start a tsgid on the held socket,
+ * check it serves it (and answers `waiting`, a response to a connection made before it started,
+ * if given); stop it; connect while no tsgid runs; start a second one and check it answers that
+ * connection, from a worker of its own, without binding the address itself.
+ */
+async function restartAcross(holder: ChildProcess, dir: string, port: number, waiting: Promise<string> | undefined): Promise<void> {
+  const next = events(holder);
+  const log = (n: number) => () => readFileSync(join(dir, `tsgid.${n}.log`), 'utf8');
+  const admin = join(dir, 'admin.sock');
+  await next((e) => 'holding' in e);
+  holder.stdin!.write('start\n');
+  const first = (await next((e) => 'started' in e)).started as number;
+  if (waiting !== undefined) assert.match(await waiting, /^HTTP\/1\.1 200 /, 'the connection that woke the activator is answered');
+  await untilReady(admin, log(1));
+  const r1 = await get(`http://127.0.0.1:${port}/`);
+  assert.equal(r1.status, 200);
+  const served1 = JSON.parse(r1.body) as { pid: number; LISTEN_FDS: string | null; LISTEN_PID: string | null };
+  assert.deepEqual([served1.LISTEN_FDS, served1.LISTEN_PID], [null, null], 'workers do not inherit the activation variables');
+  assert.match(log(1)(), new RegExp(`web: serving 127\\.0\\.0\\.1:${port} from systemd \\(fd 3\\)`));
+
+  // a restart: the first tsgid drains and exits…
+  process.kill(first, 'SIGTERM');
+  assert.equal((await next((e) => e.exited === first)).code, 0);
+  // …and a client connects while no tsgid runs: the kernel completes it into the held socket's backlog
+  const held = rawRequest(port);
+  await held.connected;
+  holder.stdin!.write('start\n');
+  const second = (await next((e) => 'started' in e && e.started !== first)).started as number;
+  const answer = await held.response;
+  assert.match(answer, /^HTTP\/1\.1 200 /, answer);
+  const served2 = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { pid: number };
+  assert.notEqual(served2.pid, served1.pid, 'answered by a worker of the second tsgid');
+  assert.doesNotMatch(log(2)(), /EADDRINUSE|in use/, 'the second tsgid did not try to bind the address');
+  process.kill(second, 'SIGTERM');
+  assert.equal((await next((e) => e.exited === second)).code, 0);
+}
+
 describe('systemd socket activation', () => {
   it('takes LISTEN_FDS only when LISTEN_PID is its own, names them, and removes the variables', () => {
     const env: NodeJS.ProcessEnv = { LISTEN_FDS: '3', LISTEN_PID: '4242', LISTEN_FDNAMES: 'shop:shop:blog', PATH: '/bin' };
@@ -84,46 +132,42 @@ describe('systemd socket activation', () => {
 
   it('serves a passed socket, and a connection made while tsgid restarts is answered by the next tsgid', async () => {
     const dir = tempDir();
-    const cfg = join(dir, 'tsgi.yaml');
     // the test binds the socket, as systemd would, and hands it to the stand-in for the .socket unit
     const server = net.createServer();
     await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
     const port = (server.address() as net.AddressInfo).port;
-    writeFileSync(cfg, `admin: { listen: "unix:admin.sock" }\napps:\n  web:\n    app: ${S}/env-app.mjs\n    listen: "127.0.0.1:${port}"\n`);
+    const cfg = webConfig(dir, port);
     const fd = (server as unknown as { _handle: { fd: number } })._handle.fd;
     const holder = spawn(process.execPath, [join(S, 'hold-fds.mjs'), 'web', join(dir, 'tsgid'), TSGID, '-c', cfg], { cwd: dir, stdio: ['pipe', 'pipe', 'inherit', fd] });
     // from here only the holder (and the tsgids it starts) has the socket; the test never accepted on it
     server.close();
-    const next = events(holder);
-    const log = (n: number) => () => readFileSync(join(dir, `tsgid.${n}.log`), 'utf8');
-    const admin = join(dir, 'admin.sock');
     try {
-      holder.stdin!.write('start\n');
-      const first = (await next((e) => 'started' in e)).started as number;
-      await untilReady(admin, log(1));
-      const r1 = await get(`http://127.0.0.1:${port}/`);
-      assert.equal(r1.status, 200);
-      const served1 = JSON.parse(r1.body) as { pid: number; LISTEN_FDS: string | null; LISTEN_PID: string | null };
-      assert.deepEqual([served1.LISTEN_FDS, served1.LISTEN_PID], [null, null], 'workers do not inherit the activation variables');
-      assert.match(log(1)(), new RegExp(`web: serving 127\\.0\\.0\\.1:${port} from systemd \\(fd 3\\)`));
-
-      // a restart: the first tsgid drains and exits…
-      process.kill(first, 'SIGTERM');
-      assert.equal((await next((e) => e.exited === first)).code, 0);
-      // …and a client connects while no tsgid runs: the kernel completes it into the held socket's backlog
-      const held = rawRequest(port);
-      await held.connected;
-      holder.stdin!.write('start\n');
-      const second = (await next((e) => 'started' in e && e.started !== first)).started as number;
-      const answer = await held.response;
-      assert.match(answer, /^HTTP\/1\.1 200 /, answer);
-      const served2 = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { pid: number };
-      assert.notEqual(served2.pid, served1.pid, 'answered by a worker of the second tsgid');
-      assert.doesNotMatch(log(2)(), /EADDRINUSE|in use/, 'the second tsgid did not try to bind the address');
-      process.kill(second, 'SIGTERM');
-      assert.equal((await next((e) => e.exited === second)).code, 0);
+      await restartAcross(holder, dir, port, undefined);
     } finally {
       holder.kill('SIGKILL');
+    }
+  });
+
+  it('through systemd-socket-activate too: the socket it bound outlives a tsgid, and the next one answers what waited', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    const cfg = webConfig(dir, port);
+    // the activator binds and names the socket, then (on the first connection) execs the holder,
+    // which plays the service manager's part of restarting tsgid on the fds it was passed
+    const proc = spawn(ACTIVATE, ['-l', `127.0.0.1:${port}`, '--fdname=web', '--', process.execPath, join(S, 'hold-fds.mjs'), '-', join(dir, 'tsgid'), TSGID, '-c', cfg], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    let err = '';
+    proc.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+    await new Promise<void>((resolve, reject) => {
+      proc.stderr!.on('data', () => void (/Listening on .* as 3\./.test(err) && resolve()));
+      proc.once('exit', (code) => reject(new Error(`systemd-socket-activate exited ${code}: ${err}`)));
+    });
+    try {
+      // this connection wakes the activator, which execs the holder; it waits until a tsgid starts
+      const first = rawRequest(port);
+      await first.connected;
+      await restartAcross(proc, dir, port, first.response);
+    } finally {
+      proc.kill('SIGKILL');
     }
   });
 

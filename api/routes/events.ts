@@ -25,8 +25,14 @@ const DESCRIPTION = [
   'cannot send headers).',
 ].join(' ');
 
-export function eventRoutes(app: FastifyInstance, control: Control, options: EventHubOptions = {}): void {
+export interface EventRouteOptions extends EventHubOptions {
+  /** bytes a client may fall behind before it is cut off (default MAX_UNSENT; a test sets less) */
+  maxUnsent?: number;
+}
+
+export function eventRoutes(app: FastifyInstance, control: Control, options: EventRouteOptions = {}): void {
   const hub = new EventHub(control, options);
+  const maxUnsent = options.maxUnsent ?? MAX_UNSENT;
   // closing the admin API waits for open responses: a stream is open until its client hangs up
   app.addHook('preClose', (done) => {
     hub.close();
@@ -46,7 +52,7 @@ export function eventRoutes(app: FastifyInstance, control: Control, options: Eve
     let unsubscribe = (): void => {};
     const client = {
       send(chunk: string): void {
-        if (res.writableLength > MAX_UNSENT) {
+        if (res.writableLength > maxUnsent) {
           unsubscribe();
           res.destroy();
         } else {

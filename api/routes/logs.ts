@@ -12,6 +12,8 @@ import type { StreamChoice } from '../../daemon/logs/app-logs.js';
 export const MAX_LINES = 10_000;
 /** A comment line this often keeps proxies from closing a quiet feed. */
 const KEEPALIVE_MS = 15_000;
+/** A client this far behind (it stopped reading) is cut off rather than buffered for: it may reconnect. */
+const MAX_BEHIND = 1024 * 1024;
 
 interface LogsQuery {
   lines?: string;
@@ -84,11 +86,16 @@ export function logRoutes(app: FastifyInstance, control: Control): void {
       // the client knows it is subscribed as soon as it sees the headers, even with no backlog
       res.flushHeaders();
       const event = (e: LogEntry): void => void res.write(`data: ${JSON.stringify(e)}\n\n`);
-      const last = backlog.at(-1)?.time ?? '';
       for (const e of backlog) event(e);
       // what arrived while the backlog was read, less what the backlog already had
-      for (const e of early) if ((e.time ?? '') > last) event(e);
-      send = event;
+      for (const e of notIn(backlog, early)) event(e);
+      // the backlog (up to MAX_LINES) may sit in the buffer; only falling behind on top of it counts
+      const allowed = res.writableLength + MAX_BEHIND;
+      send = (e) => {
+        if (res.destroyed) return;
+        event(e);
+        if (res.writableLength > allowed) res.destroy();
+      };
       const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS).unref();
       const done = (): void => {
         clearInterval(keepalive);
@@ -101,4 +108,21 @@ export function logRoutes(app: FastifyInstance, control: Control): void {
       if (ended) res.end();
     },
   );
+}
+
+/**
+ * The lines of `early` not already in `backlog`. A line read back from a file is a new object, so
+ * lines are matched by time, worker and text; counted, so that two equal lines are both kept.
+ */
+export function notIn(backlog: readonly LogEntry[], early: readonly LogEntry[]): LogEntry[] {
+  if (early.length === 0) return [];
+  const key = (e: LogEntry): string => `${e.time ?? ''}\u0000${e.worker ?? ''}\u0000${e.line}`;
+  const seen = new Map<string, number>();
+  for (const e of backlog) seen.set(key(e), (seen.get(key(e)) ?? 0) + 1);
+  return early.filter((e) => {
+    const n = seen.get(key(e)) ?? 0;
+    if (n === 0) return true;
+    seen.set(key(e), n - 1);
+    return false;
+  });
 }

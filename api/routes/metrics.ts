@@ -9,7 +9,7 @@ export function metricsRoutes(app: FastifyInstance, source: MetricsSource): void
     {
       schema: {
         summary: 'Metrics in the Prometheus text format',
-        description: 'Per app: responses by status class, a duration histogram, workers ready vs target, restarts by reason; per worker: requests, in flight, connections, memory, CPU; and tsgid\'s own uptime, memory and CPU. Counters are kept by the arbiter and survive worker replacement. Names and labels: docs/api.md.',
+        description: 'Per app: responses by status class, a duration histogram, workers ready vs target, restarts by reason; per worker: requests, responses by status class, in flight, connections, memory, CPU; and tsgid\'s own uptime, memory and CPU. Counters are kept by the arbiter and survive worker replacement. Names and labels: docs/api.md.',
         tags: ['meta'],
       },
       config: { ok: { status: 200, description: `The exposition (${CONTENT_TYPE})` } },

@@ -35,6 +35,8 @@ const CUT = ' [cut]';
 export class RotatingFile {
   private queue: string[] = [];
   private queuedBytes = 0;
+  /** lines given to write() since the pump last took the queue: those queued and those dropped */
+  private queueLines = 0;
   private dropped = 0;
   private fh: FileHandle | undefined;
   private size = 0;
@@ -44,7 +46,11 @@ export class RotatingFile {
   /** set from a failure until the next successful write: a failure is told once, not per line */
   private failing = false;
   private compressing: Promise<void> = Promise.resolve();
-  private idle: Array<() => void> = [];
+  /** lines given to write() so far, and how many of them are written or dropped */
+  private taken = 0;
+  private settled = 0;
+  /** flush() callers, each waiting for `settled` to reach what `taken` was when it asked */
+  private waiting: Array<{ upTo: number; resolve: () => void }> = [];
 
   constructor(
     readonly path: string,
@@ -65,12 +71,14 @@ export class RotatingFile {
       text = `${keep}${CUT}\n`;
       bytes = Buffer.byteLength(text);
     }
-    if (this.queuedBytes + bytes > MAX_QUEUED || Date.now() < this.retryAt) {
-      this.dropped++;
-      return;
+    this.taken++;
+    // a dropped line is settled in its turn, with the batch it would have been in
+    this.queueLines++;
+    if (this.queuedBytes + bytes > MAX_QUEUED || Date.now() < this.retryAt) this.dropped++;
+    else {
+      this.queue.push(text);
+      this.queuedBytes += bytes;
     }
-    this.queue.push(text);
-    this.queuedBytes += bytes;
     void this.pump();
   }
 
@@ -81,9 +89,13 @@ export class RotatingFile {
     void this.pump();
   }
 
-  /** Resolves once everything queued so far is written and any compression is done. */
+  /**
+   * Resolves once every line queued so far is written (or dropped) and any compression is done.
+   * Lines queued after the call are not waited for, so a busy log cannot keep a reader waiting.
+   */
   async flush(): Promise<void> {
-    if (this.running) await new Promise<void>((resolve) => this.idle.push(resolve));
+    const upTo = this.taken;
+    if (this.settled < upTo) await new Promise<void>((resolve) => this.waiting.push({ upTo, resolve }));
     await this.compressing;
   }
 
@@ -96,17 +108,19 @@ export class RotatingFile {
     if (this.running) return;
     this.running = true;
     try {
-      while (this.queue.length > 0 || this.reopenAsked) {
+      while (this.queueLines > 0 || this.reopenAsked) {
         if (this.reopenAsked) {
           this.reopenAsked = false;
           await this.closeHandle();
         }
         const items = this.queue;
+        const lines = this.queueLines;
         this.queue = [];
         this.queuedBytes = 0;
-        if (items.length === 0) continue;
-        if (Date.now() < this.retryAt) {
+        this.queueLines = 0;
+        if (items.length === 0 || Date.now() < this.retryAt) {
           this.dropped += items.length;
+          this.settle(lines);
           continue;
         }
         if (this.dropped > 0) {
@@ -114,11 +128,19 @@ export class RotatingFile {
           this.dropped = 0;
         }
         await this.append(items);
+        this.settle(lines);
       }
     } finally {
       this.running = false;
-      for (const resolve of this.idle.splice(0)) resolve();
     }
+  }
+
+  private settle(lines: number): void {
+    this.settled += lines;
+    if (this.waiting.length === 0) return;
+    const still = this.waiting.filter((w) => w.upTo > this.settled);
+    for (const w of this.waiting) if (w.upTo <= this.settled) w.resolve();
+    this.waiting = still;
   }
 
   /** Appends lines in order, rotating between two lines whenever the next one would not fit. */

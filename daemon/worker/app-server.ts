@@ -7,6 +7,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
 import type { WorkerTls } from '../protocol.js';
+import { TsgiResponse } from './tsgi-response.js';
 
 type RequestListener = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -18,6 +19,8 @@ export interface AppServer {
 }
 
 export function createAppServer(tls: WorkerTls | undefined, options: http.ServerOptions, onRequest: RequestListener): AppServer {
+  // every HTTP/1 response is a TsgiResponse: main.ts's bookkeeping per request lives on it
+  options = { ...options, ServerResponse: TsgiResponse as typeof http.ServerResponse };
   if (tls === undefined) {
     const server = http.createServer(options, onRequest);
     return { server, closeSessions: () => {} };
@@ -27,7 +30,7 @@ export function createAppServer(tls: WorkerTls | undefined, options: http.Server
     const server = https.createServer({ ...options, ...secure }, onRequest);
     return { server: server as unknown as http.Server, closeSessions: () => {} };
   }
-  const server = http2.createSecureServer({ ...secure, allowHTTP1: true }, onRequest as never);
+  const server = http2.createSecureServer({ ...secure, allowHTTP1: true, Http1ServerResponse: TsgiResponse }, onRequest as never);
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (session) => {
     sessions.add(session);

@@ -7,8 +7,8 @@
  * by Node's default clientError handling, which also sends `Connection: close`). The rest is
  * checked in the request path by {@link requestGuard} before the app is called; with nothing
  * exceeded that is a few comparisons plus one pass over the header lengths. limit_request_body
- * (a look at two headers) adds per-request work only when on; request_timeout adds none (its
- * sweep reads the start times the worker keeps anyway).
+ * (a look at two headers) and request_timeout (each open response kept in a Map for its sweep)
+ * add per-request work only when on.
  */
 import type http from 'node:http';
 import type { WorkerLimits } from '../protocol.js';
@@ -62,7 +62,7 @@ function trackConnections(server: http.Server): void {
 /** True when the request was answered here, and the app must not be called. */
 export type RequestGuard = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 
-/** `open`: the responses the worker has not yet seen close, with their start times, which request_timeout's sweep walks. */
+/** `open`: the responses the worker has not yet seen close, with their start times (all of them while request_timeout is on), which request_timeout's sweep walks. */
 export function requestGuard(limits: WorkerLimits, open: ReadonlyMap<http.ServerResponse, number>): RequestGuard {
   const line = limits.requestLine > 0 ? limits.requestLine : Infinity;
   const rawFields = limits.requestFields * 2;

@@ -15,6 +15,7 @@ import { loadHostedApp, type HostedApp } from './load-app.js';
 import { refuseConnection } from './refuse.js';
 import { wireUpgrades } from './upgrades.js';
 import { counts, durationSum, requestClosed } from './request-metrics.js';
+import { drainResponses, onResponseClosed, TsgiResponse } from './tsgi-response.js';
 import { createAccessLog } from './access-log.js';
 
 /** After the arbiter is gone, a worker has this long to finish before it exits anyway. */
@@ -36,11 +37,12 @@ let requests = 0;
 let inflight = 0;
 let connections = 0;
 /**
- * Responses in flight and when each started (performance.now()): a drain asks those not yet
- * started to close their connection, request_timeout's sweep finds the late ones, and metrics
- * time each one at close.
+ * Responses in flight and when each started (performance.now()), for request_timeout's sweep:
+ * every response while request_timeout is on, else only those that are not TsgiResponses (HTTP/2
+ * streams, an h2c request), which carry neither their start time nor their drain behaviour.
  */
 const open = new Map<http.ServerResponse, number>();
+const trackAll = limits.requestTimeout > 0;
 const guard = requestGuard(limits, open);
 /** only when the app has an access_log: otherwise nothing is added to a request's path */
 const accessLog = spec.accessLog === undefined ? undefined : createAccessLog(spec.accessLog, spec.app, spec.workerId);
@@ -105,17 +107,29 @@ function onSocketClose(): void {
 function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
   if (++requests === spec!.maxRequests) send({ t: 'retire', reason: 'max_requests' });
   inflight++;
-  // a request that arrives on a kept-alive connection while draining is the last on it
-  if (draining && req.httpVersionMajor === 1) res.setHeader('Connection', 'close');
-  open.set(res, performance.now());
-  // 'close' comes once per response; on() spares once()'s per-request wrapper
-  res.on('close', onResponseClose);
+  if (res instanceof TsgiResponse) {
+    res.handled = true;
+    if (trackAll) open.set(res, res.started);
+  } else {
+    // a request that arrives on a kept-alive connection while draining is the last on it
+    if (draining && req.httpVersionMajor === 1) res.setHeader('Connection', 'close');
+    open.set(res, performance.now());
+    // 'close' comes once per response; on() spares once()'s per-request wrapper
+    res.on('close', onOtherResponseClose);
+  }
   accessLog?.record(req, res);
   if (guard(req, res)) return;
   hosted!.handler(req, res);
 }
 
-function onResponseClose(this: http.ServerResponse): void {
+onResponseClosed((res) => {
+  requestClosed(res, res.started);
+  if (!res.handled) return;
+  inflight--;
+  if (trackAll) open.delete(res);
+});
+
+function onOtherResponseClose(this: http.ServerResponse): void {
   inflight--;
   requestClosed(this, open.get(this)!);
   open.delete(this);
@@ -177,7 +191,9 @@ function drain(limit: number): void {
   if (drainStarted) return;
   drainStarted = true;
   draining = true;
-  for (const res of open.keys()) if (!res.headersSent && res.req.httpVersionMajor === 1) res.setHeader('Connection', 'close');
+  // TsgiResponses in flight (and any later) say Connection: close when their head goes out
+  drainResponses();
+  for (const res of open.keys()) if (!(res instanceof TsgiResponse) && !res.headersSent && res.req.httpVersionMajor === 1) res.setHeader('Connection', 'close');
   appServer?.closeSessions();
   // Upgraded connections (WebSockets) are the app's to close: its onDrain() is the moment.
   hosted?.onDrain().catch((err: unknown) => process.stderr.write(`onDrain failed: ${err instanceof Error ? err.stack : String(err)}\n`));

@@ -3,10 +3,10 @@
  * cut, or its HTTP/2 stream reset, if the response had started) and logged; the app's own late
  * writes then go nowhere and the worker carries on.
  *
- * No timer per request, and nothing stamped on the response: the worker already keeps each open
- * response with the time it started (for drain and metrics), and one sweep over them, every tenth
- * of the limit (at most a second), finds those past it. A response is cut off between the limit
- * and the limit plus one sweep interval.
+ * No timer per request: while request_timeout is on, the worker keeps each open response with the
+ * time it started (main.ts's `open`), and one sweep over them, every tenth of the limit (at most a
+ * second), finds those past it. A response is cut off between the limit and the limit plus one
+ * sweep interval.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { abortRequest } from './refuse.js';

@@ -26,6 +26,8 @@ export interface Daemon {
   output(): string;
   /** what tsgid printed, as is */
   rawOutput(): string;
+  /** what tsgid printed on stdout alone, as is */
+  stdout(): string;
   api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
   status(): Promise<DaemonStatus>;
   app(name: string): Promise<AppStatus>;
@@ -54,7 +56,11 @@ export async function startDaemon(yaml: string, opts: { fixtures?: string[]; dir
   const file = writeConfig(dir, withAdmin, opts.fixtures);
   const proc = spawn(process.execPath, [TSGID, '-c', file], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   let out = '';
-  proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  let stdout = '';
+  proc.stdout!.on('data', (c: Buffer) => {
+    out += c.toString();
+    stdout += c.toString();
+  });
   proc.stderr!.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     proc.once('exit', (code, signal) => resolve({ code, signal })),
@@ -68,6 +74,7 @@ export async function startDaemon(yaml: string, opts: { fixtures?: string[]; dir
     exited,
     output: () => plainLog(out),
     rawOutput: () => out,
+    stdout: () => stdout,
     api,
     status: async () => (await api<DaemonStatus>('GET', '/v1/apps')).body as DaemonStatus,
     app: async (name) => (await api<{ app: AppStatus }>('GET', `/v1/apps/${name}`)).body.app,
