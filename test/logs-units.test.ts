@@ -4,13 +4,14 @@
  * settings' errors.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { notIn } from '../api/routes/logs.js';
 import { buildApi } from '../api/server.js';
 import { Arbiter } from '../daemon/arbiter.js';
@@ -76,6 +77,61 @@ describe('RotatingFile', () => {
     // every line queued before flush() was called, in order (lines after it may be there too)
     assert.deepEqual(lines.slice(0, before), Array.from({ length: before }, (_, i) => `line-${i}`));
     await f.close();
+  });
+
+  it('loses no line when the file was moved away before a rotation (an external tool, SIGUSR1 still to come)', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'x.log');
+    const errors: string[] = [];
+    const f = new RotatingFile(path, { maxSize: 1024, keep: 3, gzip: false }, (m) => errors.push(m));
+    const line = (i: number) => `line-${i}`.padEnd(99, '.');
+    for (let i = 0; i < 5; i++) f.write(line(i));
+    await f.flush();
+    renameSync(path, join(dir, 'moved.log'));
+    // 2500 bytes more: the open handle (still the moved file) fills up, and rotation finds no x.log
+    for (let i = 5; i < 30; i++) f.write(line(i));
+    await f.close();
+    assert.deepEqual(errors, []);
+    const files = ['moved.log', 'x.log.1', 'x.log'];
+    assert.deepEqual(readdirSync(dir).sort(), [...files].sort(), 'nothing shifted for the missing file');
+    const lines = files.flatMap((name) => readFileSync(join(dir, name), 'utf8').split('\n').slice(0, -1));
+    assert.deepEqual(lines, Array.from({ length: 30 }, (_, i) => line(i)), 'every line, in order');
+  });
+
+  it('shifts a rotated file whose gzip failed instead of overwriting it, and keep still bounds the files', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'x.log');
+    const errors: string[] = [];
+    const f = new RotatingFile(path, { maxSize: 1024, keep: 3, gzip: true }, (m) => errors.push(m));
+    // 500 bytes a line: two to a file
+    const line = (i: number) => `line-${i}`.padEnd(499, '.');
+    const write = async (from: number, to: number): Promise<void> => {
+      for (let i = from; i < to; i++) f.write(line(i));
+      await f.flush();
+    };
+    const read = (name: string): string[] => {
+      const buf = readFileSync(join(dir, name));
+      return (name.endsWith('.gz') ? gunzipSync(buf) : buf).toString().split('\n').slice(0, -1);
+    };
+    // a directory where the compressed file is written: x.log.1's gzip fails, it stays plain
+    const blocker = `${path}.1.gz.tmp`;
+    mkdirSync(blocker);
+    await write(0, 4);
+    assert.equal(errors.length, 1, errors.join('\n'));
+    assert.match(errors[0]!, /x\.log\.1: could not gzip it/);
+    assert.deepEqual(read('x.log.1'), [line(0), line(1)]);
+    rmdirSync(blocker);
+    await write(4, 6);
+    assert.deepEqual(readdirSync(dir).sort(), ['x.log', 'x.log.1.gz', 'x.log.2']);
+    assert.deepEqual([...read('x.log.2'), ...read('x.log.1.gz'), ...read('x.log')], Array.from({ length: 6 }, (_, i) => line(i)));
+    // two more rotations: the plain one moves to x.log.3, then is the oldest and goes
+    await write(6, 8);
+    assert.deepEqual(readdirSync(dir).sort(), ['x.log', 'x.log.1.gz', 'x.log.2.gz', 'x.log.3']);
+    await write(8, 10);
+    await f.close();
+    assert.deepEqual(readdirSync(dir).sort(), ['x.log', 'x.log.1.gz', 'x.log.2.gz', 'x.log.3.gz']);
+    assert.deepEqual([...read('x.log.3.gz'), ...read('x.log.2.gz'), ...read('x.log.1.gz'), ...read('x.log')], Array.from({ length: 8 }, (_, i) => line(i + 2)));
+    assert.equal(errors.length, 1, errors.join('\n'));
   });
 
   it('tells of a file it cannot open, once, and the daemon goes on', async () => {

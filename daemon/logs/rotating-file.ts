@@ -7,11 +7,12 @@
  *
  * Rotation (gunicorn has none; this is logrotate's scheme): `x.log` → `x.log.1` → … → `x.log.K`,
  * the oldest deleted; with gzip each rotated file becomes `x.log.1.gz`, compressed in the
- * background. `reopen()` (SIGUSR1) closes and reopens the path, for an external logrotate that
+ * background (one whose compression failed stays plain, and is shifted all the same). A path
+ * moved away by someone else is not rotated: the next line starts a new file there. `reopen()` (SIGUSR1) closes and reopens the path, for an external logrotate that
  * has renamed the file.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -31,6 +32,8 @@ const BATCH = 256 * 1024;
 /** After a failed open or write, lines are dropped (and counted) for this long before the next try. */
 const RETRY_MS = 1000;
 const CUT = ' [cut]';
+/** a rotated file's names: plain, and gzipped once its compression is done */
+const EXTS = ['', '.gz'];
 
 export class RotatingFile {
   private queue: string[] = [];
@@ -192,17 +195,20 @@ export class RotatingFile {
     await this.closeHandle();
     // the previous rotation's compression must finish before its file is shifted
     await this.compressing;
+    this.size = 0;
+    // moved away (an external logrotate whose SIGUSR1 has not come yet): the lines so far are in
+    // the moved file, so there is nothing to shift; the next open starts the path anew
+    if (!(await exists(this.path))) return;
     const { keep, gzip } = this.rotation;
-    const ext = gzip ? '.gz' : '';
     if (keep === 0) {
       await rm(this.path, { force: true });
-    } else {
-      await rm(`${this.path}.${keep}${ext}`, { force: true });
-      for (let i = keep - 1; i >= 1; i--) await renameIfThere(`${this.path}.${i}${ext}`, `${this.path}.${i + 1}${ext}`);
-      await rename(this.path, `${this.path}.1`);
-      if (gzip) this.compressing = this.compress(`${this.path}.1`);
+      return;
     }
-    this.size = 0;
+    // both names at every position: a file whose gzip failed stays plain, and must move on like
+    // the others, not be overwritten by the next x.log.1
+    for (const ext of EXTS) await rm(`${this.path}.${keep}${ext}`, { force: true });
+    for (let i = keep - 1; i >= 1; i--) for (const ext of EXTS) await renameIfThere(`${this.path}.${i}${ext}`, `${this.path}.${i + 1}${ext}`);
+    if ((await renameIfThere(this.path, `${this.path}.1`)) && gzip) this.compressing = this.compress(`${this.path}.1`);
   }
 
   private async compress(file: string): Promise<void> {
@@ -223,10 +229,23 @@ async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
   while (off < buf.length) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
 }
 
-async function renameIfThere(from: string, to: string): Promise<void> {
+/** true: renamed; false: `from` was not there */
+async function renameIfThere(from: string, to: string): Promise<boolean> {
   try {
     await rename(from, to);
+    return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    return false;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    return false;
   }
 }
