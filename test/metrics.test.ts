@@ -10,66 +10,10 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { DaemonStatus } from '../daemon/arbiter.js';
 import { get, readyPids, startDaemon, type Daemon } from './helpers/daemon.js';
+import { parseExposition, scrapeUntil, value, type Sample } from './helpers/metrics.js';
 
 const TOKEN = 'metrics-test-token-0123456789';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/**
- * A strict reading of the text format (version 0.0.4): every line a HELP, a TYPE or a sample;
- * every sample of a family announced by a TYPE before it; a histogram's samples only its
- * _bucket (with le), _sum and _count.
- */
-function parseExposition(text: string): { types: Map<string, string>; samples: Sample[] } {
-  assert.ok(text.endsWith('\n'), 'the exposition ends with a newline');
-  const types = new Map<string, string>();
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '') continue;
-    const meta = /^# (HELP|TYPE) ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$/.exec(line);
-    if (meta) {
-      if (meta[1] === 'TYPE') {
-        assert.match(meta[3]!, /^(counter|gauge|histogram|summary|untyped)$/, line);
-        assert.ok(!types.has(meta[2]!), `one TYPE line for ${meta[2]}`);
-        types.set(meta[2]!, meta[3]!);
-      }
-      continue;
-    }
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    assert.ok(m, `a sample line: ${line}`);
-    const labels: Record<string, string> = {};
-    const body = m[2] ?? '';
-    const re = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"(,|$)/gy;
-    let consumed = 0;
-    for (let l = re.exec(body); l !== null; l = re.exec(body)) {
-      labels[l[1]!] = l[2]!;
-      consumed = re.lastIndex;
-    }
-    assert.equal(consumed, body.length, `labels parse: ${line}`);
-    const value = m[3] === '+Inf' ? Infinity : m[3] === '-Inf' ? -Infinity : Number(m[3]);
-    assert.ok(!Number.isNaN(value), `a number: ${line}`);
-    const name = m[1]!;
-    const family = types.has(name) ? name : name.replace(/_(bucket|sum|count)$/, '');
-    const type = types.get(family);
-    assert.ok(type !== undefined, `${name} comes after its TYPE line`);
-    if (type === 'histogram') {
-      assert.notEqual(name, family, `a histogram has only _bucket, _sum and _count samples: ${line}`);
-      if (name.endsWith('_bucket')) assert.ok('le' in labels, `a bucket has le: ${line}`);
-    }
-    samples.push({ name, labels, value });
-  }
-  return { types, samples };
-}
-
-function value(samples: Sample[], name: string, labels: Record<string, string>): number | undefined {
-  const s = samples.find((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v));
-  return s?.value;
-}
 
 describe('GET /metrics', () => {
   let d: Daemon;
@@ -222,20 +166,11 @@ describe('GET /metrics: a recycled worker (max_requests)', () => {
     const web = await d.url('web');
     const first = readyPids(await d.status(), 'web')[0]!;
     for (let i = 0; i < 5; i++) assert.equal((await get(`${web}/`)).status, 200);
-    let last = '';
-    for (let attempt = 0; ; attempt++) {
-      assert.ok(attempt < 400, `never saw the recycle counted; last scrape:\n${last}`);
-      // the unix admin socket needs no token
-      last = (await get('http://localhost/metrics', { socketPath: d.socket })).body;
-      const samples = parseExposition(last).samples;
-      const recycled = value(samples, 'tsgi_worker_restarts_total', { app: 'web', reason: 'max_requests' });
-      // all 5 responses counted: the recycled worker sends its last counts as it exits
-      if (recycled === 1 && value(samples, 'tsgi_http_requests_total', { app: 'web', code: '2xx' }) === 5 && value(samples, 'tsgi_app_workers_ready', { app: 'web' }) === 1) {
-        assert.equal(value(samples, 'tsgi_worker_restarts_total', { app: 'web', reason: 'crash' }), 0, 'a recycle is not a crash');
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // all 5 responses counted: the recycled worker sends its last counts as it exits
+    const samples = await scrapeUntil(d.socket, 'the recycle and its 5 responses counted', (s) =>
+      value(s, 'tsgi_worker_restarts_total', { app: 'web', reason: 'max_requests' }) === 1 && value(s, 'tsgi_http_requests_total', { app: 'web', code: '2xx' }) === 5 && value(s, 'tsgi_app_workers_ready', { app: 'web' }) === 1,
+    );
+    assert.equal(value(samples, 'tsgi_worker_restarts_total', { app: 'web', reason: 'crash' }), 0, 'a recycle is not a crash');
     assert.notEqual(readyPids(await d.status(), 'web')[0], first, 'a new worker serves');
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Worker limits the arbiter enforces, with real processes: max_requests and max_memory recycle a
  * worker gracefully (a replacement first, no request lost); `timeout` kills a hung worker while
- * its sibling serves.
+ * its sibling serves. /metrics counts each under its reason.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -9,8 +9,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FIXTURES, get, readyPids, startDaemon } from './helpers/daemon.js';
 import { keepAliveLoad } from './helpers/load.js';
+import { scrape, value, type Sample } from './helpers/metrics.js';
 
 const D = join(FIXTURES, 'daemon');
+const restarts = (s: Sample[], reason: string) => value(s, 'tsgi_worker_restarts_total', { app: 'web', reason });
 
 describe('worker recycling', () => {
   it('recycles after max_requests with no failed request under load', async () => {
@@ -52,9 +54,12 @@ apps:
     try {
       const url = await d.url('web');
       const [pid] = readyPids(await d.status(), 'web') as [number];
+      assert.equal(restarts(await scrape(d.socket), 'max_memory'), 0);
       for (let i = 0; i < 4; i++) assert.equal((await get(`${url}/grow?mb=40`)).body, `grew ${pid}`);
       const s = await d.waitFor('replaced', (st) => readyPids(st, 'web').length === 1 && readyPids(st, 'web')[0] !== pid && st.apps[0]!.workers.length === 1);
       assert.equal(s.apps[0]!.last_exit?.reason, 'max_memory');
+      // counted as the old worker exits, which the status above has already seen
+      assert.equal(restarts(await scrape(d.socket), 'max_memory'), 1);
       assert.equal(s.apps[0]!.last_exit?.pid, pid);
       assert.match(d.output(), new RegExp(`recycling worker 1 \\(pid ${pid}\\): rss [\\d.]+MB over max_memory 150\\.0MB`));
       const fresh = s.apps[0]!.workers[0]!;
@@ -77,6 +82,7 @@ apps:
     try {
       const url = await d.url('web');
       const before = readyPids(await d.status(), 'web');
+      assert.equal(restarts(await scrape(d.socket), 'timeout'), 0);
       // the spinning request sends its headers, then its worker's event loop (and heartbeat) stops
       let spinning: http.ClientRequest | undefined;
       const hung = await new Promise<number>((resolve, reject) => {
@@ -99,6 +105,9 @@ apps:
       assert.deepEqual([...answers], [String(sibling)], 'only the sibling answers while the other hangs');
       const s = await d.waitFor('hung worker replaced', (st) => !st.apps[0]!.workers.some((w) => w.pid === hung) && readyPids(st, 'web').length === 2);
       assert.equal(s.apps[0]!.last_exit?.reason, 'timeout');
+      const samples = await scrape(d.socket);
+      assert.equal(restarts(samples, 'timeout'), 1);
+      assert.equal(restarts(samples, 'crash'), 0, 'a kill for timeout is not a crash');
       assert.ok(readyPids(s, 'web').includes(sibling));
       assert.match(d.output(), new RegExp(`worker \\d+ \\(pid ${hung}\\) sent no heartbeat`));
       spinning!.destroy();
