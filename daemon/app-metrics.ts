@@ -21,13 +21,8 @@ export class AppMetricsTotals {
   /** every reason listed, at 0 until it happens, so a rate over it starts from a known value */
   readonly restarts: Record<string, number> = Object.fromEntries(RESTART_REASONS.map((r) => [r, 0]));
 
-  /**
-   * A worker's heartbeat: `last` is what it reported before (updated here). Anything malformed
-   * (an app can write to the channel too) is ignored, never thrown.
-   */
-  report(last: RequestCounts, msg: { codes?: unknown; buckets?: unknown; sum?: unknown }): void {
-    if (!counts(msg.codes, this.requests.codes.length) || !counts(msg.buckets, this.requests.buckets.length) || typeof msg.sum !== 'number' || !Number.isFinite(msg.sum)) return;
-    const now: RequestCounts = { codes: msg.codes, buckets: msg.buckets, sum: msg.sum };
+  /** A worker's heartbeat (checked at the boundary, worker-messages.ts): `last` is what it reported before (updated here). */
+  report(last: RequestCounts, now: RequestCounts): void {
     addDelta(this.requests, now, last);
     last.codes = now.codes;
     last.buckets = now.buckets;
@@ -42,8 +37,4 @@ export class AppMetricsTotals {
   snapshot(): AppMetrics {
     return { requests: { codes: [...this.requests.codes], buckets: [...this.requests.buckets], sum: this.requests.sum }, restarts: { ...this.restarts } };
   }
-}
-
-function counts(v: unknown, length: number): v is number[] {
-  return Array.isArray(v) && v.length === length && v.every((n) => typeof n === 'number' && Number.isFinite(n) && n >= 0);
 }

@@ -9,12 +9,13 @@ import { formatListen, type AppConfig } from './config/index.js';
 import { TsgiError } from './errors.js';
 import type { Logger } from './log.js';
 import type { ProcessOps, ProcStats } from './process-ops.js';
-import { EXIT_APP_LOAD_ERROR, EXIT_BOOT_ERROR, isWorkerMessage, type WorkerSpec } from './protocol.js';
+import { EXIT_APP_LOAD_ERROR, EXIT_BOOT_ERROR, type WorkerSpec } from './protocol.js';
 import { decideRestart, formatMs } from './restart-policy.js';
 import { workerTls } from './tls-files.js';
 import { Worker, type WorkerEvent, type WorkerStatus } from './worker.js';
 import type { AppState, ExitReason, WorkerState } from './worker-state.js';
 import { pipeLines } from './lines.js';
+import { describeMessage, parseWorkerMessage } from './worker-messages.js';
 import { AppMetricsTotals, type AppMetrics } from './app-metrics.js';
 
 export interface PoolDeps {
@@ -199,10 +200,11 @@ export class AppPool {
   }
 
   /** The worker took these connections: close the arbiter's copies (the connections live on in it). */
-  private acknowledged(ids: number[]): void {
+  private acknowledged(w: Worker, ids: number[]): void {
     for (const id of ids) {
       const entry = this.unacked.get(id);
-      if (entry === undefined) continue;
+      // only its own: a copy another worker has not taken yet is what redelivers it if that one dies
+      if (entry === undefined || entry.worker !== w) continue;
       this.unacked.delete(id);
       entry.socket.destroy();
     }
@@ -429,8 +431,14 @@ export class AppPool {
     this.deps.emit({ type: 'worker', app: c.name, worker: id, pid: proc.pid, from: 'starting', to: 'starting', at: now });
   }
 
-  private onMessage(w: Worker, msg: unknown): void {
-    if (!isWorkerMessage(msg)) return;
+  private onMessage(w: Worker, raw: unknown): void {
+    const msg = parseWorkerMessage(raw);
+    if (msg === undefined) {
+      // the app's own process.send(): told once per worker, so a loop of them cannot flood the log
+      if (!w.sentMalformed) this.deps.log.warn(`${this.name}: worker ${w.id} sent a message that is not tsgi's; ignored, as any more will be: ${describeMessage(raw)}`);
+      w.sentMalformed = true;
+      return;
+    }
     const now = this.deps.ops.now();
     w.lastSeen = now;
     switch (msg.t) {
@@ -448,7 +456,7 @@ export class AppPool {
         this.retire(w, msg.reason, `served ${w.requests > 0 ? w.requests : 'its'} max_requests`);
         return;
       case 'got':
-        this.acknowledged(msg.ids);
+        this.acknowledged(w, msg.ids);
         return;
       case 'access':
         this.deps.log.access(this.name, msg.lines);

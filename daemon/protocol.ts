@@ -107,7 +107,3 @@ export type WorkerMessage =
   | { t: 'retire'; reason: 'max_requests' }
   /** Access-log lines, formatted; sent in batches (100 lines, or what 100 ms gathered), never one per request. */
   | { t: 'access'; lines: string[] };
-
-export function isWorkerMessage(m: unknown): m is WorkerMessage {
-  return typeof m === 'object' && m !== null && typeof (m as { t?: unknown }).t === 'string';
-}

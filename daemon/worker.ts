@@ -59,6 +59,8 @@ export class Worker {
   readonly counts: RequestCounts = emptyCounts();
   /** set when the worker should be replaced gracefully: a new one first, then this one drains */
   retiring: ExitReason | undefined;
+  /** it sent something on its channel that is not a tsgi message (its app's own process.send), and that was logged */
+  sentMalformed = false;
 
   constructor(
     readonly app: string,

@@ -320,6 +320,37 @@ describe('app pool', () => {
     assert.deepEqual(h.procs[0]!.sent.map((m) => (m as { t: string }).t), ['conn', 'conn', 'conn']);
   });
 
+  it('lets a worker acknowledge only its own connections, so another worker\'s can still be redelivered', () => {
+    const h = harness({ workers: 2 });
+    h.tick();
+    h.procs.forEach((p) => p.ready());
+    h.tick();
+    const sockets = Array.from({ length: 2 }, () => ({ destroyed: false, destroy() { this.destroyed = true; } }));
+    for (const s of sockets) h.pool.accept(s as never);
+    const conns = (p: FakeProc) => p.sent.filter((m) => (m as { t: string }).t === 'conn').map((m) => (m as { id: number }).id);
+    const [a, b] = h.procs as [FakeProc, FakeProc];
+    assert.equal(conns(a).length, 1);
+    assert.equal(conns(b).length, 1);
+    // a's app claims both (process.send is the app's too); b dies before taking its own
+    a.emit('message', { t: 'got', ids: [...conns(a), ...conns(b)] });
+    assert.equal(sockets.filter((s) => s.destroyed).length, 1, 'only a\'s copy is closed');
+    b.exit(null, 'SIGKILL');
+    assert.equal(conns(a).length, 2, 'b\'s connection goes to a');
+    assert.ok(sockets.some((s) => !s.destroyed));
+  });
+
+  it('ignores what is not a worker message, and the worker serves on', () => {
+    const h = harness({ workers: 1 });
+    h.tick();
+    const p = h.procs[0]!;
+    for (const junk of ['x', null, 5, [], { t: 'hb' }, { t: 'got', ids: 'all' }, { t: 'access', lines: 'x' }, { t: 'retire', reason: 'bored' }]) p.emit('message', junk);
+    p.ready();
+    h.tick();
+    assert.equal(h.status().state, 'running');
+    assert.equal(h.status().workers[0]!.requests, 0);
+    assert.equal(h.procs.length, 1, 'nothing recycled or restarted');
+  });
+
   it('scales down by draining the oldest ready workers', () => {
     const h = harness({ workers: 3 });
     h.tick();
