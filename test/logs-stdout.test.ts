@@ -1,7 +1,8 @@
 /**
  * With no `logs.dir` (the container convention): workers' lines are JSON records on tsgid's
  * stdout beside its own, and tsgid keeps the last ones in memory for `GET /v1/apps/:name/logs`,
- * `follow=true` (server-sent events) and `tsgictl logs [-f]`.
+ * `follow=true` (server-sent events) and `tsgictl logs [-f]`. On a terminal the same records are
+ * text: tsgid run under a real pty.
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
@@ -9,7 +10,8 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { LogEntry } from '../daemon/logs/line-format.js';
-import { FIXTURES, get, startDaemon, TSGICTL, type Daemon } from './helpers/daemon.js';
+import type { AppStatus } from '../daemon/app-pool.js';
+import { FIXTURES, get, request, startDaemon, tempDir, TSGICTL, TSGID, writeConfig, type Daemon } from './helpers/daemon.js';
 
 const PRINTER = join(FIXTURES, 'logs/printer.mjs');
 const DEADLINE_MS = 20_000;
@@ -82,6 +84,13 @@ apps:
     const own = records(d).find((r) => typeof r.msg === 'string' && r.msg.startsWith('web: listening on'));
     assert.equal(own?.level, 'info');
     assert.equal(own.app, undefined);
+  });
+
+  it("writes tsgid's own lines as JSON records of level, time and msg (into a pipe; a terminal gets text, below)", async () => {
+    const own = await untilRecord(d, (r) => typeof r.msg === 'string' && /^tsgid \d+ running 2 app\(s\)/.test(r.msg));
+    assert.deepEqual(Object.keys(own).sort(), ['level', 'msg', 'time']);
+    assert.equal(own.level, 'info');
+    assert.ok(!Number.isNaN(Date.parse(own.time as string)));
   });
 
   it('access_log "-" puts the access log on stdout too, a json line kept an object', async () => {
@@ -187,5 +196,50 @@ apps:
     await seen(/\[web:1\] line-300 \n/);
     follow.kill('SIGINT');
     assert.equal(await exited, 0);
+  });
+});
+
+describe("tsgid's own log on a terminal", () => {
+  it('is TIME LEVEL message, and TIME [app:worker] line for a worker, when stdout is a pty (script(1) gives it one)', async () => {
+    const dir = tempDir();
+    const file = writeConfig(dir, `admin: { listen: "unix:admin.sock" }\napps:\n  web:\n    app: ${PRINTER}\n    listen: "127.0.0.1:0"\n`);
+    const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm' };
+    delete env.NO_COLOR;
+    // exec: tsgid itself is script's child, so it gets our SIGTERM and script exits with its status
+    const child = spawn('script', ['-qfec', `exec "${process.execPath}" "${TSGID}" -c "${file}"`, '/dev/null'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'], env });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    let raw = '';
+    child.stdout!.on('data', (c: Buffer) => (raw += c.toString()));
+    // what the terminal shows, without colour codes and the pty's carriage returns
+    const text = () => raw.replace(/\x1b\[[0-9;]*m/g, '').replaceAll('\r', '');
+    const until = async (re: RegExp): Promise<RegExpExecArray> => {
+      const deadline = Date.now() + DEADLINE_MS;
+      for (;;) {
+        const m = re.exec(text());
+        if (m !== null) return m;
+        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`never saw ${re} in:\n${raw}`);
+        await new Promise((r) => setTimeout(r, 30));
+      }
+    };
+    let pid: number | undefined;
+    try {
+      const started = await until(/^(\S+) INFO {2}tsgid (\d+) running 1 app\(s\) from \S+; admin API on unix:\S+$/m);
+      assert.ok(!Number.isNaN(Date.parse(started[1]!)), started[1]);
+      pid = Number(started[2]);
+      let app: AppStatus | undefined;
+      for (const deadline = Date.now() + DEADLINE_MS; app?.state !== 'running'; await new Promise((r) => setTimeout(r, 30))) {
+        assert.ok(Date.now() < deadline, 'web runs');
+        app = (await request<{ app: AppStatus }>(join(dir, 'admin.sock'), 'GET', '/v1/apps/web')).body.app;
+      }
+      await get(`http://${app.listen.find((l) => !l.startsWith('unix:'))}/print?from=0&n=1`);
+      await until(/^\S+Z \[web:1\] line-0 $/m);
+      assert.ok(raw.includes('\x1b[2m'), 'in colour: the time dimmed');
+      assert.ok(!text().split('\n').some((l) => l.startsWith('{')), 'no JSON record on the terminal');
+    } finally {
+      if (pid !== undefined) process.kill(pid, 'SIGTERM');
+      else child.kill();
+    }
+    assert.equal(await exited, 0, raw);
+    assert.match(text(), /^\S+Z INFO {2}SIGTERM: graceful shutdown$/m);
   });
 });
