@@ -6,7 +6,7 @@
  * machine than a ratio of medians. Also reports the CPU each contender's processes spent per
  * request.
  *
- *   npm run build && node dist/bench/ab.js [--seconds 5] [--rounds 12] [--baseline DIR[,DIR…]] [--together]
+ *   npm run build && node dist/bench/ab.js [--seconds 5] [--rounds 12] [--baseline DIR[,DIR…]] [--metrics-off-baseline] [--together] [--pin]
  *
  * --together: each round loads every contender at the same time (one wrk each), so they share
  * the CPUs, and whatever else runs on the machine, alike; the one that needs less CPU per request
@@ -16,16 +16,27 @@
  * generator and the servers do not take turns on the same core; CPU per request is steadier.
  *
  * Contenders: tsgid (this build); with --baseline, each DIR's build of tsgid (an unpacked
- * `git archive` of an older commit, built, with node_modules linked), named after DIR; raw
- * node:cluster.
+ * `git archive` of an older commit, built, with node_modules linked), named after DIR; with
+ * --metrics-off-baseline, this build with the worker's metrics work cut out, made in a scratch
+ * folder (bench/metrics-off-build.ts); raw node:cluster.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cpuSeconds, freePort, machine, median, row, scratch, startTsgid, waitUntil, wrk } from './lib.js';
+import { metricsOffBuild } from './metrics-off-build.js';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '12' }, baseline: { type: 'string' }, together: { type: 'boolean', default: false }, pin: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '12' },
+    baseline: { type: 'string' },
+    'metrics-off-baseline': { type: 'boolean', default: false },
+    together: { type: 'boolean', default: false },
+    pin: { type: 'boolean', default: false },
+  },
+});
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 const HANDLER = `(req, res) => res.end('hello world')`;
@@ -80,6 +91,7 @@ const pin = (c: Running): Running => {
 };
 const all: Running[] = [pin(await tsgid('tsgid'))];
 for (const dir of values.baseline?.split(',') ?? []) all.push(pin(await tsgid(`tsgid ${basename(dir)}`, join(dir, 'dist/daemon/main.js'))));
+if (values['metrics-off-baseline']) all.push(pin(await tsgid('tsgid, metrics cut out', join(metricsOffBuild(), 'dist/daemon/main.js'))));
 all.push(pin(await cluster()));
 for (const c of all) await wrk(`http://127.0.0.1:${c.port}/`, { seconds: 2 }); // warm-up
 

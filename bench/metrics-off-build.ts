@@ -1,0 +1,43 @@
+/**
+ * The "metrics cut out" contender of the metrics A/B (bench/ab.ts --metrics-off-baseline,
+ * BENCHMARKS.md "Metrics cost"): this build's dist/ copied into a scratch folder, with its
+ * node_modules linked, and the metrics work taken out of the copy's worker: requestClosed returns
+ * at once, and a response's start time is 0 instead of a clock read. Everything else is this build,
+ * byte for byte, so the A/B measures metrics and nothing else.
+ *
+ * Each edit is a string replacement that must match exactly once: when the build no longer has the
+ * pattern, this throws rather than measure a copy that still counts. (With the start time at 0,
+ * request_timeout must stay off in the copy, as ab.ts's config leaves it.)
+ */
+import { cpSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, scratch } from './lib.js';
+
+const PATCHES: Array<{ file: string; from: string; to: string }> = [
+  {
+    file: 'dist/daemon/worker/request-metrics.js',
+    from: 'export function requestClosed(res, started) {\n',
+    to: 'export function requestClosed(res, started) {\n    return;\n',
+  },
+  { file: 'dist/daemon/worker/tsgi-response.js', from: 'started = clock.now();', to: 'started = 0;' },
+];
+
+/** Builds the copy; returns its folder (its tsgid is `<folder>/dist/daemon/main.js`). */
+export function metricsOffBuild(): string {
+  const dir = scratch('metrics-off');
+  cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
+  // "type": "module", and the version tsgid reads
+  cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  for (const p of PATCHES) patch(join(dir, p.file), p.from, p.to);
+  return dir;
+}
+
+function patch(file: string, from: string, to: string): void {
+  const text = readFileSync(file, 'utf8');
+  const at = text.indexOf(from);
+  if (at === -1 || text.includes(from, at + 1)) {
+    throw new Error(`${file}: expected ${JSON.stringify(from)} exactly once, found it ${at === -1 ? 'nowhere' : 'more than once'}; the build has changed, update bench/metrics-off-build.ts`);
+  }
+  writeFileSync(file, text.slice(0, at) + to + text.slice(at + from.length));
+}
