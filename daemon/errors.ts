@@ -22,6 +22,7 @@ export const ERRORS = {
   TSGI_ERR_CONFIG_ENV: { status: 400, exit: 2, description: 'A ${VAR} in the configuration names an environment variable that is not set.' },
   TSGI_ERR_CONFIG_APP_MISSING: { status: 400, exit: 2, description: "An app's module file does not exist." },
   TSGI_ERR_LISTEN_IN_USE: { status: 409, exit: 2, description: 'A listen address is already taken by another process.' },
+  TSGI_ERR_LISTEN_FD_UNMATCHED: { status: 400, exit: 2, description: 'systemd passed a socket (LISTEN_FDS) that no app takes: its FileDescriptorName= (LISTEN_FDNAMES) is no app\'s name, or it is unnamed and there are several apps.' },
   TSGI_ERR_LISTEN_FAILED: { status: 500, exit: 1, description: 'A listening socket could not be opened (permissions, missing directory, ...).' },
   TSGI_ERR_APP_NOT_FOUND: { status: 404, exit: 1, description: 'No app of that name is configured.' },
   TSGI_ERR_APP_EXISTS: { status: 409, exit: 1, description: 'An app of that name already exists.' },
