@@ -1,10 +1,19 @@
-/** The package version, for `tsgictl version` and the OpenAPI document; read once, on demand. */
+/** tsgi's package.json, for the version (`tsgictl version`, the OpenAPI document, `tsgid -v`) and the Node it needs; read once, on demand. */
 import { readFileSync } from 'node:fs';
 
-let cached: string | undefined;
+interface PackageJson {
+  version: string;
+  engines: { node: string };
+}
+
+let cached: PackageJson | undefined;
+
+export function packageJson(): PackageJson {
+  // dist/api/version.js → package.json at the root
+  cached ??= JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as PackageJson;
+  return cached;
+}
 
 export function packageVersion(): string {
-  // dist/api/version.js → package.json at the root
-  cached ??= (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  return cached;
+  return packageJson().version;
 }

@@ -104,16 +104,19 @@ export class Arbiter {
     });
   }
 
-  /** Open every app's sockets, then start the loop. Fails (and holds nothing) if any address cannot be bound. */
+  /**
+   * Open every app's sockets, then start the loop. Fails (and holds nothing) if a socket systemd
+   * passed is no app's, checked before anything is bound, or if any address cannot be bound.
+   */
   async start(): Promise<void> {
     try {
+      this.passed.check(Object.keys(this.config.apps));
       for (const app of Object.values(this.config.apps)) await this.addPool(app);
     } catch (err) {
       this.closeAllListeners();
       await this.watcher.close();
       throw err;
     }
-    for (const { fd, name } of this.passed.left) this.log.warn(`LISTEN_FDS: fd ${fd} is named ${name}, which is no app's name; it is left unserved`);
     this.sampler.start(this.config.stats_interval);
     this.schedule();
   }
@@ -286,7 +289,10 @@ export class Arbiter {
       const key = formatListen(addr);
       if (held.has(key)) continue;
       const where = `apps.${app.name}.listen${app.listen.length > 1 ? `[${i}]` : ''}`;
-      held.set(key, await openListener(addr, (socket) => pool.accept(socket), where, app.backlog));
+      const server = await openListener(addr, (socket) => pool.accept(socket), where, app.backlog).catch((err: unknown) => {
+        throw this.passed.explainInUse(err, app.name);
+      });
+      held.set(key, server);
     }
     const extra = [...(this.passedKeys.get(app.name) ?? [])].filter((key) => !app.listen.some((addr) => formatListen(addr) === key));
     pool.listening = [

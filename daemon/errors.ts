@@ -22,6 +22,7 @@ export const ERRORS = {
   TSGI_ERR_CONFIG_ENV: { status: 400, exit: 2, description: 'A ${VAR} in the configuration names an environment variable that is not set.' },
   TSGI_ERR_CONFIG_APP_MISSING: { status: 400, exit: 2, description: "An app's module file does not exist." },
   TSGI_ERR_LISTEN_IN_USE: { status: 409, exit: 2, description: 'A listen address is already taken by another process.' },
+  TSGI_ERR_LISTEN_FD_UNMATCHED: { status: 400, exit: 2, description: 'systemd passed a socket (LISTEN_FDS) that no app takes: its FileDescriptorName= (LISTEN_FDNAMES) is no app\'s name, or it is unnamed and there are several apps.' },
   TSGI_ERR_LISTEN_FAILED: { status: 500, exit: 1, description: 'A listening socket could not be opened (permissions, missing directory, ...).' },
   TSGI_ERR_APP_NOT_FOUND: { status: 404, exit: 1, description: 'No app of that name is configured.' },
   TSGI_ERR_APP_EXISTS: { status: 409, exit: 1, description: 'An app of that name already exists.' },
@@ -37,6 +38,7 @@ export const ERRORS = {
   TSGI_ERR_CLI_USAGE: { status: 400, exit: 2, description: 'tsgictl was called with wrong arguments.' },
   TSGI_ERR_CLI_UNREACHABLE: { status: 503, exit: 3, description: 'tsgictl could not reach the daemon at the address it names.' },
   TSGI_ERR_DAEMON_SHUTTING_DOWN: { status: 503, exit: 1, description: 'The daemon is shutting down and takes no more commands.' },
+  TSGI_ERR_DAEMON_NODE_VERSION: { status: 500, exit: 2, description: 'tsgid was started on a Node.js older than its package.json\'s `engines` allows.' },
   TSGI_ERR_DAEMON_NOT_READY: { status: 503, exit: 1, description: 'GET /v1/ready: an app has fewer ready workers than its target, has failed, or tsgid is shutting down (the body lists `reasons`).' },
 } as const satisfies Record<string, ErrorSpec>;
 

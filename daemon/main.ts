@@ -3,15 +3,16 @@
  * tsgid: load the config, open every app's sockets, start the arbiter and the admin API,
  * and turn signals into queued commands.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { adminToken, startAdminApi, type AdminApi } from '../api/listen.js';
+import { packageJson } from '../api/version.js';
 import { Arbiter } from './arbiter.js';
 import { loadConfig, type Config } from './config/index.js';
 import { isTsgiError } from './errors.js';
 import { takePassedFds } from './listen-fds.js';
 import { createLogger } from './log.js';
+import { checkNodeVersion } from './node-version.js';
 import { removePidfile, writePidfile } from './pidfile.js';
 import { realOps } from './process-ops.js';
 import { monotonicUsec, sdNotifier } from './sd-notify.js';
@@ -62,13 +63,11 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   if (args.help) return void process.stdout.write(USAGE);
-  if (args.version) {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    return void process.stdout.write(`tsgid ${pkg.version}\n`);
-  }
+  if (args.version) return void process.stdout.write(`tsgid ${packageJson().version}\n`);
 
   let config: Config;
   try {
+    checkNodeVersion(process.version, packageJson().engines.node);
     config = loadConfig(resolve(args.config));
     if (args.check) {
       await check(config);

@@ -113,13 +113,19 @@ describe('deploy/kubernetes and deploy/Dockerfile', () => {
     assert.equal(deployment.spec.strategy.rollingUpdate.maxUnavailable, 0, 'a rolling deploy never goes below the replicas');
   });
 
-  it('the Dockerfile: multi-stage, production dependencies only, not root, the ports and config the manifests use', () => {
+  it('the Dockerfile: multi-stage, a build stage running tsc, production dependencies (tsx among them) only, not root, the ports and config the manifests use', () => {
     const dockerfile = readFileSync(join(DEPLOY, 'Dockerfile'), 'utf8');
     const lines = dockerfile.split('\n').filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
     const stages = lines.reduce<string[][]>((acc, l) => (/^FROM /i.test(l) ? [...acc, [l]] : (acc.at(-1)?.push(l), acc)), []);
     assert.ok(stages.length >= 2, 'multi-stage');
+    const build = stages.slice(0, -1).map((st) => st.join('\n')).join('\n');
+    assert.match(build, /^RUN (npm run build|npx tsc|tsc)\b/m, 'a build stage compiles dist/');
     const runtime = stages.at(-1)!.join('\n');
     assert.match(runtime, /^RUN npm ci --omit=dev/m);
+    // so tsx, which runs TypeScript entries at run time, must be a production dependency
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    assert.ok('tsx' in pkg.dependencies, 'tsx is in dependencies');
+    assert.ok(!('tsx' in pkg.devDependencies), 'tsx is not in devDependencies, which --omit=dev leaves out');
     assert.match(runtime, /^COPY --from=\S+ \S*dist/m, 'the built dist/ comes from the build stage');
     // what tsgid reads at run time from beside dist/: its version (api/version.ts) and the
     // dashboard's static files (api/routes/dashboard.ts)

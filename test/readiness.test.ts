@@ -1,7 +1,8 @@
 /**
  * Readiness for load balancers and Kubernetes: GET /v1/ready is 200 only when every app has its
  * target workers ready (a stopped app is fine, a failed one is not), needs no token, and turns 503
- * at once on SIGTERM while the apps keep serving through shutdown_delay; then the drain.
+ * at once on SIGTERM while the apps keep serving through shutdown_delay; then the drain, which
+ * lets a request in flight when the delay ends finish, then exit 0.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -123,6 +124,50 @@ apps:
     assert.match(d.output(), /skipping the rest of shutdown_delay/);
     for (const pid of pids) assert.equal(pidAlive(pid), false);
     await assert.rejects(get(url), /ECONNREFUSED/);
+  });
+
+  it('a request in flight when shutdown_delay ends is finished by the drain: 503 first, served through the delay, then the drain, then exit 0', async () => {
+    const d = await startDaemon(`
+shutdown_delay: 2s
+apps:
+  web:
+    app: ./hold-app.mjs
+    listen: "127.0.0.1:0"
+    workers: 1
+`, { fixtures: ['drain/hold-app.mjs'] });
+    const url = await d.url('web');
+    const [pid] = readyPids(await d.status(), 'web') as [number];
+    // a request the app answers only when its worker drains (hold-app's onDrain)
+    let released = false;
+    const held = get(`${url}/hold`).finally(() => (released = true));
+    const deadline = Date.now() + 20_000;
+    while ((await get(`${url}/held`)).body !== '1') {
+      if (Date.now() > deadline) throw new Error(`the held request never reached the app\n${d.output()}`);
+      await delay(50);
+    }
+
+    d.proc.kill('SIGTERM');
+    assert.deepEqual((await readyUntil(d, 503)).body.reasons, ['tsgid is shutting down']);
+    // the delay: a new connection is still accepted, and the same worker answers it, while the
+    // held request waits (the drain has not begun, or it would have been released)
+    const during = await get(`${url}/`);
+    assert.deepEqual([during.status, during.body], [200, `hello from ${pid}`]);
+    assert.equal(released, false, 'answered before the drain released the held request');
+    // the delay ends by itself: the drain lets the in-flight request finish, then tsgid exits
+    const finished = await held;
+    assert.deepEqual([finished.status, finished.body], [200, 'released']);
+    assert.deepEqual(await d.exited, { code: 0, signal: null });
+    assert.equal(pidAlive(pid), false);
+    await assert.rejects(get(url), /ECONNREFUSED/);
+    // and tsgid logged the steps in this order
+    const log = d.output();
+    const steps = [/SIGTERM: graceful shutdown/, /not ready any more; draining in 2s/, /shutting down: draining workers/, /all workers stopped/].map((re) => {
+      const at = log.search(re);
+      assert.ok(at >= 0, `logged ${re}:\n${log}`);
+      return at;
+    });
+    assert.deepEqual(steps, [...steps].sort((a, b) => a - b), `in order:\n${log}`);
+    assert.doesNotMatch(log, /skipping the rest of shutdown_delay/, 'the delay ended by itself');
   });
 
   it('a short shutdown_delay ends by itself, then the drain, then exit 0', async () => {

@@ -1,20 +1,25 @@
 /**
- * Start a real nginx in front of tsgid: its own prefix, config, pid file and logs in a temp dir,
- * in the foreground (`daemon off`), so the test owns the process and stops it by signal.
- * nginx cannot listen on port 0, so free ports are found by binding port 0 first and closing.
+ * Start a real nginx in front of tsgid on the configuration docs/deploy.md shows, read out of that
+ * page: its own prefix, temp files, logs and pid file in a temp dir, in the foreground
+ * (`daemon off`), so the test owns the process and stops it by signal. nginx cannot listen on
+ * port 0, so free ports are found by binding port 0 first and closing.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
+import { ROOT } from './daemon.js';
 
 export const NGINX = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx'].find((p) => existsSync(p));
 
-export interface Upstream {
-  /** upstream block name, also the location prefix /<name>/ */
-  name: string;
-  /** `unix:/abs/path.sock` or `127.0.0.1:PORT`, as nginx's `server` directive takes it */
-  server: string;
+/** Where the doc's two apps are in this test, and the apps it adds the way the doc adds `blog`. */
+export interface Places {
+  /** the path of shop's unix socket */
+  shop: string;
+  /** blog's loopback port */
+  blog: number;
+  /** more apps, each an upstream like blog's served at /<name>/; `server` as nginx's `server` directive takes it */
+  more: Array<{ name: string; server: string }>;
 }
 
 export interface Nginx {
@@ -39,67 +44,57 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** The fenced nginx block of docs/deploy.md, as a reader copies it. */
+export function docNginxConf(): string {
+  const blocks = [...readFileSync(join(ROOT, 'docs/deploy.md'), 'utf8').matchAll(/^```nginx\n([\s\S]*?)^```$/gm)];
+  if (blocks.length !== 1) throw new Error(`docs/deploy.md has ${blocks.length} nginx blocks, not 1`);
+  return blocks[0]![1]!;
+}
+
+/** The one part of `text` that `re` (global, multiline) matches; a doc edit that changes that fails here, not silently. */
+function only(text: string, re: RegExp): string {
+  const found = text.match(re) ?? [];
+  if (found.length !== 1) throw new Error(`docs/deploy.md's nginx block matches ${re} ${found.length} times, not once: change test/helpers/nginx.ts with it`);
+  return found[0]!;
+}
+
+/** `text` with `from`, which it must hold exactly once, replaced by `to`. */
+function replaceOnce(text: string, from: string, to: string): string {
+  const parts = text.split(from);
+  if (parts.length !== 2) throw new Error(`docs/deploy.md's nginx block holds ${JSON.stringify(from)} ${parts.length - 1} times, not once: change test/helpers/nginx.ts with it`);
+  return parts.join(to);
+}
+
 /**
- * The recommended deployment (docs/deploy.md): each app an upstream with a small pool of kept-alive
- * connections, HTTP/1.1 to the upstream with the Connection header cleared, `location /<name>/`
- * proxying to it with the prefix stripped. `temp` is the prefix directory for everything nginx writes.
+ * docs/deploy.md's nginx configuration, changed only where a test must: its addresses moved to
+ * the test's, nginx's writable paths into `temp` (Debian's nginx has them under /var), and the
+ * `more` apps added as copies of blog's upstream and location.
  */
-export function nginxConf(temp: string, port: number, upstreams: Upstream[]): string {
-  const blocks = upstreams
-    .map(
-      (u) => `    upstream ${u.name} {
-        server ${u.server};
-        keepalive 16;
-        # close idle upstream connections before tsgi's keepalive (5s) does
-        keepalive_timeout 4s;
-    }`,
-    )
-    .join('\n');
-  const locations = upstreams
-    .map(
-      (u) => `        location /${u.name}/ {
-            proxy_pass http://${u.name}/;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_connect_timeout 5s;
-            proxy_send_timeout 60s;
-            proxy_read_timeout 60s;
-        }`,
-    )
-    .join('\n');
+export function nginxConf(temp: string, port: number, places: Places): string {
+  let conf = docNginxConf();
+  const blogServer = 'server 127.0.0.1:8001;';
+  const upstream = only(conf, /^    upstream blog \{\n[\s\S]*?^    \}\n/gm);
+  const location = only(conf, /^        location \/blog\/ \{\n[\s\S]*?^        \}\n/gm);
+  const copies = (block: string): string => places.more.map((m) => block.replaceAll('blog', m.name).replace(blogServer, `server ${m.server};`)).join('');
+  conf = replaceOnce(conf, upstream, upstream + copies(upstream));
+  conf = replaceOnce(conf, location, location + copies(location));
+  conf = replaceOnce(conf, 'server unix:/run/tsgi/shop.sock;', `server unix:${places.shop};`);
+  conf = replaceOnce(conf, blogServer, `server 127.0.0.1:${places.blog};`);
+  conf = replaceOnce(conf, 'listen 80;', `listen 127.0.0.1:${port};`);
+  const writable = ['access_log logs/access.log;', ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${join(temp, t)};`)];
+  conf = replaceOnce(conf, 'http {\n', `http {\n${writable.map((l) => `    ${l}\n`).join('')}`);
   // as root, nginx's workers would switch to "nobody", who cannot reach sockets in a 0700 temp dir
-  const user = process.getuid?.() === 0 ? 'user root root;\n' : '';
-  return `${user}worker_processes 1;
-events {
-    worker_connections 1024;
-}
-http {
-    access_log off;
-    client_body_temp_path ${join(temp, 'client_body')};
-    proxy_temp_path ${join(temp, 'proxy')};
-    fastcgi_temp_path ${join(temp, 'fastcgi')};
-    uwsgi_temp_path ${join(temp, 'uwsgi')};
-    scgi_temp_path ${join(temp, 'scgi')};
-${blocks}
-    server {
-        listen 127.0.0.1:${port};
-${locations}
-    }
-}
-`;
+  return (process.getuid?.() === 0 ? 'user root root;\n' : '') + conf;
 }
 
 /** Start nginx in the foreground on a free port; resolves once it accepts connections. */
-export async function startNginx(temp: string, upstreams: Upstream[]): Promise<Nginx> {
+export async function startNginx(temp: string, places: Places): Promise<Nginx> {
   if (NGINX === undefined) throw new Error('nginx is not installed (.ci/run installs Debian\'s nginx-light)');
   mkdirSync(join(temp, 'logs'), { recursive: true });
   const port = await freePort();
   const conf = join(temp, 'nginx.conf');
   const errorLog = join(temp, 'logs/error.log');
-  writeFileSync(conf, nginxConf(temp, port, upstreams));
+  writeFileSync(conf, nginxConf(temp, port, places));
   const proc = spawn(NGINX, ['-p', temp, '-c', conf, '-e', errorLog, '-g', `daemon off; pid ${join(temp, 'nginx.pid')};`], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
