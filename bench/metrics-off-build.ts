@@ -19,7 +19,7 @@ const PATCHES: Array<{ file: string; from: string; to: string }> = [
     from: 'export function requestClosed(res, started) {\n',
     to: 'export function requestClosed(res, started) {\n    return;\n',
   },
-  { file: 'dist/daemon/worker/tsgi-response.js', from: 'started = clock.now();', to: 'started = 0;' },
+  { file: 'dist/daemon/worker/tsgi-response.js', from: 'self.started = clock.now();', to: 'self.started = 0;' },
 ];
 
 /** Builds the copy; returns its folder (its tsgid is `<folder>/dist/daemon/main.js`). */

@@ -20,7 +20,8 @@ export interface AppServer {
 
 export function createAppServer(tls: WorkerTls | undefined, options: http.ServerOptions, onRequest: RequestListener): AppServer {
   // every HTTP/1 response is a TsgiResponse: main.ts's bookkeeping per request lives on it
-  options = { ...options, ServerResponse: TsgiResponse as typeof http.ServerResponse };
+  const Response = TsgiResponse as unknown as typeof http.ServerResponse;
+  options = { ...options, ServerResponse: Response };
   if (tls === undefined) {
     const server = http.createServer(options, onRequest);
     return { server, closeSessions: () => {} };
@@ -30,7 +31,7 @@ export function createAppServer(tls: WorkerTls | undefined, options: http.Server
     const server = https.createServer({ ...options, ...secure }, onRequest);
     return { server: server as unknown as http.Server, closeSessions: () => {} };
   }
-  const server = http2.createSecureServer({ ...secure, allowHTTP1: true, Http1ServerResponse: TsgiResponse }, onRequest as never);
+  const server = http2.createSecureServer({ ...secure, allowHTTP1: true, Http1ServerResponse: Response }, onRequest as never);
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (session) => {
     sessions.add(session);

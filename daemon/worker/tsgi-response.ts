@@ -26,15 +26,31 @@ export function drainResponses(): void {
   draining = true;
 }
 
-export class TsgiResponse extends http.ServerResponse {
+/** Node's constructor takes the server's options (highWaterMark) as a second argument its types omit. */
+const ServerResponse = http.ServerResponse as unknown as new (req: http.IncomingMessage, options?: object) => http.ServerResponse;
+
+export class TsgiResponse extends ServerResponse {
   /** performance.now() when the request reached the worker (the response is made right then) */
-  readonly started = clock.now();
+  declare readonly started: number;
   /**
    * Set by the worker when the request reaches its request handler: Node answers a few requests by
    * itself (400 for HTTP/1.1 without Host, 417), whose responses close without ever being in flight.
    */
-  handled = false;
-  private reported = false;
+  declare handled: boolean;
+  declare private reported: boolean;
+
+  // No class fields here, on purpose: a field initializer defines its property ([[Define]], as
+  // ES2022 class fields are), and in a tsgi worker V8 (Node 20) did that for every response through
+  // its runtime, with map migrations: ~40 000 more instructions per request, nearly doubling what a
+  // hello-world request costs (callgrind, BENCHMARKS.md). Plain assignments in the constructor go
+  // through inline caches, and give every response one shape from birth.
+  constructor(req: http.IncomingMessage, options?: object) {
+    super(req, options);
+    const self = this as unknown as { started: number; handled: boolean; reported: boolean };
+    self.started = clock.now();
+    self.handled = false;
+    self.reported = false;
+  }
 
   // ServerResponse's own end() and flushHeaders() call writeHead() too (_implicitHeader), so this
   // sees every head. Three plain parameters, as Node's writeHead(statusCode, reason, obj) takes
