@@ -8,7 +8,7 @@
  * - set + listener: the worker before metrics (a Set of open responses, a 'close' listener each);
  * - map + listener + metrics: the first metrics version (a Map of start times, two clock reads);
  * - TsgiResponse: today's worker (daemon/worker/tsgi-response.ts), metrics work off
- *   (its close hook only counts in-flight) and on (the hook also runs requestClosed).
+ *   (its report at detachSocket only counts in-flight) and on (the report also runs requestClosed).
  *
  * The clock read that starts each request's timing is in TsgiResponse's constructor, so it is in
  * both TsgiResponse rows; it is measured on its own and added to "metrics cost".
@@ -36,12 +36,18 @@ onResponseClosed((res) => {
   if (metricsOn) requestClosed(res, res.started);
 });
 
-/** What Node does at the end of a response, minus the socket: end() marks it, then 'finish' and 'close'. */
+/**
+ * What Node does with a response, minus the writes: it is given its connection (assignSocket),
+ * end() marks it, 'prefinish' and 'finish', resOnFinish detaches it from the connection, then 'close'.
+ */
+const connection = new Socket();
 function finish(res: http.ServerResponse, i: number): void {
+  res.assignSocket(connection);
   res.statusCode = i % 10 === 0 ? 404 : 200;
   res.finished = true;
   res.emit('prefinish');
   res.emit('finish');
+  res.detachSocket(connection);
   res.emit('close');
 }
 

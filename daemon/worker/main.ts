@@ -15,7 +15,7 @@ import { loadHostedApp, type HostedApp } from './load-app.js';
 import { refuseConnection } from './refuse.js';
 import { wireUpgrades } from './upgrades.js';
 import { counts, durationSum, requestClosed } from './request-metrics.js';
-import { drainResponses, onResponseClosed, TsgiResponse } from './tsgi-response.js';
+import { connectionClosed, drainResponses, onResponseClosed, TsgiResponse } from './tsgi-response.js';
 import { createAccessLog } from './access-log.js';
 
 /** After the arbiter is gone, a worker has this long to finish before it exits anyway. */
@@ -99,9 +99,14 @@ function accept(socket: Socket): void {
   socket.resume();
 }
 
-function onSocketClose(): void {
+function onSocketClose(this: Socket): void {
   connections--;
+  connectionClosed(this);
   if (draining && connections === 0) void exitAfterShutdown();
+}
+
+function onTlsClose(this: Socket): void {
+  connectionClosed(this);
 }
 
 function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -142,6 +147,8 @@ async function boot(): Promise<void> {
     appServer = createAppServer(spec!.tls, serverOptions(limits), onRequest);
     const s = appServer.server;
     applyLimits(s, limits);
+    // over TLS the HTTP parser reads the TLS socket, which carries the response (connectionClosed)
+    if (spec!.tls !== undefined) s.on('secureConnection', (tls: Socket) => tls.once('close', onTlsClose));
     await hosted.onStart(s);
     wireUpgrades(s, hosted.upgrade, onRequest);
     server = s;

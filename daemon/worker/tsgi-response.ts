@@ -1,7 +1,7 @@
 /**
  * The worker's HTTP/1 response class, handed to the server as its `ServerResponse`: each response
- * carries the time its request reached the worker, reports its own close, and says
- * `Connection: close` when its head goes out during a drain.
+ * carries the time its request reached the worker, reports itself once when it has finished or was
+ * cut off, and says `Connection: close` when its head goes out during a drain.
  *
  * This is the per-request bookkeeping that drain, in-flight counting and metrics need, without a
  * `close` listener per response or a Map of open responses: an object key in a Map or Set costs a
@@ -10,13 +10,14 @@
  * not come through here; the worker keeps those the generic way.
  */
 import http from 'node:http';
+import type { Socket } from 'node:net';
 
 /** the global `performance` is a getter on globalThis; this spares the lookup */
 const clock = performance;
 let draining = false;
 let closed: (res: TsgiResponse) => void = () => {};
 
-/** Called once per response, when it closes (finished, or cut off with its connection). */
+/** Called once per response: when it has finished, or when its connection closed before it did. */
 export function onResponseClosed(fn: (res: TsgiResponse) => void): void {
   closed = fn;
 }
@@ -60,12 +61,32 @@ export class TsgiResponse extends ServerResponse {
     return super.writeHead(statusCode, reason as string, headers as http.OutgoingHttpHeaders);
   }
 
-  // Node emits 'close' once (emitCloseNT); the flag guards against an app that emits it again
-  override emit(event: string | symbol, ...args: unknown[]): boolean {
-    if (event === 'close' && !this.reported) {
-      this.reported = true;
-      closed(this);
-    }
-    return super.emit(event, ...args);
+  /**
+   * Node calls this once per response, when it has finished (resOnFinish), one tick before its
+   * 'close': the moment to report it. Hooking here rather than in emit() spares every response four
+   * calls through an override (prefinish, finish, close, socket) and their argument arrays. A
+   * response cut off with its connection never gets here: {@link connectionClosed} reports it.
+   */
+  override detachSocket(socket: Socket): void {
+    this.report();
+    super.detachSocket(socket);
   }
+
+  /** Once, whichever of detachSocket() and connectionClosed() comes first. */
+  report(): void {
+    if (this.reported) return;
+    this.reported = true;
+    closed(this);
+  }
+}
+
+/**
+ * A connection of the app's server closed (the socket its HTTP/1 parser reads: the raw one, or the
+ * TLS one over it). The response it was carrying, if any, did not finish first: report it now, as
+ * its 'close' would have been. Node keeps a connection's current response as `_httpMessage`, from
+ * assignSocket() until detachSocket() (lib/_http_server.js, Node 0.x to 24).
+ */
+export function connectionClosed(socket: Socket): void {
+  const res = (socket as { _httpMessage?: unknown })._httpMessage;
+  if (res instanceof TsgiResponse) res.report();
 }
