@@ -21,10 +21,10 @@
  * folder (bench/metrics-off-build.ts); raw node:cluster.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cpuSeconds, freePort, machine, median, row, scratch, startTsgid, waitUntil, wrk } from './lib.js';
+import { children, cpuSeconds, freePort, machine, median, row, scratch, startTsgid, waitUntil, wrk } from './lib.js';
 import { metricsOffBuild } from './metrics-off-build.js';
 
 const { values } = parseArgs({
@@ -46,10 +46,6 @@ interface Running {
   port: number;
   pid: number;
   stop(): Promise<void>;
-}
-
-function children(pid: number): number[] {
-  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
 }
 
 function treeCpu(pid: number): number {

@@ -32,15 +32,24 @@ export interface Tsgid {
   stop(): Promise<void>;
 }
 
-/** `bin`: another build's dist/daemon/main.js, to compare two versions of tsgid (bench/throughput.ts --baseline). */
-export async function startTsgid(dir: string, yaml: string, bin = TSGID): Promise<Tsgid> {
+/**
+ * `bin`: another build's dist/daemon/main.js, to compare two versions of tsgid (bench/throughput.ts --baseline).
+ * `readyMs`: how long its apps may take to run (workers under valgrind boot ~50x slower, bench/instructions.ts).
+ */
+export async function startTsgid(dir: string, yaml: string, bin = TSGID, readyMs = 60_000): Promise<Tsgid> {
   writeFileSync(join(dir, 'tsgi.yaml'), `admin: { listen: "unix:admin.sock" }\n${yaml}`);
   const proc = spawn(process.execPath, [bin, '-c', join(dir, 'tsgi.yaml')], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
   const socket = join(dir, 'admin.sock');
-  await waitUntil(async () => {
-    const s = await adminGet<{ apps: Array<{ state: string }> }>(socket, '/v1/apps').catch(() => undefined);
-    return s !== undefined && s.apps.length > 0 && s.apps.every((a) => a.state === 'running');
-  }, 60_000);
+  try {
+    await waitUntil(async () => {
+      const s = await adminGet<{ apps: Array<{ state: string }> }>(socket, '/v1/apps').catch(() => undefined);
+      return s !== undefined && s.apps.length > 0 && s.apps.every((a) => a.state === 'running');
+    }, readyMs);
+  } catch (err) {
+    // a tsgid left running would go on respawning its workers
+    await stopTree(proc.pid!);
+    throw err;
+  }
   return {
     proc,
     dir,
@@ -151,6 +160,57 @@ const TICKS_PER_SECOND = 100;
 export function cpuSeconds(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND;
+}
+
+/** A process's children, from /proc. */
+export function children(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+}
+
+/**
+ * When a process started (clock ticks after boot, /proc/<pid>/stat field 22): with its pid, names
+ * it even after the pid is reused. Undefined once it is gone, or dead but not yet reaped (a zombie).
+ */
+function startTime(pid: number): string | undefined {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return f[0] === 'Z' ? undefined : f[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Stops a server and all it started: SIGTERM to `pid` (the arbiter or cluster primary: killing
+ * only its workers would have them respawned), up to `graceMs` for it to exit, then SIGKILL to
+ * whatever is left of its process tree as it was before the SIGTERM.
+ */
+export async function stopTree(pid: number, graceMs = 60_000): Promise<void> {
+  type Proc = [pid: number, started: string | undefined];
+  const tree: Proc[] = [];
+  const walk = (p: number): void => {
+    tree.push([p, startTime(p)]);
+    let below: number[] = [];
+    try {
+      below = children(p);
+    } catch {
+      // it exited since it was looked at
+    }
+    for (const c of below) walk(c);
+  };
+  const alive = ([p, started]: Proc): boolean => started !== undefined && startTime(p) === started;
+  const kill = (proc: Proc, signal: NodeJS.Signals): boolean => {
+    if (!alive(proc)) return false;
+    try {
+      process.kill(proc[0], signal);
+      return true;
+    } catch {
+      return false; // it exited since it was looked at
+    }
+  };
+  walk(pid);
+  if (kill(tree[0]!, 'SIGTERM')) await waitUntil(() => !alive(tree[0]!), graceMs).catch(() => undefined);
+  for (const p of tree) kill(p, 'SIGKILL');
 }
 
 /** Resident memory of a process in MB, from /proc. */

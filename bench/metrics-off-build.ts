@@ -9,9 +9,8 @@
  * pattern, this throws rather than measure a copy that still counts. (With the start time at 0,
  * request_timeout must stay off in the copy, as ab.ts's config leaves it.)
  */
-import { cpSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, scratch } from './lib.js';
+import { copyBuild, patchOnce } from './build-copy.js';
 
 const PATCHES: Array<{ file: string; from: string; to: string }> = [
   {
@@ -24,20 +23,7 @@ const PATCHES: Array<{ file: string; from: string; to: string }> = [
 
 /** Builds the copy; returns its folder (its tsgid is `<folder>/dist/daemon/main.js`). */
 export function metricsOffBuild(): string {
-  const dir = scratch('metrics-off');
-  cpSync(join(ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
-  // "type": "module", and the version tsgid reads
-  cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  for (const p of PATCHES) patch(join(dir, p.file), p.from, p.to);
+  const dir = copyBuild('metrics-off');
+  for (const p of PATCHES) patchOnce(join(dir, p.file), p.from, p.to, 'bench/metrics-off-build.ts');
   return dir;
-}
-
-function patch(file: string, from: string, to: string): void {
-  const text = readFileSync(file, 'utf8');
-  const at = text.indexOf(from);
-  if (at === -1 || text.includes(from, at + 1)) {
-    throw new Error(`${file}: expected ${JSON.stringify(from)} exactly once, found it ${at === -1 ? 'nowhere' : 'more than once'}; the build has changed, update bench/metrics-off-build.ts`);
-  }
-  writeFileSync(file, text.slice(0, at) + to + text.slice(at + from.length));
 }

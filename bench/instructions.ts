@@ -1,0 +1,191 @@
+/**
+ * What a request costs in a worker, counted in instructions rather than seconds: on a shared, noisy
+ * machine a req/s A/B (bench/ab.ts) cannot resolve a few percent, while the user-space
+ * instructions a worker executes for the same requests are nearly the same from run to run. Each
+ * contender serves hello world from ONE worker run under valgrind's callgrind (bench/callgrind.ts):
+ *
+ * - raw node:cluster: a primary forking one worker, which runs under callgrind because the primary
+ *   sets `process.execPath` (what cluster forks) to the valgrind wrapper first;
+ * - tsgid: this build, copied into a scratch folder (bench/build-copy.ts) whose process-ops.js
+ *   forks workers with `execPath: <wrapper>` (a checked patch: the product code is not changed);
+ * - with --baseline DIR[,DIR…]: each DIR's build of tsgid (an unpacked, built older commit with
+ *   node_modules linked, as for bench/ab.ts), copied and patched the same way.
+ *
+ * One contender at a time: start it, warm it up (6000 requests), then per cycle zero the worker's
+ * counters, send exactly --requests GETs over 10 keep-alive connections opened for the cycle, and
+ * dump; Ir / requests is the cost of a request, including what the worker does meanwhile on its
+ * own (tsgid's heartbeats and metrics, V8's compiler and GC threads). The first cycle is higher
+ * while V8 is still optimising: it is shown, and the median is of the cycles after it.
+ *
+ *   npm run build && node dist/bench/instructions.js [--rounds 4] [--requests 10000] [--baseline DIR[,DIR…]]
+ *
+ * Needs valgrind (callgrind_control); under it a worker is ~50x slower, so a cycle of 10000
+ * requests takes 10–40 s (by the machine's load) and a run several minutes: not part of
+ * `npm run bench`. The dumps (cg.<pid>.<cycle>) stay in each contender's scratch folder, named
+ * at the end. V8's optimising is not quite deterministic: now and then a run settles a few percent
+ * higher for one contender, its first cycle out of line too; compare builds within one run
+ * (--baseline), and repeat a run whose first cycles disagree with the last.
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { copyBuild, patchOnce } from './build-copy.js';
+import { dumpIr, wrapper, zero } from './callgrind.js';
+import { children, freePort, machine, median, ROOT, row, scratch, sleep, startTsgid, stopTree, waitUntil } from './lib.js';
+
+const { values } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '4' },
+    requests: { type: 'string', default: '10000' },
+    baseline: { type: 'string' },
+  },
+});
+const ROUNDS = Number(values.rounds);
+const REQUESTS = Number(values.requests);
+if (!(Number.isInteger(ROUNDS) && ROUNDS > 0 && Number.isInteger(REQUESTS) && REQUESTS > 0)) throw new Error('--rounds and --requests take whole numbers above 0');
+const WARMUP = 6000;
+const CONNECTIONS = 10;
+/** under valgrind a worker takes seconds to boot, and much longer while the machine is busy */
+const READY_MS = 180_000;
+const HANDLER = `(req, res) => res.end('hello world')`;
+
+interface Contender {
+  name: string;
+  port: number;
+  /** the worker under callgrind */
+  worker: number;
+  /** where its callgrind dumps go */
+  dir: string;
+  stop(): Promise<void>;
+}
+
+/** One GET without keep-alive, so that a readiness poll leaves no idle connection to close later, inside a cycle. */
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => res.resume().once('end', () => resolve(res.statusCode === 200))).once('error', () => resolve(false));
+  });
+}
+
+function onlyChild(pid: number): number {
+  const c = children(pid);
+  if (c.length !== 1) throw new Error(`expected process ${pid} to have one child (the worker), found ${c.length}`);
+  return c[0]!;
+}
+
+async function cluster(): Promise<Contender> {
+  const dir = scratch('instructions');
+  const port = await freePort();
+  writeFileSync(join(dir, 'cluster.cjs'), `const cluster = require('node:cluster'); const http = require('node:http');
+if (cluster.isPrimary) {
+  process.execPath = ${JSON.stringify(wrapper(dir))}; // cluster forks process.execPath: the worker runs under callgrind
+  cluster.fork();
+  cluster.on('exit', () => process.exit(0));
+  process.on('SIGTERM', () => { for (const w of Object.values(cluster.workers)) w.process.kill('SIGTERM'); });
+} else http.createServer(${HANDLER}).listen(${port}, '127.0.0.1');\n`);
+  const primary = spawn(process.execPath, ['cluster.cjs'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  const stop = (): Promise<void> => stopTree(primary.pid!);
+  try {
+    await waitUntil(() => answers(port), READY_MS);
+    return { name: 'raw node:cluster', port, worker: onlyChild(primary.pid!), dir, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function tsgid(name: string, root: string): Promise<Contender> {
+  const dir = copyBuild('instructions', root);
+  // fork runs execPath with execArgv and the worker's module: the wrapper runs them under callgrind
+  patchOnce(join(dir, 'dist/daemon/process-ops.js'), 'execArgv: [],', `execArgv: [], execPath: ${JSON.stringify(wrapper(dir))},`, 'bench/instructions.ts');
+  const port = await freePort();
+  writeFileSync(join(dir, 'app.mjs'), `export default ${HANDLER};\n`);
+  // boot_timeout and timeout (the heartbeat guard) allow for valgrind's slowdown
+  const yaml = `apps:\n  bench:\n    app: ./app.mjs\n    listen: "127.0.0.1:${port}"\n    workers: 1\n    boot_timeout: 120s\n    timeout: 120s\n`;
+  const d = await startTsgid(dir, yaml, join(dir, 'dist/daemon/main.js'), READY_MS);
+  const stop = (): Promise<void> => stopTree(d.proc.pid!);
+  try {
+    await waitUntil(() => answers(port), READY_MS);
+    return { name, port, worker: onlyChild(d.proc.pid!), dir, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function get(agent: http.Agent, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+        if (res.statusCode !== 200) reject(new Error(`GET / answered ${res.statusCode}`));
+        res.resume().once('end', resolve);
+      })
+      .once('error', reject);
+  });
+}
+
+/**
+ * Exactly `n` GETs over CONNECTIONS keep-alive connections opened for them, so that every cycle
+ * pays for the same connects; `inside` runs before the connections close, so that their closing
+ * falls between cycles.
+ */
+async function requests<T>(port: number, n: number, inside: () => T): Promise<T> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  let left = n;
+  const lane = async (): Promise<void> => {
+    while (left-- > 0) await get(agent, port);
+  };
+  try {
+    await Promise.all(Array.from({ length: CONNECTIONS }, lane));
+    return inside();
+  } finally {
+    agent.destroy();
+    // the worker handles the closes (a few ms under valgrind) before the next zero
+    await sleep(2000);
+  }
+}
+
+/** Instructions per request, one figure per cycle. */
+async function measure(c: Contender): Promise<number[]> {
+  await requests(c.port, WARMUP, () => undefined);
+  const perRequest: number[] = [];
+  for (let cycle = 1; cycle <= ROUNDS; cycle++) {
+    const t0 = Date.now();
+    zero(c.worker);
+    perRequest.push((await requests(c.port, REQUESTS, () => dumpIr(c.worker, c.dir))) / REQUESTS);
+    process.stderr.write(`${c.name}: cycle ${cycle}: ${perRequest.at(-1)!.toFixed(0)} instructions/request (${((Date.now() - t0) / 1000).toFixed(0)} s), dump in ${c.dir}\n`);
+  }
+  return perRequest;
+}
+
+const starts: Array<() => Promise<Contender>> = [cluster, () => tsgid('tsgid', ROOT)];
+for (const dir of values.baseline?.split(',') ?? []) starts.push(() => tsgid(`tsgid ${basename(resolve(dir))}`, resolve(dir)));
+
+// an interrupted run, even while a contender is starting, must not leave a tsgid respawning valgrind'd workers
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void Promise.all(children(process.pid).map((pid) => stopTree(pid))).then(() => process.exit(130)));
+}
+
+const results: Array<{ name: string; perRequest: number[]; dir: string }> = [];
+for (const start of starts) {
+  const c = await start();
+  try {
+    results.push({ name: c.name, perRequest: await measure(c), dir: c.dir });
+  } finally {
+    await c.stop();
+  }
+}
+
+const settled = (xs: number[]): number[] => (xs.length > 1 ? xs.slice(1) : xs);
+const base = median(settled(results[0]!.perRequest));
+const cycles = Array.from({ length: ROUNDS }, (_, i) => `cycle ${i + 1}`);
+const over = ROUNDS > 2 ? `cycles 2–${ROUNDS}` : `cycle ${Math.min(ROUNDS, 2)}`;
+console.log(`\nInstructions per request (callgrind Ir), hello world, one worker — ${machine()}; ${REQUESTS} requests a cycle over ${CONNECTIONS} keep-alive connections, after ${WARMUP} to warm up; median of ${over}\n`);
+console.log(row(['contender', ...cycles, `median (${over})`, '× raw cluster']));
+console.log(row(['---', ...cycles.map(() => '---:'), '---:', '---:']));
+for (const r of results) {
+  const m = median(settled(r.perRequest));
+  console.log(row([r.name, ...r.perRequest.map((x) => x.toFixed(0)), m.toFixed(0), (m / base).toFixed(3)]));
+}
+for (const r of results) console.log(`${r.name}: dumps (cg.<pid>.<cycle>) in ${r.dir}`);
