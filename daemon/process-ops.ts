@@ -38,7 +38,15 @@ export interface ProcessOps {
   stats(pids: number[]): Promise<Map<number, ProcStats>>;
 }
 
-const WORKER_MAIN = fileURLToPath(new URL('./worker/main.js', import.meta.url));
+/**
+ * The worker's code as one module, bundled from worker/main.js by `npm run build` (esbuild, its
+ * packages left as imports). Loaded as some thirty ES modules instead, a worker's boot on Node 20
+ * opens a FileHandle per module, and those FileHandles, met by EventEmitter's constructor before
+ * any request, push its inline caches past four object shapes: from then on every request's
+ * IncomingMessage and ServerResponse are built with generic property stores, ~1 000 more
+ * instructions per request than in a raw node:cluster worker (callgrind, BENCHMARKS.md).
+ */
+const WORKER_MAIN = fileURLToPath(new URL('./worker/bundle.js', import.meta.url));
 
 export const realOps: ProcessOps = {
   spawn(spec, env) {
