@@ -16,11 +16,16 @@ const sh = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
  * Writes `<dir>/valgrind-node.sh`, which runs node (this one) under callgrind with its arguments,
  * dumps going to `<dir>/cg.<pid>.<n>`; returns its path, to use as a fork's execPath. Only
  * instructions are counted (no per-instruction or jump data): the smallest slowdown, ~50x.
+ *
+ * `perfMap`: node also writes /tmp/perf-<pid>.map (--perf-basic-prof), the addresses of the code
+ * V8 generates, which callgrind only knows as bare addresses; bench/callgrind-diff.ts reads it to
+ * name them. It costs both contenders alike, a few percent.
  */
-export function wrapper(dir: string): string {
+export function wrapper(dir: string, perfMap = false): string {
   const file = join(dir, 'valgrind-node.sh');
   const out = join(dir, 'cg.%p');
-  writeFileSync(file, `#!/bin/sh\nexec valgrind --tool=callgrind --callgrind-out-file=${sh(out)} --dump-instr=no --collect-jumps=no -q ${sh(process.execPath)} "$@"\n`);
+  const flags = perfMap ? ' --perf-basic-prof' : '';
+  writeFileSync(file, `#!/bin/sh\nexec valgrind --tool=callgrind --callgrind-out-file=${sh(out)} --dump-instr=no --collect-jumps=no -q ${sh(process.execPath)}${flags} "$@"\n`);
   chmodSync(file, 0o755);
   return file;
 }

@@ -17,17 +17,21 @@
  * own (tsgid's heartbeats and metrics, V8's compiler and GC threads). The first cycle is higher
  * while V8 is still optimising: it is shown, and the median is of the cycles after it.
  *
- *   npm run build && node dist/bench/instructions.js [--rounds 4] [--requests 10000] [--baseline DIR[,DIR…]]
+ *   npm run build && node dist/bench/instructions.js [--rounds 4] [--requests 10000] [--app hello|express] [--perf-map] [--baseline DIR[,DIR…]]
  *
  * Needs valgrind (callgrind_control); under it a worker is ~50x slower, so a cycle of 10000
  * requests takes 10–40 s (by the machine's load) and a run several minutes: not part of
  * `npm run bench`. The dumps (cg.<pid>.<cycle>) stay in each contender's scratch folder, named
  * at the end. V8's optimising is not quite deterministic: now and then a run settles a few percent
  * higher for one contender, its first cycle out of line too; compare builds within one run
- * (--baseline), and repeat a run whose first cycles disagree with the last.
+ * (--baseline), and repeat a run whose first cycles disagree with the last. Most of that spread is
+ * the garbage collector's (how often new space fills): with --perf-map, bench/callgrind-diff.ts
+ * splits two dumps by kind of code and names V8's compiled functions, so the rest can be compared.
+ *
+ * --app express: both serve the same route from an Express app instead of a bare handler.
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -40,16 +44,32 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '4' },
     requests: { type: 'string', default: '10000' },
     baseline: { type: 'string' },
+    app: { type: 'string', default: 'hello' },
+    'perf-map': { type: 'boolean', default: false },
   },
 });
 const ROUNDS = Number(values.rounds);
 const REQUESTS = Number(values.requests);
 if (!(Number.isInteger(ROUNDS) && ROUNDS > 0 && Number.isInteger(REQUESTS) && REQUESTS > 0)) throw new Error('--rounds and --requests take whole numbers above 0');
+const PERF_MAP = values['perf-map']!;
 const WARMUP = 6000;
 const CONNECTIONS = 10;
 /** under valgrind a worker takes seconds to boot, and much longer while the machine is busy */
 const READY_MS = 180_000;
-const HANDLER = `(req, res) => res.end('hello world')`;
+/**
+ * The app both contenders serve, as CommonJS (the raw cluster script) and as the ESM module tsgid
+ * loads: a bare handler, or Express answering the same route (an app that, unlike a bare handler,
+ * makes V8 meet many kinds of EventEmitter in any server: see BENCHMARKS.md).
+ */
+const APPS = {
+  hello: { cjs: `const app = (req, res) => res.end('hello world');`, esm: `export default (req, res) => res.end('hello world');` },
+  express: {
+    cjs: `const app = require('express')(); app.get('/', (req, res) => res.send('hello world'));`,
+    esm: `import express from 'express';\nconst app = express();\napp.get('/', (req, res) => res.send('hello world'));\nexport default app;`,
+  },
+} as const;
+if (!Object.hasOwn(APPS, values.app!)) throw new Error(`--app takes ${Object.keys(APPS).join(' or ')}`);
+const APP = APPS[values.app as keyof typeof APPS];
 
 interface Contender {
   name: string;
@@ -79,11 +99,13 @@ async function cluster(): Promise<Contender> {
   const port = await freePort();
   writeFileSync(join(dir, 'cluster.cjs'), `const cluster = require('node:cluster'); const http = require('node:http');
 if (cluster.isPrimary) {
-  process.execPath = ${JSON.stringify(wrapper(dir))}; // cluster forks process.execPath: the worker runs under callgrind
+  process.execPath = ${JSON.stringify(wrapper(dir, PERF_MAP))}; // cluster forks process.execPath: the worker runs under callgrind
   cluster.fork();
   cluster.on('exit', () => process.exit(0));
   process.on('SIGTERM', () => { for (const w of Object.values(cluster.workers)) w.process.kill('SIGTERM'); });
-} else http.createServer(${HANDLER}).listen(${port}, '127.0.0.1');\n`);
+} else { ${APP.cjs} http.createServer(app).listen(${port}, '127.0.0.1'); }\n`);
+  // the app's packages (express) resolve from the project's node_modules, as they do for tsgid's copy
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
   const primary = spawn(process.execPath, ['cluster.cjs'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
   const stop = (): Promise<void> => stopTree(primary.pid!);
   try {
@@ -98,9 +120,9 @@ if (cluster.isPrimary) {
 async function tsgid(name: string, root: string): Promise<Contender> {
   const dir = copyBuild('instructions', root);
   // fork runs execPath with execArgv and the worker's module: the wrapper runs them under callgrind
-  patchOnce(join(dir, 'dist/daemon/process-ops.js'), 'execArgv: [],', `execArgv: [], execPath: ${JSON.stringify(wrapper(dir))},`, 'bench/instructions.ts');
+  patchOnce(join(dir, 'dist/daemon/process-ops.js'), 'execArgv: [],', `execArgv: [], execPath: ${JSON.stringify(wrapper(dir, PERF_MAP))},`, 'bench/instructions.ts');
   const port = await freePort();
-  writeFileSync(join(dir, 'app.mjs'), `export default ${HANDLER};\n`);
+  writeFileSync(join(dir, 'app.mjs'), `${APP.esm}\n`);
   // boot_timeout and timeout (the heartbeat guard) allow for valgrind's slowdown
   const yaml = `apps:\n  bench:\n    app: ./app.mjs\n    listen: "127.0.0.1:${port}"\n    workers: 1\n    boot_timeout: 120s\n    timeout: 120s\n`;
   const d = await startTsgid(dir, yaml, join(dir, 'dist/daemon/main.js'), READY_MS);
@@ -181,7 +203,7 @@ const settled = (xs: number[]): number[] => (xs.length > 1 ? xs.slice(1) : xs);
 const base = median(settled(results[0]!.perRequest));
 const cycles = Array.from({ length: ROUNDS }, (_, i) => `cycle ${i + 1}`);
 const over = ROUNDS > 2 ? `cycles 2–${ROUNDS}` : `cycle ${Math.min(ROUNDS, 2)}`;
-console.log(`\nInstructions per request (callgrind Ir), hello world, one worker — ${machine()}; ${REQUESTS} requests a cycle over ${CONNECTIONS} keep-alive connections, after ${WARMUP} to warm up; median of ${over}\n`);
+console.log(`\nInstructions per request (callgrind Ir), ${values.app === 'hello' ? 'hello world' : 'Express hello world'}, one worker — ${machine()}; ${REQUESTS} requests a cycle over ${CONNECTIONS} keep-alive connections, after ${WARMUP} to warm up; median of ${over}\n`);
 console.log(row(['contender', ...cycles, `median (${over})`, '× raw cluster']));
 console.log(row(['---', ...cycles.map(() => '---:'), '---:', '---:']));
 for (const r of results) {
