@@ -3,12 +3,13 @@
  * starts, and a request that arrives afterwards on a kept-alive connection, both answer
  * `Connection: close`, so the client reconnects to a new worker instead of the draining one.
  * (The worker does this in its ServerResponse class, daemon/worker/tsgi-response.ts, not with a
- * listener per response.)
+ * listener per response.) Also for an Express app, which replaces every response's prototype.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { readyPids, startDaemon, type Daemon } from './helpers/daemon.js';
+import { join } from 'node:path';
+import { FIXTURES, readyPids, startDaemon, type Daemon } from './helpers/daemon.js';
 
 interface Answer {
   status: number;
@@ -29,7 +30,7 @@ function send(url: string, agent: http.Agent): Promise<Answer> {
   });
 }
 
-describe('drain: Connection: close', () => {
+for (const [label, module] of [['a request listener', 'hold-app.mjs'], ['an Express app', 'hold-express.mjs']] as const) describe(`drain: Connection: close, ${label}`, () => {
   let d: Daemon;
   let web: string;
   const agents: http.Agent[] = [];
@@ -40,7 +41,7 @@ describe('drain: Connection: close', () => {
   };
 
   before(async () => {
-    d = await startDaemon('apps:\n  web:\n    app: ./hold-app.mjs\n    listen: "127.0.0.1:0"\n    workers: 1\n', { fixtures: ['drain/hold-app.mjs'] });
+    d = await startDaemon(`apps:\n  web:\n    app: ${join(FIXTURES, 'drain', module)}\n    listen: "127.0.0.1:0"\n    workers: 1\n`);
     web = await d.url('web');
   });
 

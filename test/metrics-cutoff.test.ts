@@ -4,7 +4,7 @@
  * the HTTP parser reads the TLS socket rather than the raw one the arbiter handed over. Finished
  * responses are reported when Node detaches them from their connection, cut-off ones when the
  * connection closes (daemon/worker/tsgi-response.ts); this checks that neither is missed nor
- * counted twice.
+ * counted twice, also for an Express app, which replaces every response's prototype with its own.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -12,7 +12,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startDaemon, tempDir, type Daemon } from './helpers/daemon.js';
+import { FIXTURES, startDaemon, tempDir, type Daemon } from './helpers/daemon.js';
 import { scrapeUntil, value, type Sample } from './helpers/metrics.js';
 
 const count = (s: Sample[], app: string, code: string) => value(s, 'tsgi_http_requests_total', { app, code }) ?? 0;
@@ -46,6 +46,7 @@ describe('responses cut off by the client', () => {
   let d: Daemon;
   let plain: string;
   let tls: string;
+  let express: string;
 
   before(async () => {
     const dir = tempDir();
@@ -62,10 +63,15 @@ describe('responses cut off by the client', () => {
     workers: 1
     certfile: tls.crt
     keyfile: tls.key
+  express:
+    app: ${join(FIXTURES, 'metrics')}/hold-express.mjs
+    listen: "127.0.0.1:0"
+    workers: 1
 `,
       { dir, fixtures: ['metrics/hold-app.mjs'] },
     );
     plain = await d.url('plain');
+    express = await d.url('express');
     tls = (await d.url('secure')).replace('http:', 'https:');
   });
 
@@ -73,10 +79,10 @@ describe('responses cut off by the client', () => {
     await d?.stop();
   });
 
-  for (const [app, proto] of [['plain', 'HTTP'], ['secure', 'TLS']] as const) {
+  for (const [app, proto] of [['plain', 'HTTP'], ['secure', 'TLS'], ['express', 'HTTP, from Express']] as const) {
     it(`over ${proto}: counted once as aborted, beside the finished ones, and in flight no more`, async () => {
-      const get = (app === 'plain' ? http.get : https.get) as typeof http.get;
-      const url = app === 'plain' ? plain : tls;
+      const get = (app === 'secure' ? https.get : http.get) as typeof http.get;
+      const url = { plain, secure: tls, express }[app];
       for (let i = 0; i < 3; i++) assert.equal(await fetchOk(get, url), 'ok');
       for (let i = 0; i < 2; i++) await cutOff(get, url);
       assert.equal(await fetchOk(get, url), 'ok');

@@ -15,7 +15,7 @@ import { loadHostedApp, type HostedApp } from './load-app.js';
 import { refuseConnection } from './refuse.js';
 import { wireUpgrades } from './upgrades.js';
 import { counts, durationSum, requestClosed } from './request-metrics.js';
-import { connectionClosed, drainResponses, onResponseClosed, TsgiResponse } from './tsgi-response.js';
+import { connectionClosed, drainResponses, isTsgiResponse, onResponseClosed } from './tsgi-response.js';
 import { createAccessLog } from './access-log.js';
 
 /** After the arbiter is gone, a worker has this long to finish before it exits anyway. */
@@ -112,7 +112,7 @@ function onTlsClose(this: Socket): void {
 function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
   if (++requests === spec!.maxRequests) send({ t: 'retire', reason: 'max_requests' });
   inflight++;
-  if (res instanceof TsgiResponse) {
+  if (isTsgiResponse(res)) {
     res.handled = true;
     if (trackAll) open.set(res, res.started);
   } else {
@@ -200,7 +200,7 @@ function drain(limit: number): void {
   draining = true;
   // TsgiResponses in flight (and any later) say Connection: close when their head goes out
   drainResponses();
-  for (const res of open.keys()) if (!(res instanceof TsgiResponse) && !res.headersSent && res.req.httpVersionMajor === 1) res.setHeader('Connection', 'close');
+  for (const res of open.keys()) if (!isTsgiResponse(res) && !res.headersSent && res.req.httpVersionMajor === 1) res.setHeader('Connection', 'close');
   appServer?.closeSessions();
   // Upgraded connections (WebSockets) are the app's to close: its onDrain() is the moment.
   hosted?.onDrain().catch((err: unknown) => process.stderr.write(`onDrain failed: ${err instanceof Error ? err.stack : String(err)}\n`));

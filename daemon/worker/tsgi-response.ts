@@ -29,6 +29,19 @@ export function drainResponses(): void {
 
 /** Node's constructor takes the server's options (highWaterMark) as a second argument its types omit. */
 const ServerResponse = http.ServerResponse as unknown as new (req: http.IncomingMessage, options?: object) => http.ServerResponse;
+const superWriteHead = http.ServerResponse.prototype.writeHead as unknown as (this: http.ServerResponse, statusCode: number, reason?: unknown, headers?: unknown) => http.ServerResponse;
+const superDetachSocket = http.ServerResponse.prototype.detachSocket;
+/** Marks a TsgiResponse whatever its prototype has become since (see the constructor). */
+const BRAND = Symbol('tsgi.response');
+
+interface Own {
+  started: number;
+  handled: boolean;
+  reported: boolean;
+  writeHead: typeof writeHead;
+  detachSocket: typeof detachSocket;
+  [BRAND]: true;
+}
 
 export class TsgiResponse extends ServerResponse {
   /** performance.now() when the request reached the worker (the response is made right then) */
@@ -38,7 +51,7 @@ export class TsgiResponse extends ServerResponse {
    * itself (400 for HTTP/1.1 without Host, 417), whose responses close without ever being in flight.
    */
   declare handled: boolean;
-  declare private reported: boolean;
+  declare reported: boolean;
 
   // No class fields here, on purpose: a field initializer defines its property ([[Define]], as
   // ES2022 class fields are), and in a tsgi worker V8 (Node 20) did that for every response through
@@ -47,37 +60,50 @@ export class TsgiResponse extends ServerResponse {
   // through inline caches, and give every response one shape from birth.
   constructor(req: http.IncomingMessage, options?: object) {
     super(req, options);
-    const self = this as unknown as { started: number; handled: boolean; reported: boolean };
+    const self = this as unknown as Own;
     self.started = clock.now();
     self.handled = false;
     self.reported = false;
+    // The two hooks are the response's own properties, not methods of this class: Express (4 and 5)
+    // gives every response its own prototype (Object.setPrototypeOf(res, app.response), a chain
+    // that goes straight to ServerResponse.prototype), which would silently drop overrides made
+    // here, and with them the response's report and its drain behaviour.
+    self.writeHead = writeHead;
+    self.detachSocket = detachSocket;
+    self[BRAND] = true;
   }
+}
 
-  // ServerResponse's own end() and flushHeaders() call writeHead() too (_implicitHeader), so this
-  // sees every head. Three plain parameters, as Node's writeHead(statusCode, reason, obj) takes
-  // (it tells the two forms apart by the type of the second): a rest array would be an allocation per response.
-  override writeHead(statusCode: number, reason?: unknown, headers?: unknown): this {
-    if (draining && !this.headersSent) this.setHeader('Connection', 'close');
-    return super.writeHead(statusCode, reason as string, headers as http.OutgoingHttpHeaders);
-  }
+/** True for a response made as a TsgiResponse, even once an app has changed its prototype. */
+export function isTsgiResponse(res: unknown): res is TsgiResponse {
+  // a connection between responses has `_httpMessage` null
+  return res != null && (res as { [BRAND]?: true })[BRAND] === true;
+}
 
-  /**
-   * Node calls this once per response, when it has finished (resOnFinish), one tick before its
-   * 'close': the moment to report it. Hooking here rather than in emit() spares every response four
-   * calls through an override (prefinish, finish, close, socket) and their argument arrays. A
-   * response cut off with its connection never gets here: {@link connectionClosed} reports it.
-   */
-  override detachSocket(socket: Socket): void {
-    this.report();
-    super.detachSocket(socket);
-  }
+// ServerResponse's own end() and flushHeaders() call this.writeHead() too (_implicitHeader), so this
+// sees every head. Three plain parameters, as Node's writeHead(statusCode, reason, obj) takes (it
+// tells the two forms apart by the type of the second): a rest array would be an allocation per response.
+function writeHead(this: http.ServerResponse, statusCode: number, reason?: unknown, headers?: unknown): http.ServerResponse {
+  if (draining && !this.headersSent) this.setHeader('Connection', 'close');
+  return superWriteHead.call(this, statusCode, reason, headers);
+}
 
-  /** Once, whichever of detachSocket() and connectionClosed() comes first. */
-  report(): void {
-    if (this.reported) return;
-    this.reported = true;
-    closed(this);
-  }
+/**
+ * Node calls this once per response, when it has finished (resOnFinish), one tick before its
+ * 'close': the moment to report it. Hooking here rather than in emit() spares every response four
+ * calls through an override (prefinish, finish, close, socket) and their argument arrays. A
+ * response cut off with its connection never gets here: {@link connectionClosed} reports it.
+ */
+function detachSocket(this: TsgiResponse, socket: Socket): void {
+  report(this);
+  superDetachSocket.call(this, socket);
+}
+
+/** Once, whichever of detachSocket() and connectionClosed() comes first. */
+function report(res: TsgiResponse): void {
+  if (res.reported) return;
+  res.reported = true;
+  closed(res);
 }
 
 /**
@@ -88,5 +114,5 @@ export class TsgiResponse extends ServerResponse {
  */
 export function connectionClosed(socket: Socket): void {
   const res = (socket as { _httpMessage?: unknown })._httpMessage;
-  if (res instanceof TsgiResponse) res.report();
+  if (isTsgiResponse(res)) report(res);
 }
