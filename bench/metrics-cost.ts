@@ -11,7 +11,10 @@
  *   (its report at detachSocket only counts in-flight) and on (the report also runs requestClosed).
  *
  * The clock read that starts each request's timing is in TsgiResponse's constructor, so it is in
- * both TsgiResponse rows; it is measured on its own and added to "metrics cost".
+ * both TsgiResponse rows; it is measured on its own and added to "metrics cost". The worker's two
+ * hooks sit on ServerResponse.prototype (installResponseHooks), so here, as in a worker, every
+ * row's responses pass through them; a plain ServerResponse only meets the check that it is not a
+ * TsgiResponse.
  *
  *   npm run build && node dist/bench/metrics-cost.js [--rounds 15] [--per-round 200000]
  */
@@ -19,7 +22,7 @@ import http from 'node:http';
 import { Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import { requestClosed } from '../daemon/worker/request-metrics.js';
-import { onResponseClosed, TsgiResponse } from '../daemon/worker/tsgi-response.js';
+import { installResponseHooks, onResponseClosed, startedAt, TsgiResponse } from '../daemon/worker/tsgi-response.js';
 import { machine, median } from './lib.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '15' }, 'per-round': { type: 'string', default: '200000' } } });
@@ -29,11 +32,12 @@ const req = new http.IncomingMessage(new Socket());
 req.httpVersionMajor = 1;
 req.httpVersionMinor = 1;
 
+installResponseHooks();
 let inflight = 0;
 let metricsOn = false;
 onResponseClosed((res) => {
   inflight--;
-  if (metricsOn) requestClosed(res, res.started);
+  if (metricsOn) requestClosed(res, startedAt(res));
 });
 
 /**

@@ -7,7 +7,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
 import type { WorkerTls } from '../protocol.js';
-import { TsgiResponse } from './tsgi-response.js';
+import { installResponseHooks, TsgiResponse } from './tsgi-response.js';
 
 type RequestListener = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -20,6 +20,7 @@ export interface AppServer {
 
 export function createAppServer(tls: WorkerTls | undefined, options: http.ServerOptions, onRequest: RequestListener): AppServer {
   // every HTTP/1 response is a TsgiResponse: main.ts's bookkeeping per request lives on it
+  installResponseHooks();
   const Response = TsgiResponse as unknown as typeof http.ServerResponse;
   options = { ...options, ServerResponse: Response };
   if (tls === undefined) {

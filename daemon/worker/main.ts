@@ -15,7 +15,7 @@ import { loadHostedApp, type HostedApp } from './load-app.js';
 import { refuseConnection } from './refuse.js';
 import { wireUpgrades } from './upgrades.js';
 import { counts, durationSum, requestClosed } from './request-metrics.js';
-import { connectionClosed, drainResponses, isTsgiResponse, onResponseClosed } from './tsgi-response.js';
+import { connectionClosed, drainResponses, isTsgiResponse, markHandled, onResponseClosed, startedAt, wasHandled } from './tsgi-response.js';
 import { createAccessLog } from './access-log.js';
 
 /** After the arbiter is gone, a worker has this long to finish before it exits anyway. */
@@ -113,8 +113,8 @@ function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
   if (++requests === spec!.maxRequests) send({ t: 'retire', reason: 'max_requests' });
   inflight++;
   if (isTsgiResponse(res)) {
-    res.handled = true;
-    if (trackAll) open.set(res, res.started);
+    markHandled(res);
+    if (trackAll) open.set(res, startedAt(res));
   } else {
     // a request that arrives on a kept-alive connection while draining is the last on it
     if (draining && req.httpVersionMajor === 1) res.setHeader('Connection', 'close');
@@ -128,8 +128,8 @@ function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
 }
 
 onResponseClosed((res) => {
-  requestClosed(res, res.started);
-  if (!res.handled) return;
+  requestClosed(res, startedAt(res));
+  if (!wasHandled(res)) return;
   inflight--;
   if (trackAll) open.delete(res);
 });

@@ -29,80 +29,97 @@ export function drainResponses(): void {
 
 /** Node's constructor takes the server's options (highWaterMark) as a second argument its types omit. */
 const ServerResponse = http.ServerResponse as unknown as new (req: http.IncomingMessage, options?: object) => http.ServerResponse;
-const superWriteHead = http.ServerResponse.prototype.writeHead as unknown as (this: http.ServerResponse, statusCode: number, reason?: unknown, headers?: unknown) => http.ServerResponse;
-const superDetachSocket = http.ServerResponse.prototype.detachSocket;
-/** Marks a TsgiResponse whatever its prototype has become since (see the constructor). */
-const BRAND = Symbol('tsgi.response');
+/** performance.now() when the request reached the worker (the response is made right then) */
+const STARTED = Symbol('tsgi.started');
+/** HANDLED | REPORTED; being a number marks a TsgiResponse, whatever its prototype has become since */
+const STATE = Symbol('tsgi.state');
+/**
+ * Set by the worker when the request reaches its request handler: Node answers a few requests by
+ * itself (400 for HTTP/1.1 without Host, 417), whose responses close without ever being in flight.
+ */
+const HANDLED = 1;
+const REPORTED = 2;
 
 interface Own {
-  started: number;
-  handled: boolean;
-  reported: boolean;
-  writeHead: typeof writeHead;
-  detachSocket: typeof detachSocket;
-  [BRAND]: true;
+  [STARTED]: number;
+  [STATE]: number;
 }
 
 export class TsgiResponse extends ServerResponse {
-  /** performance.now() when the request reached the worker (the response is made right then) */
-  declare readonly started: number;
-  /**
-   * Set by the worker when the request reaches its request handler: Node answers a few requests by
-   * itself (400 for HTTP/1.1 without Host, 417), whose responses close without ever being in flight.
-   */
-  declare handled: boolean;
-  declare reported: boolean;
+  // types only (no class fields, below): what makes a TsgiResponse more than a ServerResponse to tsc
+  declare private readonly [STARTED]: number;
+  declare private readonly [STATE]: number;
 
-  // No class fields here, on purpose: a field initializer defines its property ([[Define]], as
-  // ES2022 class fields are), and in a tsgi worker V8 (Node 20) did that for every response through
-  // its runtime, with map migrations: ~40 000 more instructions per request, nearly doubling what a
-  // hello-world request costs (callgrind, BENCHMARKS.md). Plain assignments in the constructor go
-  // through inline caches, and give every response one shape from birth.
+  // Two own properties, assigned here (no class fields: a field initializer defines its property,
+  // and in a tsgi worker V8 (Node 20) did that for every response through its runtime, ~40 000
+  // instructions per request, BENCHMARKS.md). As few as that because Express gives every response
+  // a prototype of its own (Object.setPrototypeOf(res, app.response)), and V8 then copies each of
+  // the object's properties onto its new shape: every property added here costs an Express request
+  // thousands of instructions. For the same reason the hooks are not methods of this class, which
+  // that new prototype would skip: see installResponseHooks().
   constructor(req: http.IncomingMessage, options?: object) {
     super(req, options);
     const self = this as unknown as Own;
-    self.started = clock.now();
-    self.handled = false;
-    self.reported = false;
-    // The two hooks are the response's own properties, not methods of this class: Express (4 and 5)
-    // gives every response its own prototype (Object.setPrototypeOf(res, app.response), a chain
-    // that goes straight to ServerResponse.prototype), which would silently drop overrides made
-    // here, and with them the response's report and its drain behaviour.
-    self.writeHead = writeHead;
-    self.detachSocket = detachSocket;
-    self[BRAND] = true;
+    self[STARTED] = clock.now();
+    self[STATE] = 0;
   }
 }
 
 /** True for a response made as a TsgiResponse, even once an app has changed its prototype. */
 export function isTsgiResponse(res: unknown): res is TsgiResponse {
   // a connection between responses has `_httpMessage` null
-  return res != null && (res as { [BRAND]?: true })[BRAND] === true;
+  return res != null && typeof (res as Partial<Own>)[STATE] === 'number';
 }
 
-// ServerResponse's own end() and flushHeaders() call this.writeHead() too (_implicitHeader), so this
-// sees every head. Three plain parameters, as Node's writeHead(statusCode, reason, obj) takes (it
-// tells the two forms apart by the type of the second): a rest array would be an allocation per response.
-function writeHead(this: http.ServerResponse, statusCode: number, reason?: unknown, headers?: unknown): http.ServerResponse {
-  if (draining && !this.headersSent) this.setHeader('Connection', 'close');
-  return superWriteHead.call(this, statusCode, reason, headers);
+export function startedAt(res: TsgiResponse): number {
+  return (res as unknown as Own)[STARTED];
 }
+
+export function markHandled(res: TsgiResponse): void {
+  (res as unknown as Own)[STATE] |= HANDLED;
+}
+
+export function wasHandled(res: TsgiResponse): boolean {
+  return ((res as unknown as Own)[STATE] & HANDLED) !== 0;
+}
+
+let installed = false;
 
 /**
- * Node calls this once per response, when it has finished (resOnFinish), one tick before its
- * 'close': the moment to report it. Hooking here rather than in emit() spares every response four
- * calls through an override (prefinish, finish, close, socket) and their argument arrays. A
- * response cut off with its connection never gets here: {@link connectionClosed} reports it.
+ * Puts the worker's two hooks on http.ServerResponse.prototype itself, where every response's
+ * prototype chain ends, Express's own included; they act on TsgiResponses alone (and drain any
+ * HTTP/1 response). Once per worker, before the app's server takes a connection; a library that
+ * wraps these methods later (on-headers, APM agents) wraps them and still calls them.
  */
-function detachSocket(this: TsgiResponse, socket: Socket): void {
-  report(this);
-  superDetachSocket.call(this, socket);
+export function installResponseHooks(): void {
+  if (installed) return;
+  installed = true;
+  const proto = http.ServerResponse.prototype;
+  const writeHead = proto.writeHead as unknown as (this: http.ServerResponse, statusCode: number, reason?: unknown, headers?: unknown) => http.ServerResponse;
+  const detachSocket = proto.detachSocket;
+  // ServerResponse's own end() and flushHeaders() call this.writeHead() too (_implicitHeader), so
+  // this sees every head. Three plain parameters, as Node's writeHead(statusCode, reason, obj) takes
+  // (it tells the two forms apart by the type of the second): a rest array would be an allocation
+  // per response.
+  proto.writeHead = function tsgiWriteHead(this: http.ServerResponse, statusCode: number, reason?: unknown, headers?: unknown) {
+    if (draining && !this.headersSent) this.setHeader('Connection', 'close');
+    return writeHead.call(this, statusCode, reason, headers);
+  } as typeof proto.writeHead;
+  // Node calls this once per response, when it has finished (resOnFinish), one tick before its
+  // 'close': the moment to report it. Hooking here rather than in emit() spares every response four
+  // calls through an override (prefinish, finish, close, socket) and their argument arrays. A
+  // response cut off with its connection never gets here: connectionClosed() reports it.
+  proto.detachSocket = function tsgiDetachSocket(this: http.ServerResponse, socket: Socket) {
+    if (isTsgiResponse(this)) report(this);
+    detachSocket.call(this, socket);
+  };
 }
 
 /** Once, whichever of detachSocket() and connectionClosed() comes first. */
 function report(res: TsgiResponse): void {
-  if (res.reported) return;
-  res.reported = true;
+  const self = res as unknown as Own;
+  if ((self[STATE] & REPORTED) !== 0) return;
+  self[STATE] |= REPORTED;
   closed(res);
 }
 
