@@ -4,12 +4,12 @@
  * sees it, and the same worker goes on serving.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Daemon, FIXTURES, get, readyPids, startDaemon, tempDir } from './helpers/daemon.js';
+import { selfSignedCert } from './helpers/tls.js';
 
 const APP = join(FIXTURES, 'limits/app.mjs');
 /** A guard against hanging, never something a test asserts. */
@@ -321,7 +321,7 @@ async function rawKeptAlive(url: string, request: string): Promise<string> {
 describe('HTTP limits over HTTP/2', () => {
   it('resets the stream of a request past request_timeout or limit_request_body; the worker lives on', async () => {
     const dir = tempDir();
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt')], { stdio: 'ignore' });
+    selfSignedCert(dir);
     const d = await startDaemon(
       `
 apps:

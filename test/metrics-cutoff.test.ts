@@ -7,13 +7,13 @@
  * counted twice, also for an Express app, which replaces every response's prototype with its own.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FIXTURES, startDaemon, tempDir, type Daemon } from './helpers/daemon.js';
 import { scrapeUntil, value, type Sample } from './helpers/metrics.js';
+import { selfSignedCert } from './helpers/tls.js';
 
 const count = (s: Sample[], app: string, code: string) => value(s, 'tsgi_http_requests_total', { app, code }) ?? 0;
 const inflight = (s: Sample[], app: string) => s.filter((x) => x.name === 'tsgi_http_requests_in_flight' && x.labels.app === app).reduce((n, x) => n + x.value, 0);
@@ -50,7 +50,7 @@ describe('responses cut off by the client', () => {
 
   before(async () => {
     const dir = tempDir();
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', join(dir, 'tls.key'), '-out', join(dir, 'tls.crt')], { stdio: 'ignore' });
+    selfSignedCert(dir);
     d = await startDaemon(
       `apps:
   plain:

@@ -4,7 +4,7 @@
  * fallback to HTTP/1.1; bad certificate settings are config errors naming the file.
  */
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http2 from 'node:http2';
@@ -16,13 +16,14 @@ import WebSocket from 'ws';
 import { isTsgiError } from '../daemon/errors.js';
 import { parseConfig } from '../daemon/config/index.js';
 import { FIXTURES, readyPids, startDaemon, tempDir } from './helpers/daemon.js';
+import { selfSignedCert } from './helpers/tls.js';
 
 const run = promisify(execFile);
 const CWD = join(FIXTURES, 'upgrade');
 
 /** A self-signed certificate for localhost into dir/<name>.crt and .key; returns its SHA-256 fingerprint. */
 function makeCert(dir: string, name: string): string {
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', join(dir, `${name}.key`), '-out', join(dir, `${name}.crt`)], { stdio: 'ignore' });
+  selfSignedCert(dir, name);
   return new X509Certificate(readFileSync(join(dir, `${name}.crt`))).fingerprint256;
 }
 
