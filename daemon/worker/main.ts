@@ -39,7 +39,9 @@ let connections = 0;
 /**
  * Responses in flight and when each started (performance.now()), for request_timeout's sweep:
  * every response while request_timeout is on, else only those that are not TsgiResponses (HTTP/2
- * streams, an h2c request), which carry neither their start time nor their drain behaviour.
+ * streams, an h2c request), which carry no start time. (Every HTTP/1 response, an h2c one too,
+ * says Connection: close during a drain through the hook on ServerResponse.prototype; HTTP/2
+ * sessions get a GOAWAY.)
  */
 const open = new Map<http.ServerResponse, number>();
 const trackAll = limits.requestTimeout > 0;
@@ -116,8 +118,6 @@ function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     markHandled(res);
     if (trackAll) open.set(res, startedAt(res));
   } else {
-    // a request that arrives on a kept-alive connection while draining is the last on it
-    if (draining && req.httpVersionMajor === 1) res.setHeader('Connection', 'close');
     open.set(res, performance.now());
     // 'close' comes once per response; on() spares once()'s per-request wrapper
     res.on('close', onOtherResponseClose);
@@ -198,9 +198,8 @@ function drain(limit: number): void {
   if (drainStarted) return;
   drainStarted = true;
   draining = true;
-  // TsgiResponses in flight (and any later) say Connection: close when their head goes out
+  // HTTP/1 responses in flight (and any later) say Connection: close when their head goes out
   drainResponses();
-  for (const res of open.keys()) if (!isTsgiResponse(res) && !res.headersSent && res.req.httpVersionMajor === 1) res.setHeader('Connection', 'close');
   appServer?.closeSessions();
   // Upgraded connections (WebSockets) are the app's to close: its onDrain() is the moment.
   hosted?.onDrain().catch((err: unknown) => process.stderr.write(`onDrain failed: ${err instanceof Error ? err.stack : String(err)}\n`));

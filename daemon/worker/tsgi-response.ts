@@ -52,11 +52,10 @@ export class TsgiResponse extends ServerResponse {
 
   // Two own properties, assigned here (no class fields: a field initializer defines its property,
   // and in a tsgi worker V8 (Node 20) did that for every response through its runtime, ~40 000
-  // instructions per request, BENCHMARKS.md). As few as that because Express gives every response
-  // a prototype of its own (Object.setPrototypeOf(res, app.response)), and V8 then copies each of
-  // the object's properties onto its new shape: every property added here costs an Express request
-  // thousands of instructions. For the same reason the hooks are not methods of this class, which
-  // that new prototype would skip: see installResponseHooks().
+  // instructions per request, BENCHMARKS.md). Few, because Express gives every response a
+  // prototype of its own (Object.setPrototypeOf(res, app.response)) and V8 then copies each of the
+  // object's properties onto its new shape. That new prototype would also skip methods of this
+  // class, hence the hooks on ServerResponse.prototype: see installResponseHooks().
   constructor(req: http.IncomingMessage, options?: object) {
     super(req, options);
     const self = this as unknown as Own;
