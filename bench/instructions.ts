@@ -37,7 +37,7 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { copyBuild, patchOnce } from './build-copy.js';
 import { dumpIr, wrapper, zero } from './callgrind.js';
-import { children, freePort, machine, median, ROOT, row, scratch, sleep, startTsgid, stopTree, waitUntil } from './lib.js';
+import { children, freePort, HELLO, machine, median, ROOT, row, scratch, sleep, startTsgid, stopTree, waitUntil } from './lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -62,10 +62,10 @@ const READY_MS = 180_000;
  * makes V8 meet many kinds of EventEmitter in any server: see BENCHMARKS.md).
  */
 const APPS = {
-  hello: { cjs: `const app = (req, res) => res.end('hello world');`, esm: `export default (req, res) => res.end('hello world');` },
+  hello: { cjs: `const app = (req, res) => res.end('hello world');`, esm: HELLO },
   express: {
     cjs: `const app = require('express')(); app.get('/', (req, res) => res.send('hello world'));`,
-    esm: `import express from 'express';\nconst app = express();\napp.get('/', (req, res) => res.send('hello world'));\nexport default app;`,
+    esm: `import express from 'express';\nconst app = express();\napp.get('/', (req, res) => res.send('hello world'));\nexport default app;\n`,
   },
 } as const;
 if (!Object.hasOwn(APPS, values.app!)) throw new Error(`--app takes ${Object.keys(APPS).join(' or ')}`);
@@ -122,7 +122,7 @@ async function tsgid(name: string, root: string): Promise<Contender> {
   // fork runs execPath with execArgv and the worker's module: the wrapper runs them under callgrind
   patchOnce(join(dir, 'dist/daemon/process-ops.js'), 'execArgv: [],', `execArgv: [], execPath: ${JSON.stringify(wrapper(dir, PERF_MAP))},`, 'bench/instructions.ts');
   const port = await freePort();
-  writeFileSync(join(dir, 'app.mjs'), `${APP.esm}\n`);
+  writeFileSync(join(dir, 'app.mjs'), APP.esm);
   // boot_timeout and timeout (the heartbeat guard) allow for valgrind's slowdown
   const yaml = `apps:\n  bench:\n    app: ./app.mjs\n    listen: "127.0.0.1:${port}"\n    workers: 1\n    boot_timeout: 120s\n    timeout: 120s\n`;
   const d = await startTsgid(dir, yaml, join(dir, 'dist/daemon/main.js'), READY_MS);

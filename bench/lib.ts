@@ -156,9 +156,14 @@ export function row(cells: Array<string | number>): string {
 /** USER_HZ on Linux: the unit of utime/stime in /proc/<pid>/stat */
 const TICKS_PER_SECOND = 100;
 
+/** /proc/<pid>/stat after the command name (which may hold spaces): [0] is field 3, the state. */
+function statFields(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+}
+
 /** CPU seconds (user + system) a process has used so far, from /proc. */
 export function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const f = statFields(pid);
   return (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND;
 }
 
@@ -173,7 +178,7 @@ export function children(pid: number): number[] {
  */
 function startTime(pid: number): string | undefined {
   try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const f = statFields(pid);
     return f[0] === 'Z' ? undefined : f[19];
   } catch {
     return undefined;
