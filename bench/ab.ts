@@ -6,7 +6,7 @@
  * machine than a ratio of medians. Also reports the CPU each contender's processes spent per
  * request.
  *
- *   npm run build && node dist/bench/ab.js [--seconds 5] [--rounds 12] [--baseline DIR[,DIR…]] [--metrics-off-baseline] [--together] [--pin]
+ *   npm run build && node dist/bench/ab.js [--seconds 5] [--rounds 12] [--connections 50] [--close] [--baseline DIR[,DIR…]] [--metrics-off-baseline] [--together] [--pin]
  *
  * --together: each round loads every contender at the same time (one wrk each), so they share
  * the CPUs, and whatever else runs on the machine, alike; the one that needs less CPU per request
@@ -14,6 +14,13 @@
  *
  * --pin: wrk runs on CPU 0 and every contender's processes on CPU 1 (taskset), so the load
  * generator and the servers do not take turns on the same core; CPU per request is steadier.
+ *
+ * --connections N (default 50): with a few (4), the servers are not saturated, so each request is
+ * a wakeup of its own; CPU per request then depends less on how many requests a wakeup batches,
+ * which under saturation feeds on itself (the one ahead batches more, and gets further ahead).
+ *
+ * --close: every request asks for `Connection: close`, so each is a new connection, accepted by the
+ * arbiter (the primary) and handed to a worker: what nginx does without upstream keepalive.
  *
  * Contenders: tsgid (this build); with --baseline, each DIR's build of tsgid (an unpacked
  * `git archive` of an older commit, built, with node_modules linked), named after DIR; with
@@ -24,7 +31,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { children, cpuSeconds, freePort, machine, median, row, scratch, startTsgid, waitUntil, wrk } from './lib.js';
+import { children, cpuRunSeconds, freePort, machine, median, medianInterval, row, scratch, startTsgid, waitUntil, wrk } from './lib.js';
 import { metricsOffBuild } from './metrics-off-build.js';
 
 const { values } = parseArgs({
@@ -35,10 +42,14 @@ const { values } = parseArgs({
     'metrics-off-baseline': { type: 'boolean', default: false },
     together: { type: 'boolean', default: false },
     pin: { type: 'boolean', default: false },
+    connections: { type: 'string', default: '50' },
+    close: { type: 'boolean', default: false },
   },
 });
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
+const CONNECTIONS = Number(values.connections);
+const load = { connections: CONNECTIONS, threads: Math.min(2, CONNECTIONS), headers: values.close ? ['Connection: close'] : [] };
 const HANDLER = `(req, res) => res.end('hello world')`;
 
 interface Running {
@@ -49,7 +60,7 @@ interface Running {
 }
 
 function treeCpu(pid: number): number {
-  return cpuSeconds(pid) + children(pid).reduce((a, c) => a + cpuSeconds(c), 0);
+  return cpuRunSeconds(pid) + children(pid).reduce((a, c) => a + cpuRunSeconds(c), 0);
 }
 
 async function tsgid(name: string, bin?: string): Promise<Running> {
@@ -89,7 +100,7 @@ const all: Running[] = [pin(await tsgid('tsgid'))];
 for (const dir of values.baseline?.split(',') ?? []) all.push(pin(await tsgid(`tsgid ${basename(dir)}`, join(dir, 'dist/daemon/main.js'))));
 if (values['metrics-off-baseline']) all.push(pin(await tsgid('tsgid, metrics cut out', join(metricsOffBuild(), 'dist/daemon/main.js'))));
 all.push(pin(await cluster()));
-for (const c of all) await wrk(`http://127.0.0.1:${c.port}/`, { seconds: 2 }); // warm-up
+for (const c of all) await wrk(`http://127.0.0.1:${c.port}/`, { seconds: 2, ...load }); // warm-up
 
 const rps = new Map<string, number[]>(all.map((c) => [c.name, []]));
 const cpu = new Map<string, number[]>(all.map((c) => [c.name, []]));
@@ -97,7 +108,7 @@ for (let round = 0; round < ROUNDS; round++) {
   const order = all.map((_, i) => all[(i + round) % all.length]!);
   const measure = async (c: Running): Promise<void> => {
     const before = treeCpu(c.pid);
-    const r = await wrk(`http://127.0.0.1:${c.port}/`, { seconds: SECONDS });
+    const r = await wrk(`http://127.0.0.1:${c.port}/`, { seconds: SECONDS, ...load });
     cpu.get(c.name)!.push(((treeCpu(c.pid) - before) / r.requests) * 1e6);
     rps.get(c.name)!.push(r.rps);
   };
@@ -107,12 +118,14 @@ for (let round = 0; round < ROUNDS; round++) {
 for (const c of all) await c.stop();
 
 const first = all[0]!.name;
-console.log(`\nA/B, hello world, all up at once — ${machine()}; wrk -t2 -c50 -d${SECONDS}s, 2 workers, ${ROUNDS} rounds, ${values.together ? 'all loaded at the same time' : 'one at a time, order rotating'}${values.pin ? '; wrk on CPU 0, servers on CPU 1' : ''}\n`);
-console.log(row(['server', 'median req/s', `median of per-round ratios to ${first}`, 'min–max ratio', 'median CPU µs/req']));
-console.log(row(['---', '---:', '---:', '---:', '---:']));
+console.log(`\nA/B, hello world, all up at once — ${machine()}; wrk -t${load.threads} -c${CONNECTIONS} -d${SECONDS}s${values.close ? ' -H "Connection: close"' : ''}, 2 workers, ${ROUNDS} rounds, ${values.together ? 'all loaded at the same time' : 'one at a time, order rotating'}${values.pin ? '; wrk on CPU 0, servers on CPU 1' : ''}\n`);
+const interval = (xs: number[]): string => medianInterval(xs).map((x) => x.toFixed(3)).join('–');
+console.log(row(['server', 'median req/s', `req/s: median of per-round ratios to ${first}`, '95 % interval of that median', 'min–max ratio', 'median CPU µs/req', `CPU/req: median of per-round ratios to ${first}`, '95 % interval']));
+console.log(row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:']));
 for (const c of all) {
   const ratios = rps.get(c.name)!.map((v, i) => v / rps.get(first)![i]!);
-  console.log(row([c.name, median(rps.get(c.name)!).toFixed(0), median(ratios).toFixed(3), `${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}`, median(cpu.get(c.name)!).toFixed(1)]));
+  const cpuRatios = cpu.get(c.name)!.map((v, i) => v / cpu.get(first)![i]!);
+  console.log(row([c.name, median(rps.get(c.name)!).toFixed(0), median(ratios).toFixed(3), interval(ratios), `${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}`, median(cpu.get(c.name)!).toFixed(1), median(cpuRatios).toFixed(3), interval(cpuRatios)]));
 }
 for (const c of all) console.log(`${c.name} req/s per round: ${rps.get(c.name)!.map((v) => v.toFixed(0)).join(' ')}`);
 for (const c of all) console.log(`${c.name} CPU µs/req per round: ${cpu.get(c.name)!.map((v) => v.toFixed(1)).join(' ')}`);

@@ -17,7 +17,7 @@
  * own (tsgid's heartbeats and metrics, V8's compiler and GC threads). The first cycle is higher
  * while V8 is still optimising: it is shown, and the median is of the cycles after it.
  *
- *   npm run build && node dist/bench/instructions.js [--rounds 4] [--requests 10000] [--app hello|express] [--perf-map] [--baseline DIR[,DIR…]]
+ *   npm run build && node dist/bench/instructions.js [--rounds 4] [--requests 10000] [--connections 10] [--app hello|express] [--perf-map] [--baseline DIR[,DIR…]]
  *
  * Needs valgrind (callgrind_control); under it a worker is ~50x slower, so a cycle of 10000
  * requests takes 10–40 s (by the machine's load) and a run several minutes: not part of
@@ -46,14 +46,15 @@ const { values } = parseArgs({
     baseline: { type: 'string' },
     app: { type: 'string', default: 'hello' },
     'perf-map': { type: 'boolean', default: false },
+    connections: { type: 'string', default: '10' },
   },
 });
 const ROUNDS = Number(values.rounds);
 const REQUESTS = Number(values.requests);
-if (!(Number.isInteger(ROUNDS) && ROUNDS > 0 && Number.isInteger(REQUESTS) && REQUESTS > 0)) throw new Error('--rounds and --requests take whole numbers above 0');
 const PERF_MAP = values['perf-map']!;
 const WARMUP = 6000;
-const CONNECTIONS = 10;
+const CONNECTIONS = Number(values.connections);
+if (![ROUNDS, REQUESTS, CONNECTIONS].every((n) => Number.isInteger(n) && n > 0)) throw new Error('--rounds, --requests and --connections take whole numbers above 0');
 /** under valgrind a worker takes seconds to boot, and much longer while the machine is busy */
 const READY_MS = 180_000;
 /**

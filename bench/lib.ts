@@ -3,7 +3,7 @@
  * (PM2) into a scratch folder — never as dependencies of the product.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -99,9 +99,9 @@ export interface WrkResult {
   detail: string;
 }
 
-export function wrk(url: string, opts: { seconds: number; connections?: number; threads?: number }): Promise<WrkResult> {
+export function wrk(url: string, opts: { seconds: number; connections?: number; threads?: number; headers?: string[] }): Promise<WrkResult> {
   return new Promise((resolve, reject) => {
-    const args = ['-t', String(opts.threads ?? 2), '-c', String(opts.connections ?? 50), '-d', `${opts.seconds}s`, '--latency', url];
+    const args = ['-t', String(opts.threads ?? 2), '-c', String(opts.connections ?? 50), '-d', `${opts.seconds}s`, '--latency', ...(opts.headers ?? []).flatMap((h) => ['-H', h]), url];
     const p = spawn('wrk', args);
     let out = '';
     p.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -149,6 +149,24 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/**
+ * A 95 % interval for the median of xs, by bootstrap (resampling xs with replacement). The
+ * generator is seeded so the same figures give the same interval, run after run.
+ */
+export function medianInterval(xs: number[], resamples = 10_000): [number, number] {
+  let seed = 0x9e3779b9;
+  const next = (): number => {
+    // xorshift32: enough for picking indices, and repeatable
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 0x1_0000_0000;
+  };
+  const medians = Array.from({ length: resamples }, () => median(xs.map(() => xs[Math.floor(next() * xs.length)]!)));
+  medians.sort((a, b) => a - b);
+  return [medians[Math.floor(resamples * 0.025)]!, medians[Math.floor(resamples * 0.975)]!];
+}
+
 export function row(cells: Array<string | number>): string {
   return `| ${cells.join(' | ')} |`;
 }
@@ -165,6 +183,22 @@ function statFields(pid: number): string[] {
 export function cpuSeconds(pid: number): number {
   const f = statFields(pid);
   return (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND;
+}
+
+/**
+ * CPU seconds a process's live threads have run, to the nanosecond (/proc/<pid>/task/<tid>/schedstat),
+ * where /proc/<pid>/stat counts in 10 ms ticks: a few seconds of a benchmark are a few hundred ticks.
+ */
+export function cpuRunSeconds(pid: number): number {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return ns / 1e9;
 }
 
 /** A process's children, from /proc. */

@@ -12,13 +12,11 @@
 import { join } from 'node:path';
 import { copyBuild, patchOnce } from './build-copy.js';
 
+/** Workers run the bundle (npm run build), so the edits go there. */
+const BUNDLE = 'dist/daemon/worker/bundle.js';
 const PATCHES: Array<{ file: string; from: string; to: string }> = [
-  {
-    file: 'dist/daemon/worker/request-metrics.js',
-    from: 'export function requestClosed(res, started) {\n',
-    to: 'export function requestClosed(res, started) {\n    return;\n',
-  },
-  { file: 'dist/daemon/worker/tsgi-response.js', from: 'self.started = clock.now();', to: 'self.started = 0;' },
+  { file: BUNDLE, from: 'function requestClosed(res, started) {\n', to: 'function requestClosed(res, started) {\n  return;\n' },
+  { file: BUNDLE, from: 'self[STARTED] = clock.now();', to: 'self[STARTED] = 0;' },
 ];
 
 /** Builds the copy; returns its folder (its tsgid is `<folder>/dist/daemon/main.js`). */
