@@ -4,11 +4,11 @@
  * Connections accepted on the app's sockets come in through `accept()`; the pool hands each to a
  * ready worker round-robin, as node:cluster does, or holds it until one is ready.
  */
-import type { Socket } from 'node:net';
 import { formatListen, type AppConfig } from './config/index.js';
 import { TsgiError } from './errors.js';
 import type { Logger } from './log.js';
 import type { ProcessOps, ProcStats } from './process-ops.js';
+import type { Connection } from './sockets.js';
 import { EXIT_APP_LOAD_ERROR, EXIT_BOOT_ERROR, type WorkerSpec } from './protocol.js';
 import { decideRestart, formatMs } from './restart-policy.js';
 import { workerTls } from './tls-files.js';
@@ -91,10 +91,10 @@ export class AppPool {
   private readonly workers = new Map<number, Worker>();
   private ready: Worker[] = [];
   private rr = 0;
-  private pending: Socket[] = [];
+  private pending: Connection[] = [];
   private nextConn = 1;
   /** connections sent to a worker that has not yet said it got them */
-  private readonly unacked = new Map<number, { socket: Socket; worker: Worker }>();
+  private readonly unacked = new Map<number, { conn: Connection; worker: Worker }>();
   private nextId = 1;
   private generation = 1;
   private target: number;
@@ -171,16 +171,16 @@ export class AppPool {
 
   // ---- connections ----
 
-  accept(socket: Socket): void {
+  accept(conn: Connection): void {
     if (this.refusing()) {
-      socket.destroy();
+      conn.close();
       return;
     }
     const worker = this.pick();
-    if (worker !== undefined) this.handTo(worker, socket);
+    if (worker !== undefined) this.handTo(worker, conn);
     // a full queue refuses, as a full kernel backlog would
-    else if (this.pending.length >= this.config.backlog) socket.destroy();
-    else this.pending.push(socket);
+    else if (this.pending.length >= this.config.backlog) conn.close();
+    else this.pending.push(conn);
   }
 
   private pick(): Worker | undefined {
@@ -190,10 +190,10 @@ export class AppPool {
     return this.ready[this.rr];
   }
 
-  private handTo(worker: Worker, socket: Socket): void {
+  private handTo(worker: Worker, conn: Connection): void {
     const id = this.nextConn++;
-    this.unacked.set(id, { socket, worker });
-    const sent = worker.proc.send({ t: 'conn', id }, socket, (err) => {
+    this.unacked.set(id, { conn, worker });
+    const sent = worker.proc.send({ t: 'conn', id }, conn, (err) => {
       if (err !== null) this.redeliver(id);
     });
     if (!sent) this.redeliver(id);
@@ -206,7 +206,7 @@ export class AppPool {
       // only its own: a copy another worker has not taken yet is what redelivers it if that one dies
       if (entry === undefined || entry.worker !== w) continue;
       this.unacked.delete(id);
-      entry.socket.destroy();
+      entry.conn.close();
     }
   }
 
@@ -219,7 +219,7 @@ export class AppPool {
     if (entry === undefined) return;
     this.unacked.delete(id);
     this.ready = this.ready.filter((w) => w !== entry.worker);
-    if (!entry.socket.destroyed) this.accept(entry.socket);
+    this.accept(entry.conn);
   }
 
   private redeliverAll(worker: Worker): void {
@@ -227,10 +227,7 @@ export class AppPool {
   }
 
   private flushPending(): void {
-    while (this.pending.length > 0 && this.ready.length > 0) {
-      const socket = this.pending.shift()!;
-      if (!socket.destroyed) this.handTo(this.pick()!, socket);
-    }
+    while (this.pending.length > 0 && this.ready.length > 0) this.handTo(this.pick()!, this.pending.shift()!);
   }
 
   private refusing(): boolean {
@@ -545,7 +542,7 @@ export class AppPool {
   }
 
   private dropPending(): void {
-    for (const s of this.pending) s.destroy();
+    for (const conn of this.pending) conn.close();
     this.pending = [];
   }
 

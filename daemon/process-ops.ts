@@ -3,19 +3,19 @@
  * The pool and the arbiter only see this interface, so the state machine is unit-tested with a
  * fake (test/pool-state.test.ts) and run for real with `realOps` (supervisord's `options` object).
  */
-import { fork } from 'node:child_process';
-import type { Socket } from 'node:net';
+import { fork, type SendHandle } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import pidusage from 'pidusage';
 import type { ArbiterMessage, WorkerSpec } from './protocol.js';
+import type { Connection } from './sockets.js';
 
 export interface WorkerProcess {
   readonly pid: number | undefined;
   readonly stdout: Readable | null;
   readonly stderr: Readable | null;
   /** false when the channel is already closed (nothing was sent); `done` gets an error if sending failed later */
-  send(msg: ArbiterMessage, handle?: Socket, done?: (err: Error | null) => void): boolean;
+  send(msg: ArbiterMessage, conn?: Connection, done?: (err: Error | null) => void): boolean;
   kill(signal: NodeJS.Signals): void;
   onMessage(fn: (msg: unknown) => void): void;
   onExit(fn: (code: number | null, signal: NodeJS.Signals | null) => void): void;
@@ -64,12 +64,13 @@ export const realOps: ProcessOps = {
       get pid() { return child.pid; },
       stdout: child.stdout,
       stderr: child.stderr,
-      send(msg, handle, done) {
+      send(msg, conn, done) {
         if (!child.connected) return false;
         // child.send() answers false when its queue is long, yet the message is queued and will go:
-        // only a closed channel (above) or an error in `done` means it did not arrive.
-        // keepOpen: the arbiter closes its copy of a socket only when the worker says it got it.
-        child.send(msg, handle, { keepOpen: true }, done ?? noop);
+        // only a closed channel (above) or an error in `done` means it did not arrive. A bare
+        // handle goes as 'net.Native', which send() never closes: the arbiter closes its copy when
+        // the worker says it got it. (@types/node lists Socket and Server only.)
+        child.send(msg, conn as SendHandle, done ?? noop);
         return true;
       },
       kill(signal) {

@@ -76,7 +76,7 @@ export const EXIT_APP_LOAD_ERROR = 4;
 
 /** arbiter → worker */
 export type ArbiterMessage =
-  /** A connection accepted by the arbiter; the socket comes as the send handle. */
+  /** A connection accepted by the arbiter; it comes as the send handle, a bare TCP or Pipe handle (sockets.ts). */
   | { t: 'conn'; id: number }
   /** Stop taking connections, finish in-flight requests, exit 0. */
   | { t: 'drain' };

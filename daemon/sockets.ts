@@ -1,6 +1,6 @@
 /**
  * The listening sockets the arbiter holds for the life of an app, whatever its workers do.
- * The arbiter accepts (paused: it never reads a byte) and hands each connection to a worker, as
+ * The arbiter accepts (it never reads a byte) and hands each connection to a worker, as
  * node:cluster's round-robin does, so a connection made while no worker lives waits instead of
  * being refused, and a draining worker simply stops being handed new ones.
  */
@@ -10,15 +10,64 @@ import { dirname } from 'node:path';
 import { formatListen, type ListenAddress } from './config/index.js';
 import { TsgiError } from './errors.js';
 
-export async function openListener(addr: ListenAddress, onConnection: (socket: net.Socket) => void, where: string, backlog = 2048): Promise<net.Server> {
+/**
+ * A connection as the kernel handed it over: Node's own TCP or Pipe handle, not a net.Socket. The
+ * arbiter never reads from a connection, so it makes no stream for it (a Socket, with its two
+ * stream states and its teardown, was nearly a third of what the arbiter spent on one: BENCHMARKS.md);
+ * like node:cluster's round-robin it sends the bare handle on, and closes its copy once the
+ * worker has it.
+ */
+export interface Connection {
+  close(): void;
+}
+
+type OnConnection = (conn: Connection) => void;
+
+/** The part of a listening net.Server's `_handle` (lib/net.js, Node 0.x to 24) that accepts. */
+interface ListenHandle {
+  onconnection: (status: number, client?: Connection) => void;
+}
+
+/**
+ * From now on `server`'s accepted connections go to `onConnection` as bare handles, never as
+ * Sockets. node:cluster's round-robin does exactly this with its own server's `_handle`
+ * (lib/internal/cluster/round_robin_handle.js). Called in the 'listening' callback: Node sets its
+ * own onconnection just before, and no connection can be accepted in between.
+ */
+/** A listen() callback: take the accepting over, then resolve. */
+function takeOver(server: net.Server, onConnection: OnConnection, where: string, resolve: () => void, reject: (err: Error) => void): () => void {
+  return () => {
+    try {
+      acceptBare(server, onConnection, where);
+      resolve();
+    } catch (err) {
+      reject(err as Error);
+    }
+  };
+}
+
+function acceptBare(server: net.Server, onConnection: OnConnection, where: string): void {
+  const handle = (server as unknown as { _handle?: ListenHandle })._handle;
+  if (typeof handle?.onconnection !== 'function') {
+    server.close();
+    throw new TsgiError('TSGI_ERR_LISTEN_FAILED', `${where}: this Node's net.Server has no _handle.onconnection to take connections from`);
+  }
+  // a failed accept (EMFILE) comes as a status below 0 and no handle: the daemon lives on, and the
+  // connection waits in the kernel's backlog for the next try
+  handle.onconnection = (status, client) => {
+    if (status === 0 && client !== undefined) onConnection(client);
+  };
+}
+
+export async function openListener(addr: ListenAddress, onConnection: OnConnection, where: string, backlog = 2048): Promise<net.Server> {
   if (addr.kind === 'unix') await clearStaleSocket(addr.path, where);
-  const server = net.createServer({ pauseOnConnect: true }, onConnection);
+  const server = net.createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, addr, where)));
-    if (addr.kind === 'unix') server.listen({ path: addr.path, backlog }, resolve);
-    else server.listen({ host: addr.host, port: addr.port, backlog }, resolve);
+    const listening = takeOver(server, onConnection, where, resolve, reject);
+    if (addr.kind === 'unix') server.listen({ path: addr.path, backlog }, listening);
+    else server.listen({ host: addr.host, port: addr.port, backlog }, listening);
   });
-  // a failed accept (EMFILE) is reported, never thrown: the daemon lives on
   server.on('error', () => {});
   return server;
 }
@@ -28,14 +77,15 @@ export async function openListener(addr: ListenAddress, onConnection: (socket: n
  * address is read back from the kernel, so it can be matched to the app's configured addresses.
  * Closing it later closes only tsgid's copy: systemd keeps the socket, and a unix socket's file.
  */
-export async function adoptListener(fd: number, onConnection: (socket: net.Socket) => void, where: string, backlog = 2048): Promise<{ server: net.Server; addr: ListenAddress }> {
-  const server = net.createServer({ pauseOnConnect: true }, onConnection);
+export async function adoptListener(fd: number, onConnection: OnConnection, where: string, backlog = 2048): Promise<{ server: net.Server; addr: ListenAddress }> {
+  const server = net.createServer();
   await new Promise<void>((resolve, reject) => {
     const refuse = (err: Error): void => reject(new TsgiError('TSGI_ERR_LISTEN_FAILED', `${where}: cannot serve the passed fd ${fd}: ${err.message}`, { cause: err }));
     server.once('error', refuse);
+    const listening = takeOver(server, onConnection, where, resolve, reject);
     // an fd that is no stream socket (a datagram one, a file) throws here rather than emitting
     try {
-      server.listen({ fd, backlog }, resolve);
+      server.listen({ fd, backlog }, listening);
     } catch (err) {
       refuse(err as Error);
     }
@@ -65,9 +115,8 @@ function unixSocketPath(fd: number): string | undefined {
 }
 
 /**
- * Stop accepting at once. close()'s callback is not awaited: for a server whose connections were
- * handed to workers it waits until every worker has closed them, which is the drain's business.
- * The listening handle itself (and a unix socket's file) goes right away.
+ * Stop accepting at once: the listening handle (and a unix socket's file) goes right away. The
+ * connections already handed to workers are theirs to finish (the drain's business).
  */
 export function closeListener(server: net.Server): void {
   server.close();
@@ -82,7 +131,7 @@ export function boundAddress(server: net.Server, addr: ListenAddress): ListenAdd
 
 /** For `tsgid --check`: can this address be bound right now? */
 export async function probeListen(addr: ListenAddress, where: string): Promise<void> {
-  const server = await openListener(addr, (s) => s.destroy(), where);
+  const server = await openListener(addr, (conn) => conn.close(), where);
   await new Promise((resolve) => server.close(resolve));
 }
 

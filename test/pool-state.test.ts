@@ -310,9 +310,9 @@ describe('app pool', () => {
   it('holds connections while no worker is ready, up to backlog, and hands them over once one is', () => {
     const h = harness({ workers: 1, backlog: 3 });
     h.tick();
-    const sockets = Array.from({ length: 5 }, () => ({ destroyed: false, destroy() { this.destroyed = true; } }));
-    for (const s of sockets) h.pool.accept(s as never);
-    assert.deepEqual(sockets.map((s) => s.destroyed), [false, false, false, true, true], 'beyond backlog: refused');
+    const sockets = Array.from({ length: 5 }, () => ({ closed: false, close() { this.closed = true; } }));
+    for (const s of sockets) h.pool.accept(s);
+    assert.deepEqual(sockets.map((s) => s.closed), [false, false, false, true, true], 'beyond backlog: refused');
     assert.equal(h.status().pending_connections, 3);
     h.procs[0]!.ready();
     h.tick();
@@ -325,18 +325,18 @@ describe('app pool', () => {
     h.tick();
     h.procs.forEach((p) => p.ready());
     h.tick();
-    const sockets = Array.from({ length: 2 }, () => ({ destroyed: false, destroy() { this.destroyed = true; } }));
-    for (const s of sockets) h.pool.accept(s as never);
+    const sockets = Array.from({ length: 2 }, () => ({ closed: false, close() { this.closed = true; } }));
+    for (const s of sockets) h.pool.accept(s);
     const conns = (p: FakeProc) => p.sent.filter((m) => (m as { t: string }).t === 'conn').map((m) => (m as { id: number }).id);
     const [a, b] = h.procs as [FakeProc, FakeProc];
     assert.equal(conns(a).length, 1);
     assert.equal(conns(b).length, 1);
     // a's app claims both (process.send is the app's too); b dies before taking its own
     a.emit('message', { t: 'got', ids: [...conns(a), ...conns(b)] });
-    assert.equal(sockets.filter((s) => s.destroyed).length, 1, 'only a\'s copy is closed');
+    assert.equal(sockets.filter((s) => s.closed).length, 1, 'only a\'s copy is closed');
     b.exit(null, 'SIGKILL');
     assert.equal(conns(a).length, 2, 'b\'s connection goes to a');
-    assert.ok(sockets.some((s) => !s.destroyed));
+    assert.ok(sockets.some((s) => !s.closed));
   });
 
   it('ignores what is not a worker message, and the worker serves on', () => {

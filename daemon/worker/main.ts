@@ -7,7 +7,7 @@
  * is an https or HTTP/2 one, which does the handshake on the raw socket (app-server.ts).
  */
 import http from 'node:http';
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import { EXIT_APP_LOAD_ERROR, type ArbiterMessage, type WorkerMessage, type WorkerSpec } from '../protocol.js';
 import { applyLimits, requestGuard, serverOptions } from './limits.js';
 import { createAppServer, type AppServer } from './app-server.js';
@@ -62,9 +62,9 @@ process.on('disconnect', () => drain(ORPHAN_GRACE_MS));
 process.stdout.on('error', () => {});
 process.stderr.on('error', () => {});
 
-process.on('message', (msg: ArbiterMessage, handle?: Socket) => {
+process.on('message', (msg: ArbiterMessage, handle?: unknown) => {
   if (msg.t === 'conn' && handle !== undefined) {
-    accept(handle);
+    accept(socketFor(handle));
     acknowledge(msg.id);
   }
   else if (msg.t === 'drain') drain(spec.gracefulTimeout);
@@ -81,6 +81,14 @@ function acknowledge(id: number): void {
 function flushAcks(): void {
   send({ t: 'got', ids: acks });
   acks = [];
+}
+
+/**
+ * The arbiter sends each connection as Node's bare TCP or Pipe handle (sockets.ts); this makes it
+ * the Socket that Node's own accept would make (child_process does the same for a sent Socket).
+ */
+function socketFor(handle: unknown): Socket {
+  return new net.Socket({ handle, readable: true, writable: true } as net.SocketConstructorOpts);
 }
 
 function accept(socket: Socket): void {
