@@ -23,7 +23,8 @@
  * arbiter (the primary) and handed to a worker: what nginx does without upstream keepalive.
  *
  * Contenders: tsgid (this build); with --baseline, each DIR's build of tsgid (an unpacked
- * `git archive` of an older commit, built, with node_modules linked), named after DIR; with
+ * `git archive` of an older commit, built, with node_modules linked), named after DIR (this checkout
+ * itself makes an A/A run: how far apart two identical daemons come out is the run's resolution); with
  * --metrics-off-baseline, this build with the worker's metrics work cut out, made in a scratch
  * folder (bench/metrics-off-build.ts); raw node:cluster.
  */
