@@ -97,26 +97,36 @@ const pin = (c: Running): Running => {
   if (values.pin) for (const pid of [c.pid, ...children(c.pid)]) execFileSync('taskset', ['-a', '-p', '2', String(pid)], { stdio: 'ignore' });
   return c;
 };
-const all: Running[] = [pin(await tsgid('tsgid'))];
-for (const dir of values.baseline?.split(',') ?? []) all.push(pin(await tsgid(`tsgid ${basename(dir)}`, join(dir, 'dist/daemon/main.js'))));
-if (values['metrics-off-baseline']) all.push(pin(await tsgid('tsgid, metrics cut out', join(metricsOffBuild(), 'dist/daemon/main.js'))));
-all.push(pin(await cluster()));
-for (const c of all) await wrk(`http://127.0.0.1:${c.port}/`, { seconds: 2, ...load }); // warm-up
-
-const rps = new Map<string, number[]>(all.map((c) => [c.name, []]));
-const cpu = new Map<string, number[]>(all.map((c) => [c.name, []]));
-for (let round = 0; round < ROUNDS; round++) {
-  const order = all.map((_, i) => all[(i + round) % all.length]!);
-  const measure = async (c: Running): Promise<void> => {
-    const before = treeCpu(c.pid);
-    const r = await wrk(`http://127.0.0.1:${c.port}/`, { seconds: SECONDS, ...load });
-    cpu.get(c.name)!.push(((treeCpu(c.pid) - before) / r.requests) * 1e6);
-    rps.get(c.name)!.push(r.rps);
-  };
-  if (values.together) await Promise.all(order.map(measure));
-  else for (const c of order) await measure(c);
+// made before any daemon starts: a patch that no longer applies then throws with nothing left running
+const metricsOff = values['metrics-off-baseline'] ? join(metricsOffBuild(), 'dist/daemon/main.js') : undefined;
+const all: Running[] = [];
+const rps = new Map<string, number[]>();
+const cpu = new Map<string, number[]>();
+try {
+  all.push(pin(await tsgid('tsgid')));
+  for (const dir of values.baseline?.split(',') ?? []) all.push(pin(await tsgid(`tsgid ${basename(dir)}`, join(dir, 'dist/daemon/main.js'))));
+  if (metricsOff !== undefined) all.push(pin(await tsgid('tsgid, metrics cut out', metricsOff)));
+  all.push(pin(await cluster()));
+  for (const c of all) {
+    rps.set(c.name, []);
+    cpu.set(c.name, []);
+    await wrk(`http://127.0.0.1:${c.port}/`, { seconds: 2, ...load }); // warm-up
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = all.map((_, i) => all[(i + round) % all.length]!);
+    const measure = async (c: Running): Promise<void> => {
+      const before = treeCpu(c.pid);
+      const r = await wrk(`http://127.0.0.1:${c.port}/`, { seconds: SECONDS, ...load });
+      cpu.get(c.name)!.push(((treeCpu(c.pid) - before) / r.requests) * 1e6);
+      rps.get(c.name)!.push(r.rps);
+    };
+    if (values.together) await Promise.all(order.map(measure));
+    else for (const c of order) await measure(c);
+  }
+} finally {
+  // whatever failed, no contender outlives the run
+  for (const c of all) await c.stop();
 }
-for (const c of all) await c.stop();
 
 const first = all[0]!.name;
 console.log(`\nA/B, hello world, all up at once — ${machine()}; wrk -t${load.threads} -c${CONNECTIONS} -d${SECONDS}s${values.close ? ' -H "Connection: close"' : ''}, 2 workers, ${ROUNDS} rounds, ${values.together ? 'all loaded at the same time' : 'one at a time, order rotating'}${values.pin ? '; wrk on CPU 0, servers on CPU 1' : ''}\n`);
