@@ -28,12 +28,6 @@ interface ListenHandle {
   onconnection: (status: number, client?: Connection) => void;
 }
 
-/**
- * From now on `server`'s accepted connections go to `onConnection` as bare handles, never as
- * Sockets. node:cluster's round-robin does exactly this with its own server's `_handle`
- * (lib/internal/cluster/round_robin_handle.js). Called in the 'listening' callback: Node sets its
- * own onconnection just before, and no connection can be accepted in between.
- */
 /** A listen() callback: take the accepting over, then resolve. */
 function takeOver(server: net.Server, onConnection: OnConnection, where: string, resolve: () => void, reject: (err: Error) => void): () => void {
   return () => {
@@ -46,6 +40,12 @@ function takeOver(server: net.Server, onConnection: OnConnection, where: string,
   };
 }
 
+/**
+ * From now on `server`'s accepted connections go to `onConnection` as bare handles, never as
+ * Sockets. node:cluster's round-robin does exactly this with its own server's `_handle`
+ * (lib/internal/cluster/round_robin_handle.js). Called in the 'listening' callback: Node sets its
+ * own onconnection just before, and no connection can be accepted in between.
+ */
 function acceptBare(server: net.Server, onConnection: OnConnection, where: string): void {
   const handle = (server as unknown as { _handle?: ListenHandle })._handle;
   if (typeof handle?.onconnection !== 'function') {
@@ -68,6 +68,7 @@ export async function openListener(addr: ListenAddress, onConnection: OnConnecti
     if (addr.kind === 'unix') server.listen({ path: addr.path, backlog }, listening);
     else server.listen({ host: addr.host, port: addr.port, backlog }, listening);
   });
+  // accept errors never come here (acceptBare); nothing else on a listening socket may take the daemon down
   server.on('error', () => {});
   return server;
 }
@@ -90,6 +91,7 @@ export async function adoptListener(fd: number, onConnection: OnConnection, wher
       refuse(err as Error);
     }
   });
+  // as in openListener
   server.on('error', () => {});
   const a = server.address();
   if (a !== null && typeof a === 'object') return { server, addr: { kind: 'tcp', host: a.address, port: a.port, raw: `${a.address}:${a.port}` } };

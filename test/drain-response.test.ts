@@ -2,8 +2,8 @@
  * A drain (here a reload) tells HTTP/1.1 clients to go: a response in flight when the drain
  * starts, and a request that arrives afterwards on a kept-alive connection, both answer
  * `Connection: close`, so the client reconnects to a new worker instead of the draining one.
- * (The worker does this in its ServerResponse class, daemon/worker/tsgi-response.ts, not with a
- * listener per response.) Also for an Express app, which replaces every response's prototype.
+ * (The worker does this in a hook on ServerResponse.prototype, daemon/worker/tsgi-response.ts, not
+ * with a listener per response.) Also for an Express app, which replaces every response's prototype.
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { ListenAddress } from '../daemon/config/index.js';
 import { boundAddress, closeListener, openListener, type Connection } from '../daemon/sockets.js';
+import { tempDir } from './helpers/daemon.js';
 
 /** Listen on `addr`, connect a client that sends a request, and return what the arbiter's side got. */
 async function acceptOne(addr: ListenAddress): Promise<{ conn: Connection; client: net.Socket; server: net.Server }> {
@@ -21,7 +20,7 @@ async function acceptOne(addr: ListenAddress): Promise<{ conn: Connection; clien
 }
 
 describe('the arbiter\'s listening sockets', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tsgi-sockets-'));
+  const dir = tempDir('tsgi-sockets-');
   const addrs: ListenAddress[] = [
     { kind: 'tcp', host: '127.0.0.1', port: 0, raw: '127.0.0.1:0' },
     { kind: 'unix', path: join(dir, 'app.sock'), raw: `unix:${join(dir, 'app.sock')}` },
