@@ -32,7 +32,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { children, cpuRunSeconds, freePort, machine, median, medianInterval, row, scratch, startTsgid, waitUntil, wrk } from './lib.js';
+import { children, freePort, machine, median, medianInterval, row, scratch, startTsgid, treeCpuSeconds, waitUntil, wrk } from './lib.js';
 import { metricsOffBuild } from './metrics-off-build.js';
 
 const { values } = parseArgs({
@@ -58,10 +58,6 @@ interface Running {
   port: number;
   pid: number;
   stop(): Promise<void>;
-}
-
-function treeCpu(pid: number): number {
-  return cpuRunSeconds(pid) + children(pid).reduce((a, c) => a + cpuRunSeconds(c), 0);
 }
 
 async function tsgid(name: string, bin?: string): Promise<Running> {
@@ -115,9 +111,9 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     const order = all.map((_, i) => all[(i + round) % all.length]!);
     const measure = async (c: Running): Promise<void> => {
-      const before = treeCpu(c.pid);
+      const before = treeCpuSeconds(c.pid);
       const r = await wrk(`http://127.0.0.1:${c.port}/`, { seconds: SECONDS, ...load });
-      cpu.get(c.name)!.push(((treeCpu(c.pid) - before) / r.requests) * 1e6);
+      cpu.get(c.name)!.push(((treeCpuSeconds(c.pid) - before) / r.requests) * 1e6);
       rps.get(c.name)!.push(r.rps);
     };
     if (values.together) await Promise.all(order.map(measure));

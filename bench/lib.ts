@@ -206,6 +206,11 @@ export function children(pid: number): number[] {
   return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
 }
 
+/** CPU seconds of a process and its children (a tsgid and its workers, a cluster primary and its workers), to the nanosecond. */
+export function treeCpuSeconds(pid: number): number {
+  return cpuRunSeconds(pid) + children(pid).reduce((a, c) => a + cpuRunSeconds(c), 0);
+}
+
 /**
  * When a process started (clock ticks after boot, /proc/<pid>/stat field 22): with its pid, names
  * it even after the pid is reused. Undefined once it is gone, or dead but not yet reaped (a zombie).

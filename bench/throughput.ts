@@ -10,10 +10,10 @@
  *                               unpacked `git archive` of an older commit: an A/B of two versions
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cpuSeconds, machine, median, pm2Bin, row, scratch, sleep, startTsgid, waitUntil, wrk, type WrkResult } from './lib.js';
+import { machine, median, pm2Bin, row, scratch, sleep, startTsgid, treeCpuSeconds, waitUntil, wrk, type WrkResult } from './lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -37,12 +37,6 @@ const APPS = {
 
 /** `pid`: the root of the contender's process tree, whose CPU time is read around the measured run (absent for PM2, whose daemon is not ours). */
 type Contender = (dir: string, handler: string) => Promise<{ stop: () => Promise<void>; pid?: number }>;
-
-/** CPU seconds of a process and its children (a tsgid and its workers, a cluster primary and its workers). */
-function treeCpu(pid: number): number {
-  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  return cpuSeconds(pid) + children.reduce((a, c) => a + cpuSeconds(c), 0);
-}
 
 function child(args: string[], dir: string): ChildProcess {
   return spawn(process.execPath, args, { cwd: dir, stdio: 'ignore' });
@@ -112,9 +106,9 @@ for (const [appName, handler] of Object.entries(APPS)) {
     for (const [name, start] of Object.entries(contenders)) {
       const { stop, pid } = await start(scratch('tp'), handler);
       await wrk(`http://127.0.0.1:${PORT}/`, { seconds: 2 }); // warm-up
-      const cpu0 = pid === undefined ? 0 : treeCpu(pid);
+      const cpu0 = pid === undefined ? 0 : treeCpuSeconds(pid);
       const r = await wrk(`http://127.0.0.1:${PORT}/`, { seconds: SECONDS });
-      if (pid !== undefined) (cpuPerRequest[name] ??= []).push(((treeCpu(pid) - cpu0) / r.requests) * 1e6);
+      if (pid !== undefined) (cpuPerRequest[name] ??= []).push(((treeCpuSeconds(pid) - cpu0) / r.requests) * 1e6);
       (results[name] ??= []).push(r);
       await stop();
       await sleep(500);
