@@ -1,6 +1,6 @@
 /** The admin API as a fastify instance: tests drive it with supertest, tsgid listens with it. */
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { ListenAddress } from '../daemon/config/index.js';
+import { parsedDefault, topSection, type ListenAddress } from '../daemon/config/index.js';
 import type { Logger } from '../daemon/log.js';
 import { installAuth } from './auth.js';
 import type { Control } from './control.js';
@@ -17,7 +17,7 @@ import { metaRoutes } from './routes/meta.js';
 export interface ApiOptions {
   /** required on every route but /v1/health and /v1/ready when set */
   token?: string;
-  /** ceiling for any app's workers (the max_workers setting; default 128) */
+  /** ceiling for any app's workers (the max_workers setting; default: that setting's default) */
   maxWorkers?: number;
   /** where relative paths of an added app resolve (default: the config file's directory) */
   baseDir?: string;
@@ -26,6 +26,8 @@ export interface ApiOptions {
   /** where 5xx errors are logged */
   log?: Logger;
 }
+
+const MAX_WORKERS = parsedDefault(topSection.fields.max_workers);
 
 /** A few MB: more than any real app definition, little enough that a flood cannot hurt. */
 export const BODY_LIMIT = 2 * 1024 * 1024;
@@ -45,7 +47,7 @@ export function buildApi(control: Control, options: ApiOptions = {}): FastifyIns
   installErrorHandling(app, options.log);
   installAuth(app, options.token);
   metaRoutes(app, routes, control);
-  appRoutes(app, control, { maxWorkers: options.maxWorkers ?? 128, baseDir: options.baseDir, adminListen: options.adminListen });
+  appRoutes(app, control, { maxWorkers: options.maxWorkers ?? MAX_WORKERS, baseDir: options.baseDir, adminListen: options.adminListen });
   configRoutes(app, control);
   metricsRoutes(app, control);
   eventRoutes(app, control);

@@ -8,8 +8,7 @@ import { formatListen, type AppConfig } from './config/index.js';
 import { TsgiError } from './errors.js';
 import type { Logger } from './log.js';
 import type { ProcessOps, ProcStats } from './process-ops.js';
-import type { Connection } from './sockets.js';
-import { EXIT_APP_LOAD_ERROR, EXIT_BOOT_ERROR, type WorkerSpec } from './protocol.js';
+import { EXIT_APP_LOAD_ERROR, type Connection, type WorkerSpec } from './protocol.js';
 import { decideRestart, formatMs } from './restart-policy.js';
 import { workerTls } from './tls-files.js';
 import { Worker, type WorkerEvent, type WorkerStatus } from './worker.js';
@@ -472,7 +471,7 @@ export class AppPool {
     const now = this.deps.ops.now();
     w.exitCode = code;
     w.exitSignal = signal;
-    const bootFailed = w.state === 'starting' && (w.bootError !== undefined || code === EXIT_APP_LOAD_ERROR || code === EXIT_BOOT_ERROR);
+    const bootFailed = w.state === 'starting' && (w.bootError !== undefined || code === EXIT_APP_LOAD_ERROR);
     const to: WorkerState = w.state === 'draining' ? 'stopped' : bootFailed ? 'failed' : 'crashed';
     if (to === 'failed') w.bootError ??= `exited with code ${code} before it was ready`;
     w.transition(to, now, to === 'failed' ? (w.reason ?? 'boot-error') : to === 'crashed' ? (w.reason ?? 'crash') : undefined);

@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import pidusage from 'pidusage';
 import type { ArbiterMessage, WorkerSpec } from './protocol.js';
-import type { Connection } from './sockets.js';
+import type { Connection } from './protocol.js';
 
 export interface WorkerProcess {
   readonly pid: number | undefined;

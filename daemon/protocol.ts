@@ -70,9 +70,22 @@ export interface WorkerLimits {
 
 export type AppInterface = 'auto' | 'node' | 'fetch' | 'koa' | 'fastify';
 
-/** Exit codes a worker reserves (gunicorn's convention): the arbiter reads them to stop a boot loop. */
-export const EXIT_BOOT_ERROR = 3;
+/**
+ * The exit code a worker reserves for "the app did not load" (gunicorn's APP_LOAD_ERROR): the
+ * arbiter reads it to stop a boot loop. A worker started without its spec exits 2.
+ */
 export const EXIT_APP_LOAD_ERROR = 4;
+
+/**
+ * A connection as the kernel handed it over (sockets.ts) and as it goes to a worker with a 'conn'
+ * message: Node's own TCP or Pipe handle, not a net.Socket. The arbiter never reads from a
+ * connection, so it makes no stream for it (a Socket, with its two stream states and its teardown,
+ * was nearly a third of what the arbiter spent on one: BENCHMARKS.md); like node:cluster's
+ * round-robin it sends the bare handle on, and closes its copy once the worker has it.
+ */
+export interface Connection {
+  close(): void;
+}
 
 /** arbiter → worker */
 export type ArbiterMessage =
@@ -90,7 +103,10 @@ export type WorkerMessage =
    * worker that dies before taking a connection does not lose it. Batched per event-loop turn.
    */
   | { t: 'got'; ids: number[] }
-  /** The app failed to load; the worker exits with EXIT_APP_LOAD_ERROR right after. */
+  /**
+   * The app failed to load; the worker exits with EXIT_APP_LOAD_ERROR right after. `message` starts
+   * with the catalog code (`TSGI_ERR_APP_INTERFACE: ./app.mjs: …`; TSGI_ERR_APP_BOOT for an error without one).
+   */
   | { t: 'boot-error'; message: string; stack?: string }
   /** Liveness and counters: when they changed (checked every heartbeatInterval), else every heartbeatMax. */
   | {

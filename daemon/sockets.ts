@@ -9,17 +9,7 @@ import net from 'node:net';
 import { dirname } from 'node:path';
 import { formatListen, type ListenAddress } from './config/index.js';
 import { TsgiError } from './errors.js';
-
-/**
- * A connection as the kernel handed it over: Node's own TCP or Pipe handle, not a net.Socket. The
- * arbiter never reads from a connection, so it makes no stream for it (a Socket, with its two
- * stream states and its teardown, was nearly a third of what the arbiter spent on one: BENCHMARKS.md);
- * like node:cluster's round-robin it sends the bare handle on, and closes its copy once the
- * worker has it.
- */
-export interface Connection {
-  close(): void;
-}
+import type { Connection } from './protocol.js';
 
 type OnConnection = (conn: Connection) => void;
 

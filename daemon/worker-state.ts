@@ -33,11 +33,6 @@ export const WORKER_MOVES: Readonly<Record<WorkerState, readonly WorkerState[]>>
   failed: [],
 };
 
-/** States in which the worker's process is still running. */
-export const LIVE_STATES: ReadonlySet<WorkerState> = new Set(['starting', 'ready', 'draining']);
-/** States a worker ends in. */
-export const FINAL_STATES: ReadonlySet<WorkerState> = new Set(['stopped', 'crashed', 'failed']);
-
 export function canMove(from: WorkerState, to: WorkerState): boolean {
   return WORKER_MOVES[from].includes(to);
 }

@@ -135,6 +135,21 @@ apps:
     assert.match(d.output(), /\[broken:1\]|broken: worker 1 failed to boot/);
   });
 
+  it('gives API users the code of a boot failure, in last_boot_error and the error envelope', { timeout: 60_000 }, async () => {
+    assert.match((await d.app('broken')).last_boot_error ?? '', /^TSGI_ERR_APP_BOOT: .*import-throws\.mjs/);
+    const added = await d.api<{ error: { code: string; message: string } }>('POST', '/v1/apps', { name: 'misfit', app: `${APPS}/boot/fits-nothing.mjs`, listen: '127.0.0.1:0' });
+    try {
+      assert.equal(added.status, 422);
+      assert.equal(added.body.error.code, 'TSGI_ERR_APP_BOOT');
+      assert.match(added.body.error.message, /TSGI_ERR_APP_INTERFACE: .*fits-nothing\.mjs/);
+      const misfit = await d.app('misfit');
+      assert.equal(misfit.state, 'failed');
+      assert.match(misfit.last_boot_error ?? '', /^TSGI_ERR_APP_INTERFACE: .*fits-nothing\.mjs/);
+    } finally {
+      await d.api('DELETE', '/v1/apps/misfit');
+    }
+  });
+
   it('keeps every other app running through all of that', async () => {
     const s = await d.status();
     for (const a of s.apps.filter((x) => !['looping', 'broken'].includes(x.name))) {

@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { AppPool } from '../daemon/app-pool.js';
-import type { AppConfig } from '../daemon/config/index.js';
+import { parseAppInput, parsedDefault, topSection, type AppConfig } from '../daemon/config/index.js';
 import { silentLogger } from '../daemon/log.js';
 import type { ProcessOps, WorkerProcess } from '../daemon/process-ops.js';
 import type { WorkerSpec } from '../daemon/protocol.js';
@@ -48,6 +49,22 @@ class FakeProc extends EventEmitter implements WorkerProcess {
   }
 }
 
+const FIXTURE_APPS = fileURLToPath(new URL('../../test/fixtures/apps/', import.meta.url));
+
+/** The app as tsgid parses it: every setting the tests do not name has its declared default (the limits among them). */
+function appConfig(overrides: Partial<AppConfig>): AppConfig {
+  const input = {
+    app: './node-listener.mjs',
+    listen: '127.0.0.1:0',
+    workers: 2,
+    graceful_timeout: '5s',
+    boot_timeout: '3s',
+    timeout: '10s',
+    restart: { backoff_initial: '100ms', backoff_max: '1s', max_failures: 3, window: '60s', min_uptime: '1s' },
+  };
+  return { ...parseAppInput('web', input, FIXTURE_APPS, parsedDefault(topSection.fields.max_workers)), ...overrides };
+}
+
 function harness(overrides: Partial<AppConfig> = {}) {
   let now = 1_000_000;
   const procs: FakeProc[] = [];
@@ -62,25 +79,7 @@ function harness(overrides: Partial<AppConfig> = {}) {
     random: () => 0.5,
     stats: async () => new Map(),
   };
-  const config: AppConfig = {
-    name: 'web',
-    app: './app.js',
-    interface: 'auto',
-    listen: [{ kind: 'tcp', host: '127.0.0.1', port: 0, raw: '127.0.0.1:0' }],
-    workers: 2,
-    cwd: '/tmp',
-    env: {},
-    graceful_timeout: 5000,
-    boot_timeout: 3000,
-    timeout: 10_000,
-    restart: { backoff_initial: 100, backoff_max: 1000, max_failures: 3, window: 60_000, min_uptime: 1000 },
-    max_requests: 0,
-    max_requests_jitter: 0,
-    max_memory: 0,
-    backlog: 2048,
-    watch: false,
-    ...overrides,
-  } as AppConfig;
+  const config = appConfig(overrides);
   const pool = new AppPool(config, { ops, log: silentLogger, emit: (e) => events.push(e), changed: () => {} });
   const tick = (advance = 0) => {
     now += advance;

@@ -36,6 +36,14 @@ export function setting<T>(spec: SettingSpec<T> & { default?: Raw; required?: tr
   return { is: 'setting', presence, ...rest };
 }
 
+/**
+ * A setting's default, parsed as if a user had written it: for code that needs the value without
+ * a config file to read it from (the admin API built in tests), so the default is never restated.
+ */
+export function parsedDefault<T>(s: Setting<T, 'defaulted'>, dir = '.'): T {
+  return s.kind.parse(s.default, { dir, top: {} });
+}
+
 /** A check across several settings of one section, run after they are parsed. */
 export interface Rule<V = Record<string, unknown>> {
   /** One line for the docs. */

@@ -8,6 +8,7 @@
  */
 import http from 'node:http';
 import net, { type Socket } from 'node:net';
+import { TsgiError } from '../errors.js';
 import { EXIT_APP_LOAD_ERROR, type ArbiterMessage, type WorkerMessage, type WorkerSpec } from '../protocol.js';
 import { applyLimits, requestGuard, serverOptions } from './limits.js';
 import { createAppServer, type AppServer } from './app-server.js';
@@ -163,7 +164,9 @@ async function boot(): Promise<void> {
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     const cause = e.cause instanceof Error ? e.cause : undefined;
-    send({ t: 'boot-error', message: e.message, stack: cause?.stack ?? e.stack });
+    // the code leads the message, so it reaches status and the API as last_boot_error (docs/TSGI.md §6)
+    const code = e instanceof TsgiError ? e.code : 'TSGI_ERR_APP_BOOT';
+    send({ t: 'boot-error', message: `${code}: ${e.message}`, stack: cause?.stack ?? e.stack });
     process.exitCode = EXIT_APP_LOAD_ERROR;
     // let the message reach the arbiter before going
     setTimeout(() => process.exit(EXIT_APP_LOAD_ERROR), 50);
