@@ -136,7 +136,7 @@ apps:
     const trickles = Array.from({ length: 5 }, () => trickle(few));
     try {
       await Promise.all(trickles.map((t) => new Promise((resolve) => t.socket.once('connect', resolve))));
-      // past the 1s a body must have been slow for to be reclaimed, well inside the 5s grace
+      // past the 250ms a body must have been slow for to be reclaimed, well inside the 5s grace
       await delay(1500);
       assert.equal((await get(few)).body, `ok ${pid}`);
       assert.ok(trickles.some((t) => t.socket.destroyed || t.socket.readableEnded), 'one trickling connection was closed');

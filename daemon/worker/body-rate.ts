@@ -10,7 +10,7 @@
  * stops the client): a slow app is not a slow client.
  *
  * While the worker is full (max_connections), {@link reclaimSlowBody} closes the first HTTP/1
- * connection whose body has been slower than the minimum for over a second, so that a trickle
+ * connection whose body has been slower than the minimum for over 250ms, so that a trickle
  * cannot keep every place taken during its grace periods either.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -39,8 +39,12 @@ export type Counted = IncomingMessage & { [kBody]: BodyState };
 /** The bodies being received while min_body_rate is on. */
 export const receiving = new Set<Counted>();
 
-/** Under pressure, a body is judged after this long rather than after its grace period. */
-const PRESSED_MS = 1000;
+/**
+ * Under pressure, a body is judged after this long rather than after its grace period: long
+ * enough for a client's first body packet after its head (or after a 100 Continue), short
+ * enough that a trickle reconnecting all at once cannot hold every place for long.
+ */
+const PRESSED_MS = 250;
 
 /** Turns the request away with `status`: through its response if the app has not been called, else as abortRequest does. */
 export function rejectBody(req: Counted, status: number): 'answered' | 'cut' {
@@ -62,6 +66,9 @@ export function sweepBodyRates(rate: number, grace: number): void {
 
 function sweep(rate: number, grace: number): void {
   const now = performance.now();
+  // one line a sweep: a trickle of a thousand connections must not become a thousand log lines
+  let cut = 0;
+  let example = '';
   for (const req of receiving) {
     const state = req[kBody];
     if (state.over || req.destroyed) {
@@ -73,12 +80,13 @@ function sweep(rate: number, grace: number): void {
     const elapsed = now - state.start;
     if (elapsed < grace || state.seen * 1000 >= rate * elapsed) continue;
     const outcome = rejectBody(req, 408) === 'answered' ? 'answered 408' : 'cut off';
-    const path = (req.url ?? '').split('?', 1)[0];
-    process.stderr.write(`tsgi: request body slower than ${rate} B/s (min_body_rate): ${state.seen} bytes in ${Math.round(elapsed)}ms, ${outcome}: ${req.method} ${path}\n`);
+    if (cut++ === 0) example = `${state.seen} bytes in ${Math.round(elapsed)}ms, ${outcome}: ${req.method} ${(req.url ?? '').split('?', 1)[0]}`;
   }
+  if (cut === 1) process.stderr.write(`tsgi: request body slower than ${rate} B/s (min_body_rate): ${example}\n`);
+  else if (cut > 1) process.stderr.write(`tsgi: ${cut} request bodies slower than ${rate} B/s (min_body_rate) closed, the first ${example}\n`);
 }
 
-/** The worker is full: closes one HTTP/1 connection whose body has been too slow for over a second. True if one was closed. */
+/** The worker is full: closes one HTTP/1 connection whose body has been too slow for over 250ms. True if one was closed. */
 export function reclaimSlowBody(rate: number): boolean {
   const now = performance.now();
   for (const req of receiving) {

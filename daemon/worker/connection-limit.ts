@@ -3,7 +3,7 @@
  * a load balancer every client has the proxy's address, and a cap per address would be a cap on
  * the app. What keeps one client from filling it is that the connections it holds must move:
  * header_timeout cuts a slow head, min_body_rate a slow body, keepalive an idle connection; and
- * while the worker is full, a connection whose body has been too slow for a second is closed to
+ * while the worker is full, a connection whose body has been too slow for 250ms is closed to
  * make room for the new one rather than making it wait out its grace period (nginx, short of
  * connections, likewise closes idle keep-alive ones). Only with none such is the new connection
  * refused. Being full is logged, at most once every 10 s, with what it cost.
