@@ -157,11 +157,16 @@ apps:
   it('cuts a chunked body at the limit: 413, and the app never sees more nor the end', async () => {
     const [pid] = readyPids(await d.status(), 'strict');
     const chunk = `258\r\n${'c'.repeat(600)}\r\n`;
+    const before = await count(strict);
     const r = await exchange(strict, 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n', chunk, chunk, chunk);
     refused(r, 413);
-    const c = await until(strict, 'the app to see its request aborted', (x) => x.last?.aborted === true);
-    assert.ok(c.last!.bytes <= 1024, `the app saw ${c.last!.bytes} bytes`);
-    assert.equal(c.last!.ended, false, 'a cut body never ends as if complete');
+    // a body over the limit in the packets that came with the head is refused before the app is
+    // called (body-limit.ts); one that grows past it later reaches the app, which sees it aborted
+    if ((await count(strict)).handled !== before.handled) {
+      const c = await until(strict, 'the app to see its request aborted', (x) => x.last?.aborted === true);
+      assert.ok(c.last!.bytes <= 1024, `the app saw ${c.last!.bytes} bytes`);
+      assert.equal(c.last!.ended, false, 'a cut body never ends as if complete');
+    }
     // within the limit a chunked body goes through whole
     const ok = await get(`${strict}/echo`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' }, body: 'd'.repeat(1000) });
     assert.equal(ok.body, '1000');
