@@ -413,6 +413,8 @@ export class AppPool {
         keepAlive: c.keepalive,
         maxConnections: c.max_connections,
         requestTimeout: c.request_timeout,
+        minBodyRate: c.min_body_rate,
+        bodyRateGrace: c.min_body_rate_grace,
       },
       ...workerTls(c),
       ...(c.access_log !== undefined && { accessLog: { format: c.access_log_format, trusted: c.forwarded_allow_ips } }),

@@ -66,6 +66,10 @@ export interface WorkerLimits {
   maxConnections: number;
   /** Time a response has to finish → 503. */
   requestTimeout: number;
+  /** Slowest average body rate in bytes per second after bodyRateGrace → 408 (0: none). */
+  minBodyRate: number;
+  /** ms before minBodyRate counts. */
+  bodyRateGrace: number;
 }
 
 export type AppInterface = 'auto' | 'node' | 'fetch' | 'koa' | 'fastify';

@@ -10,69 +10,17 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Daemon, FIXTURES, get, readyPids, startDaemon, tempDir } from './helpers/daemon.js';
 import { selfSignedCert } from './helpers/tls.js';
+import { exchange, hostPort, parseReply, type Reply } from './helpers/raw-http.js';
 
 const APP = join(FIXTURES, 'limits/app.mjs');
 /** A guard against hanging, never something a test asserts. */
 const DEADLINE_MS = 15_000;
-
-interface Reply {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
 
 interface Count {
   handled: number;
   late: number;
   last: { bytes: number; ended: boolean; aborted: boolean } | null;
   pid: number;
-}
-
-function hostPort(url: string): { host: string; port: number } {
-  const u = new URL(url);
-  return { host: u.hostname, port: Number(u.port) };
-}
-
-function parseReply(text: string): Reply {
-  const end = text.indexOf('\r\n\r\n');
-  assert.ok(end > 0, `a complete response head, got ${JSON.stringify(text.slice(0, 200))}`);
-  const [statusLine, ...lines] = text.slice(0, end).split('\r\n');
-  const headers: Record<string, string> = {};
-  for (const l of lines) {
-    const i = l.indexOf(':');
-    headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
-  }
-  return { status: Number(statusLine!.split(' ')[1]), headers, body: text.slice(end + 4) };
-}
-
-/**
- * Sends exact bytes (each string one write) and reads until the server closes the connection;
- * resolves with the response it sent. The connection closing by itself is part of the check.
- */
-function exchange(url: string, ...parts: string[]): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(hostPort(url));
-    let text = '';
-    const guard = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`the server did not close the connection; got ${JSON.stringify(text.slice(0, 200))}`));
-    }, DEADLINE_MS);
-    socket.setEncoding('latin1');
-    socket.on('connect', () => {
-      for (const p of parts) socket.write(p);
-    });
-    socket.on('data', (c: string) => (text += c));
-    // a reset after the response was read (the client was still sending) changes nothing here
-    socket.on('error', () => {});
-    socket.on('close', () => {
-      clearTimeout(guard);
-      try {
-        resolve(parseReply(text));
-      } catch (err) {
-        reject(err);
-      }
-    });
-  });
 }
 
 /** A kept-alive connection that sends one request at a time and reads a Content-Length response. */
@@ -209,11 +157,16 @@ apps:
   it('cuts a chunked body at the limit: 413, and the app never sees more nor the end', async () => {
     const [pid] = readyPids(await d.status(), 'strict');
     const chunk = `258\r\n${'c'.repeat(600)}\r\n`;
+    const before = await count(strict);
     const r = await exchange(strict, 'POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n', chunk, chunk, chunk);
     refused(r, 413);
-    const c = await until(strict, 'the app to see its request aborted', (x) => x.last?.aborted === true);
-    assert.ok(c.last!.bytes <= 1024, `the app saw ${c.last!.bytes} bytes`);
-    assert.equal(c.last!.ended, false, 'a cut body never ends as if complete');
+    // a body over the limit in the packets that came with the head is refused before the app is
+    // called (body-limit.ts); one that grows past it later reaches the app, which sees it aborted
+    if ((await count(strict)).handled !== before.handled) {
+      const c = await until(strict, 'the app to see its request aborted', (x) => x.last?.aborted === true);
+      assert.ok(c.last!.bytes <= 1024, `the app saw ${c.last!.bytes} bytes`);
+      assert.equal(c.last!.ended, false, 'a cut body never ends as if complete');
+    }
     // within the limit a chunked body goes through whole
     const ok = await get(`${strict}/echo`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' }, body: 'd'.repeat(1000) });
     assert.equal(ok.body, '1000');

@@ -6,7 +6,8 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
-import type { WorkerTls } from '../protocol.js';
+import type { WorkerLimits, WorkerTls } from '../protocol.js';
+import { http2Options, serverOptions } from './limits.js';
 import { installResponseHooks, TsgiResponse } from './tsgi-response.js';
 
 type RequestListener = (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -18,21 +19,23 @@ export interface AppServer {
   closeSessions(): void;
 }
 
-export function createAppServer(tls: WorkerTls | undefined, options: http.ServerOptions, onRequest: RequestListener): AppServer {
+export function createAppServer(tls: WorkerTls | undefined, limits: WorkerLimits, onRequest: RequestListener): AppServer {
   // every HTTP/1 response is a TsgiResponse: main.ts's bookkeeping per request lives on it
   installResponseHooks();
   const Response = TsgiResponse as unknown as typeof http.ServerResponse;
-  options = { ...options, ServerResponse: Response };
+  const options = { ...serverOptions(limits), ServerResponse: Response };
   if (tls === undefined) {
     const server = http.createServer(options, onRequest);
     return { server, closeSessions: () => {} };
   }
-  const secure = { cert: tls.cert, key: tls.key, ...(tls.ca !== undefined && { ca: tls.ca }), ...(tls.ciphers !== undefined && { ciphers: tls.ciphers }) };
+  // header_timeout bounds the handshake too: Node's own default is 120s, a slot held by a client that never finishes it
+  const handshakeTimeout = limits.headerTimeout > 0 ? limits.headerTimeout : 120_000;
+  const secure = { handshakeTimeout, cert: tls.cert, key: tls.key, ...(tls.ca !== undefined && { ca: tls.ca }), ...(tls.ciphers !== undefined && { ciphers: tls.ciphers }) };
   if (!tls.http2) {
     const server = https.createServer({ ...options, ...secure }, onRequest);
     return { server: server as unknown as http.Server, closeSessions: () => {} };
   }
-  const server = http2.createSecureServer({ ...secure, allowHTTP1: true, Http1ServerResponse: Response }, onRequest as never);
+  const server = http2.createSecureServer({ ...secure, ...http2Options(limits), allowHTTP1: true, Http1ServerResponse: Response }, onRequest as never);
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (session) => {
     sessions.add(session);

@@ -6,15 +6,18 @@
  * `keepAliveTimeout`, and `maxHeaderSize` as a ceiling for the whole request head (answered 431
  * by Node's default clientError handling, which also sends `Connection: close`). The rest is
  * checked in the request path by {@link requestGuard} before the app is called; with nothing
- * exceeded that is a few comparisons plus one pass over the header lengths. limit_request_body
- * (a look at two headers) and request_timeout (each open response kept in a Map for its sweep)
- * add per-request work only when on.
+ * exceeded that is a few comparisons plus one pass over the header lengths and a look at two
+ * headers for a body. A request with a body adds a counter per chunk (min_body_rate,
+ * body-rate.ts); request_timeout (each open response kept in a Map for its sweep) adds
+ * per-request work only when on. `Upgrade:` requests get the same checks ({@link upgradeGuard}).
  */
 import type http from 'node:http';
 import type { WorkerLimits } from '../protocol.js';
+import type { Duplex } from 'node:stream';
 import { checkBody } from './body-limit.js';
-import { refuseRequest } from './refuse.js';
-import { sweepRequestTimeouts } from './request-timeout.js';
+import { sweepBodyRates } from './body-rate.js';
+import { isHttp2, refuseRequest, refuseSocket } from './refuse.js';
+import { sweepRequestTimeouts, watchUpgrades } from './request-timeout.js';
 
 /**
  * Node's maxHeaderSize counts the URL and every header name and value together. It must leave
@@ -59,28 +62,90 @@ function trackConnections(server: http.Server): void {
   server.emit('listening');
 }
 
-/** True when the request was answered here, and the app must not be called. */
+/** True when the request was answered here (or its app call deferred, body-limit.ts), and the app must not be called. */
 export type RequestGuard = (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 
-/** `open`: the responses the worker has not yet seen close, with their start times (all of them while request_timeout is on), which request_timeout's sweep walks. */
-export function requestGuard(limits: WorkerLimits, open: ReadonlyMap<http.ServerResponse, number>): RequestGuard {
+/** Options for the HTTP/2 server: its own header caps set at the head cap, with room for the pseudo-headers, so the guard answers what is over the limits. */
+export function http2Options(limits: WorkerLimits) {
+  return {
+    maxHeaderListPairs: Math.max(128, limits.requestFields + 8),
+    settings: { maxHeaderListSize: serverOptions(limits).maxHeaderSize },
+  };
+}
+
+/** The status for a request head over a limit, or for a request gunicorn's parser also refuses; 0 when it is fine. */
+type HeadCheck = (req: http.IncomingMessage) => number;
+
+function headCheck(limits: WorkerLimits): HeadCheck {
   const line = limits.requestLine > 0 ? limits.requestLine : Infinity;
   const rawFields = limits.requestFields * 2;
   const fieldSize = limits.requestFieldSize > 0 ? limits.requestFieldSize : Infinity;
-  const { requestBody, requestTimeout } = limits;
-  const keepAlive = limits.keepAlive > 0;
-  if (requestTimeout > 0) sweepRequestTimeouts(open, requestTimeout);
-  return function guard(req, res) {
+  return function check(req) {
+    const url = req.url!;
     // `GET /path HTTP/1.1`: method, URL, two spaces and the version; gunicorn counts it without CRLF
-    if (req.method!.length + req.url!.length + 10 > line) return refuseRequest(req, res, 414);
+    if (req.method!.length + url.length + 10 > line) return 414;
+    // origin-form is the rule; else absolute-form, or `*` for OPTIONS only (RFC 9112 §3.2)
+    if (url.charCodeAt(0) !== 47 && (url === '*' ? req.method !== 'OPTIONS' : !ABSOLUTE.test(url))) return 400;
+    // an HTTP/1 parser takes `HTTP/2.0` in a request line; only HTTP/2 itself is HTTP/2
+    if (req.httpVersionMajor !== 1 && !isHttp2(req)) return 400;
     const raw = req.rawHeaders;
-    if (raw.length > rawFields) return refuseRequest(req, res, 431);
+    if (raw.length > rawFields && fieldsIn(req) > limits.requestFields) return 431;
     if (fieldSize !== Infinity) {
       // `Name: value` and CRLF, as gunicorn counts a header line (Node has trimmed the spaces around the value)
-      for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length + raw[i + 1]!.length + 4 > fieldSize) return refuseRequest(req, res, 431);
+      for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length + raw[i + 1]!.length + 4 > fieldSize) return 431;
     }
-    if (requestBody > 0 && checkBody(req, res, requestBody)) return true;
+    return 0;
+  };
+}
+
+const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/** Header fields, HTTP/2's pseudo-headers (`:path`…) not counted, which HTTP/1 carries in its request line. */
+function fieldsIn(req: http.IncomingMessage): number {
+  const raw = req.rawHeaders;
+  if (!isHttp2(req)) return raw.length / 2;
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.charCodeAt(0) !== 58) n++;
+  return n;
+}
+
+/**
+ * `open`: the responses the worker has not yet seen close, with their start times (all of them
+ * while request_timeout is on), which request_timeout's sweep walks. `call` calls the app, for a
+ * request whose call body-limit.ts defers.
+ */
+export function requestGuard(limits: WorkerLimits, open: ReadonlyMap<http.ServerResponse, number>, call: (req: http.IncomingMessage, res: http.ServerResponse) => void): RequestGuard {
+  const head = headCheck(limits);
+  const { requestTimeout } = limits;
+  const keepAlive = limits.keepAlive > 0;
+  if (requestTimeout > 0) sweepRequestTimeouts(open, requestTimeout);
+  if (limits.minBodyRate > 0) sweepBodyRates(limits.minBodyRate, limits.bodyRateGrace);
+  return function guard(req, res) {
+    const status = head(req);
+    if (status !== 0) return refuseRequest(req, res, status);
+    if (checkBody(req, res, limits, call)) return true;
     if (!keepAlive) res.shouldKeepAlive = false;
+    return false;
+  };
+}
+
+/**
+ * The same limits for an `Upgrade:` request, which Node hands to the 'upgrade' listeners instead
+ * of the request handler: the head checks, limit_request_body on its Content-Length, and
+ * request_timeout for the app to answer it. True when it was refused here.
+ */
+export function upgradeGuard(limits: WorkerLimits): (req: http.IncomingMessage, socket: Duplex) => boolean {
+  const head = headCheck(limits);
+  const watch = limits.requestTimeout > 0 ? watchUpgrades(limits.requestTimeout) : undefined;
+  return function guardUpgrade(req, socket) {
+    let status = head(req);
+    const length = req.headers['content-length'];
+    if (status === 0 && limits.requestBody > 0 && length !== undefined && Number(length) > limits.requestBody) status = 413;
+    if (status !== 0) {
+      refuseSocket(socket, status);
+      return true;
+    }
+    watch?.(req, socket);
     return false;
   };
 }

@@ -10,10 +10,10 @@ import http from 'node:http';
 import net, { type Socket } from 'node:net';
 import { TsgiError } from '../errors.js';
 import { EXIT_APP_LOAD_ERROR, type ArbiterMessage, type WorkerMessage, type WorkerSpec } from '../protocol.js';
-import { applyLimits, requestGuard, serverOptions } from './limits.js';
+import { applyLimits, requestGuard, upgradeGuard } from './limits.js';
 import { createAppServer, type AppServer } from './app-server.js';
 import { loadHostedApp, type HostedApp } from './load-app.js';
-import { refuseConnection } from './refuse.js';
+import { makeRoom } from './connection-limit.js';
 import { wireUpgrades } from './upgrades.js';
 import { counts, durationSum, requestClosed } from './request-metrics.js';
 import { connectionClosed, drainResponses, isTsgiResponse, markHandled, onResponseClosed, startedAt, wasHandled } from './tsgi-response.js';
@@ -46,7 +46,7 @@ let connections = 0;
  */
 const open = new Map<http.ServerResponse, number>();
 const trackAll = limits.requestTimeout > 0;
-const guard = requestGuard(limits, open);
+const guard = requestGuard(limits, open, callApp);
 /** only when the app has an access_log: otherwise nothing is added to a request's path */
 const accessLog = spec.accessLog === undefined ? undefined : createAccessLog(spec.accessLog, spec.app, spec.workerId);
 
@@ -97,10 +97,7 @@ function accept(socket: Socket): void {
     socket.destroy();
     return;
   }
-  if (connections >= limits.maxConnections) {
-    refuseConnection(socket);
-    return;
-  }
+  if (connections >= limits.maxConnections && !makeRoom(limits, spec!.tls !== undefined, socket)) return;
   connections++;
   socket.once('close', onSocketClose);
   // net's own accept path sets TCP_NODELAY (http's noDelay default); a socket that came over IPC
@@ -136,6 +133,10 @@ function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
   hosted!.handler(req, res);
 }
 
+function callApp(req: http.IncomingMessage, res: http.ServerResponse): void {
+  hosted!.handler(req, res);
+}
+
 onResponseClosed((res) => {
   requestClosed(res, startedAt(res));
   if (!wasHandled(res)) return;
@@ -153,13 +154,13 @@ async function boot(): Promise<void> {
   try {
     hosted = await loadHostedApp({ cwd: spec!.cwd, module: spec!.module, mounts: spec!.mounts, interface: spec!.interface });
     if (spec!.tlsError !== undefined) throw new Error(spec!.tlsError);
-    appServer = createAppServer(spec!.tls, serverOptions(limits), onRequest);
+    appServer = createAppServer(spec!.tls, limits, onRequest);
     const s = appServer.server;
     applyLimits(s, limits);
     // over TLS the HTTP parser reads the TLS socket, which carries the response (connectionClosed)
     if (spec!.tls !== undefined) s.on('secureConnection', (tls: Socket) => tls.once('close', onTlsClose));
     await hosted.onStart(s);
-    wireUpgrades(s, hosted.upgrade, onRequest);
+    wireUpgrades(s, hosted.upgrade, onRequest, upgradeGuard(limits));
     server = s;
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));

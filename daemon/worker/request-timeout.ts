@@ -9,7 +9,8 @@
  * sweep interval.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { abortRequest } from './refuse.js';
+import type { Duplex } from 'node:stream';
+import { abortRequest, refuseSocket } from './refuse.js';
 
 /** Starts the sweep over `open`: the responses the worker has not yet seen close, and when each started (performance.now()). */
 export function sweepRequestTimeouts(open: ReadonlyMap<ServerResponse, number>, ms: number): void {
@@ -34,4 +35,28 @@ function onRequestTimeout(req: IncomingMessage, res: ServerResponse, ms: number)
   // the path without its query, which may carry what does not belong in a log
   const path = (req.url ?? '').split('?', 1)[0];
   process.stderr.write(`tsgi: request timed out after ${ms}ms (request_timeout), ${outcome}: ${req.method} ${path}\n`);
+}
+
+/**
+ * request_timeout for `Upgrade:` requests: the app has that long to answer one (write its first
+ * byte on the socket, a 101 or a refusal); else it is answered 503 and closed, and logged. What
+ * follows an answer is the upgraded protocol's, which no HTTP timeout bounds.
+ */
+export function watchUpgrades(ms: number): (req: IncomingMessage, socket: Duplex & { bytesWritten?: number }) => void {
+  const pending = new Map<Duplex & { bytesWritten?: number }, { started: number; req: IncomingMessage }>();
+  setInterval(sweepUpgrades, Math.max(10, Math.min(1000, Math.floor(ms / 10))), pending, ms).unref();
+  return (req, socket) => pending.set(socket, { started: performance.now(), req });
+}
+
+function sweepUpgrades(pending: Map<Duplex & { bytesWritten?: number }, { started: number; req: IncomingMessage }>, ms: number): void {
+  const now = performance.now();
+  for (const [socket, { started, req }] of pending) {
+    if (socket.destroyed || socket.writableEnded || (socket.bytesWritten ?? 0) > 0) pending.delete(socket);
+    else if (now - started >= ms) {
+      pending.delete(socket);
+      refuseSocket(socket, 503);
+      const path = (req.url ?? '').split('?', 1)[0];
+      process.stderr.write(`tsgi: upgrade not answered after ${ms}ms (request_timeout), answered 503: ${req.method} ${path}\n`);
+    }
+  }
 }

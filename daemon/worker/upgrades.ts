@@ -13,16 +13,25 @@ import type { MountedRequest } from './adapters/contract.js';
 
 export type UpgradeHandler = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void;
 
-type Server = Pick<http.Server, 'on' | 'listenerCount'>;
+type Server = Pick<http.Server, 'on' | 'listeners' | 'removeAllListeners'>;
 type RequestListener = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+/** limits.ts's upgradeGuard: true when the request was refused. */
+type UpgradeGuard = (req: http.IncomingMessage, socket: Duplex) => boolean;
 
 /**
- * Gives `server` its 'upgrade' listener, after the app's `onStart` ran: the app's `upgrade`
- * export; else whatever the app attached (a library); else the refusal.
+ * Gives `server` its one 'upgrade' listener, after the app's `onStart` ran: the request limits
+ * (`guard`), then whatever the app attached (a library) and the app's `upgrade` export; with
+ * neither, the refusal. The app's own listeners are moved behind the guard, so that no Upgrade
+ * request reaches them past a limit; one attached later than `onStart` would not be.
  */
-export function wireUpgrades(server: Server, handler: UpgradeHandler | undefined, onRequest: RequestListener): void {
-  if (handler !== undefined) server.on('upgrade', handler);
-  else if (server.listenerCount('upgrade') === 0) server.on('upgrade', (req: http.IncomingMessage, socket: Duplex) => refuseUpgrade(req, socket, onRequest));
+export function wireUpgrades(server: Server, handler: UpgradeHandler | undefined, onRequest: RequestListener, guard: UpgradeGuard): void {
+  const theirs = server.listeners('upgrade') as UpgradeHandler[];
+  server.removeAllListeners('upgrade');
+  const listeners: UpgradeHandler[] = handler !== undefined ? [...theirs, handler] : theirs.length > 0 ? theirs : [(req, socket) => refuseUpgrade(req, socket, onRequest)];
+  server.on('upgrade', function tsgiUpgrade(this: unknown, req: http.IncomingMessage, socket: Duplex, head: Buffer) {
+    if (guard(req, socket)) return;
+    for (const listener of listeners) listener.call(this, req, socket, head);
+  });
 }
 
 /** The mount's `upgrade` export for the request's URL (prefix stripped, as for requests), or a 501. */
