@@ -10,3 +10,5 @@ export { formatListen, listensOverlap, parseListen, type ListenAddress } from '.
 export { parseDuration, parseSize } from './values.js';
 export { appModules, resolveModule, type ModuleRef } from './modules.js';
 export { ADMIN_DEFAULTS } from './admin-defaults.js';
+export { currentRunner, type Runner } from './users.js';
+export { workerIds } from './privileges.js';
