@@ -212,7 +212,7 @@ describe('privilege errors in the configuration', { skip: isRoot ? false : ROOT_
   });
 
   /** `tsgid --check` on one app's extra lines; as `as` when given, else as root. */
-  function check(extra: string, as?: UserAccount): { status: number | null; stderr: string; stdout: string } {
+  function check(extra: string, as?: { uid: number; gid: number }): { status: number | null; stderr: string; stdout: string } {
     const file = writeConfig(dir, `apps:\n  web:\n    app: ./whoami.mjs\n    listen: "127.0.0.1:0"\n${extra}`);
     const ids = as === undefined ? {} : { uid: as.uid, gid: as.gid };
     return spawnSync(process.execPath, [TSGID, '--check', '-c', file], { env: strictEnv, encoding: 'utf8', ...ids });
@@ -258,5 +258,9 @@ describe('privilege errors in the configuration', { skip: isRoot ? false : ROOT_
     assert.match(other.stderr, new RegExp(`tsgi\\.yaml:5:11: apps\\.web\\.user: tsgid runs as uid ${a.uid}, not root, so it cannot run workers as user "${USERS[1]}" \\(uid ${b.uid}\\)`));
     assert.match(check(`    group: ${EXTRA}\n`, a).stderr, /apps\.web\.group: tsgid runs as gid \d+, not root, so it cannot run workers in group "tsgi-test-extra"/);
     assert.equal(check('', a).status, 0, 'no user: the workers run as tsgid does');
+    // tsgid in another group than its user's primary one (systemd's Group=): fork could not setgid to it
+    const inExtra = { uid: a.uid, gid: extraGid };
+    assert.match(check(`    user: ${USERS[0]}\n`, inExtra).stderr, new RegExp(`apps\\.web\\.user: tsgid runs as gid ${extraGid}, not root, so it cannot run workers in user "${USERS[0]}"'s primary group \\(gid ${a.gid}\\): set "group" to gid ${extraGid}`));
+    assert.equal(check(`    user: ${USERS[0]}\n    group: ${EXTRA}\n`, inExtra).status, 0);
   });
 });

@@ -74,7 +74,12 @@ export const privileges: Rule<PrivilegeValues> = {
     const { user: u, group: g } = values;
     if (runner.uid !== 0) {
       if (u !== undefined && u.uid !== runner.uid) throw new ValueError(`tsgid runs as uid ${runner.uid}, not root, so it cannot run workers as user "${u.name}" (uid ${u.uid}): remove "user", or run tsgid as root (or as ${u.name})`, 'TSGI_ERR_CONFIG_USER', ['user']);
-      if (g !== undefined && g.gid !== runner.gid) throw new ValueError(`tsgid runs as gid ${runner.gid}, not root, so it cannot run workers in group "${g.name}" (gid ${g.gid}): remove "group", or run tsgid as root`, 'TSGI_ERR_CONFIG_USER', ['group']);
+      // the user's primary group too: fork would setgid to it, which only root may do
+      const gid = workerIds(values).gid;
+      if (gid !== undefined && gid !== runner.gid) {
+        const which = g !== undefined ? `group "${g.name}"` : `user "${u!.name}"'s primary group`;
+        throw new ValueError(`tsgid runs as gid ${runner.gid}, not root, so it cannot run workers in ${which} (gid ${gid}): ${g !== undefined ? 'remove "group"' : `set "group" to gid ${runner.gid}`}, or run tsgid as root`, 'TSGI_ERR_CONFIG_USER', [g !== undefined ? 'group' : 'user']);
+      }
       return;
     }
     if (u === undefined) {
