@@ -9,11 +9,13 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { DaemonStatus } from '../daemon/arbiter.js';
 import { findGroup, findUser, type UserAccount } from '../daemon/config/users.js';
-import { delay, FIXTURES, get, readyPids, startDaemon, tempDir, TSGID, writeConfig, type Daemon } from './helpers/daemon.js';
+import { selfSignedCert } from './helpers/tls.js';
+import { delay, get, readyPids, startDaemon, tempDir, TSGID, writeConfig, type Daemon } from './helpers/daemon.js';
 
 const ROOT_ONLY = 'switching users needs tsgid to run as root (CI runs the suite as root)';
 const isRoot = process.getuid?.() === 0;
@@ -77,6 +79,8 @@ describe('apps run as their own users', { skip: isRoot ? false : ROOT_ONLY }, ()
       mkdirSync(join(dir, `out-${name}`), { mode: 0o700 });
       chownSync(join(dir, `out-${name}`), u.uid, u.gid);
     }
+    selfSignedCert(dir);
+    chmodSync(join(dir, 'tls.key'), 0o600);
     // tsgid inherits a supplementary group from this process: the workers must not
     savedGroups = process.getgroups!();
     process.setgroups!([extraGid]);
@@ -96,11 +100,18 @@ apps:
     listen: "127.0.0.1:0"
     user: ${b.uid}
     group: ${EXTRA}
+  s:
+    app: ./whoami.mjs
+    listen: "127.0.0.1:0"
+    user: ${USERS[0]}
+    certfile: tls.crt
+    keyfile: tls.key
 `,
       { dir, env: strictEnv },
     );
     url.a = await d.url('a');
     url.b = await d.url('b');
+    url.s = (await d.url('s')).replace(/^http:/, 'https:');
   });
 
   after(async () => {
@@ -139,6 +150,17 @@ apps:
     assert.deepEqual(intoOther, { ok: false, code: 'EACCES' });
   });
 
+  it('serves TLS with a key only root can read: tsgid reads it, the worker cannot', { timeout: 30_000 }, async () => {
+    const body = await new Promise<string>((resolve, reject) => {
+      https.get(`${url.s}/read?path=${join(dir, 'tls.key')}`, { rejectUnauthorized: false, agent: false }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve(text));
+      }).on('error', reject);
+    });
+    assert.deepEqual(JSON.parse(body), { ok: false, code: 'EACCES' });
+  });
+
   it('their lines reach the log files tsgid holds', { timeout: 30_000 }, async () => {
     await json(`${url.a}/log?line=hello-from-a`);
     const file = join(dir, 'logs', 'a.out.log');
@@ -175,6 +197,22 @@ apps:
     const s = await d!.waitFor('hung worker replaced', (st) => replaced(st, hung));
     assert.equal(s.apps.find((x) => x.name === 'a')!.last_exit?.reason, 'timeout');
     assert.match(d!.output(), new RegExp(`\\(pid ${hung}\\) sent no heartbeat`));
+  });
+
+  it('a module its user cannot read fails the reload with EACCES, and the running worker stays', { timeout: 60_000 }, async () => {
+    const module = join(dir, 'whoami.mjs');
+    const [running] = readyPids(await d!.status(), 'b') as [number];
+    // root can still read it, so only the worker's own boot can tell
+    chmodSync(module, 0o600);
+    try {
+      const r = await d!.api<{ error: { code: string; message: string } }>('POST', '/v1/apps/b/reload');
+      assert.equal(r.status, 422, JSON.stringify(r.body));
+      assert.equal(r.body.error.code, 'TSGI_ERR_APP_BOOT');
+      assert.match(r.body.error.message, new RegExp(`EACCES.*${module}`));
+      assert.deepEqual(readyPids(await d!.status(), 'b'), [running]);
+    } finally {
+      chmodSync(module, 0o644);
+    }
   });
 
   it('an app added through the API without a user is refused', { timeout: 30_000 }, async () => {
