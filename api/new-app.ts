@@ -4,7 +4,7 @@
  * listen on is held by a running app (as configured, or as bound for port 0) or the admin API.
  */
 import { dirname } from 'node:path';
-import { formatListen, listensOverlap, parseAppInput, parseListen, type AppConfig, type ListenAddress } from '../daemon/config/index.js';
+import { currentRunner, formatListen, listensOverlap, parseAppInput, parseListen, type AppConfig, type ListenAddress } from '../daemon/config/index.js';
 import { TsgiError } from '../daemon/errors.js';
 import type { Control } from './control.js';
 
@@ -18,7 +18,7 @@ export interface NewAppLimits {
 export function checkNewApp(control: Control, name: string, input: unknown, limits: NewAppLimits): AppConfig {
   if (control.appNames.includes(name)) throw new TsgiError('TSGI_ERR_APP_EXISTS', `an app named "${name}" already exists`);
   const baseDir = limits.baseDir ?? dirname(control.status().config_file);
-  const config = parseAppInput(name, input, baseDir, limits.maxWorkers);
+  const config = parseAppInput(name, input, baseDir, limits.maxWorkers, currentRunner());
   const taken = heldAddresses(control, limits.adminListen);
   for (const addr of config.listen) {
     const clash = taken.find((t) => listensOverlap(addr, t.addr));

@@ -4,7 +4,7 @@
  * Connections accepted on the app's sockets come in through `accept()`; the pool hands each to a
  * ready worker round-robin, as node:cluster does, or holds it until one is ready.
  */
-import { formatListen, type AppConfig } from './config/index.js';
+import { formatListen, workerIds, type AppConfig } from './config/index.js';
 import { TsgiError } from './errors.js';
 import type { Logger } from './log.js';
 import type { ProcessOps, ProcStats } from './process-ops.js';
@@ -418,6 +418,8 @@ export class AppPool {
       },
       ...workerTls(c),
       ...(c.access_log !== undefined && { accessLog: { format: c.access_log_format, trusted: c.forwarded_allow_ips } }),
+      ...workerIds(c),
+      umask: c.umask,
     };
     const proc = this.deps.ops.spawn(spec, c.env);
     const w = new Worker(c.name, id, generation, proc, now, this.deps.emit);

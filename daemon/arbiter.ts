@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
-import { formatListen, listensOverlap, loadConfig, sameAppConfig, type AppConfig, type Config } from './config/index.js';
+import { currentRunner, formatListen, listensOverlap, loadConfig, sameAppConfig, type AppConfig, type Config } from './config/index.js';
 import { TsgiError } from './errors.js';
 import type { Logger } from './log.js';
 import { AppPool, type AppMetricsView, type AppStatus } from './app-pool.js';
@@ -348,7 +348,7 @@ export class Arbiter {
    * sockets and a rolling reload onto the new settings, unchanged apps are not touched.
    */
   private async applyConfigFile(): Promise<ConfigReloadResult> {
-    const next = loadConfig(this.config.file);
+    const next = loadConfig(this.config.file, process.env, currentRunner());
     const result: ConfigReloadResult = { added: [], removed: [], changed: [], unchanged: [], errors: [] };
     const record = (app: string, err: unknown): void => {
       const e = err instanceof TsgiError ? err : new TsgiError('TSGI_ERR_APP_BOOT', String(err));

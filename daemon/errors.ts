@@ -21,6 +21,8 @@ export const ERRORS = {
   TSGI_ERR_CONFIG_READ: { status: 400, exit: 2, description: 'The configuration file could not be read.' },
   TSGI_ERR_CONFIG_ENV: { status: 400, exit: 2, description: 'A ${VAR} in the configuration names an environment variable that is not set.' },
   TSGI_ERR_CONFIG_APP_MISSING: { status: 400, exit: 2, description: "An app's module file does not exist." },
+  TSGI_ERR_CONFIG_USER: { status: 400, exit: 2, description: "An app's `user` or `group` names no account, tsgid (not root) cannot switch to it, or that account cannot read the worker's or the app's files." },
+  TSGI_ERR_CONFIG_ROOT: { status: 400, exit: 2, description: 'tsgid runs as root and an app sets no `user`: its workers would run as root. Set `user`, or `user: root` to mean it.' },
   TSGI_ERR_LISTEN_IN_USE: { status: 409, exit: 2, description: 'A listen address is already taken by another process.' },
   TSGI_ERR_LISTEN_FD_UNMATCHED: { status: 400, exit: 2, description: 'systemd passed a socket (LISTEN_FDS) that no app takes: its FileDescriptorName= (LISTEN_FDNAMES) is no app\'s name, or it is unnamed and there are several apps.' },
   TSGI_ERR_LISTEN_FAILED: { status: 500, exit: 1, description: 'A listening socket could not be opened (permissions, missing directory, ...).' },

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { adminToken, startAdminApi, type AdminApi } from '../api/listen.js';
 import { packageJson } from '../api/version.js';
 import { Arbiter } from './arbiter.js';
-import { loadConfig, type Config } from './config/index.js';
+import { currentRunner, loadConfig, type Config } from './config/index.js';
 import { isTsgiError } from './errors.js';
 import { takePassedFds } from './listen-fds.js';
 import { createLogger } from './log.js';
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
   let config: Config;
   try {
     checkNodeVersion(process.version, packageJson().engines.node);
-    config = loadConfig(resolve(args.config));
+    config = loadConfig(resolve(args.config), process.env, currentRunner());
     if (args.check) {
       await check(config);
       process.exit(0);

@@ -52,6 +52,9 @@ export const realOps: ProcessOps = {
   spawn(spec, env) {
     const child = fork(WORKER_MAIN, [], {
       cwd: spec.cwd,
+      // libuv drops the supplementary groups (setgroups(0)) before setgid and setuid
+      ...(spec.uid !== undefined && { uid: spec.uid }),
+      ...(spec.gid !== undefined && { gid: spec.gid }),
       env: { ...process.env, ...env, TSGI_WORKER_SPEC: JSON.stringify(spec) },
       // the daemon's own flags (--inspect, loaders) are not the app's
       execArgv: [],

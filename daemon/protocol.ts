@@ -30,6 +30,11 @@ export interface WorkerSpec {
   tlsError?: string;
   /** Present only when the app has an access_log: the worker formats a line per response. */
   accessLog?: AccessLogSpec;
+  /** The app's `user` and `group`, for fork (which also drops tsgid's supplementary groups); absent: tsgid's own. */
+  uid?: number;
+  gid?: number;
+  /** File mode mask the worker sets before it loads the app. */
+  umask: number;
 }
 
 export interface AccessLogSpec {

@@ -30,7 +30,9 @@ export const configCheck: CommandDef = {
   async run({ args, configFile }) {
     const file = resolve(args[0] ?? configFile ?? 'tsgi.yaml');
     const { loadConfig } = await import('../../daemon/config/load.js');
-    const config = loadConfig(file);
+    const { currentRunner } = await import('../../daemon/config/users.js');
+    // checked as tsgid would be if started by the same account
+    const config = loadConfig(file, process.env, currentRunner());
     const apps = Object.keys(config.apps);
     return { json: { file, valid: true, apps }, text: `${file}: OK (${apps.length} app${apps.length === 1 ? '' : 's'}${apps.length > 0 ? `: ${apps.join(', ')}` : ''})\n` };
   },

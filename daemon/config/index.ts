@@ -11,3 +11,5 @@ export { parseDuration, parseSize } from './values.js';
 export { appModules, resolveModule, type ModuleRef } from './modules.js';
 export { ADMIN_DEFAULTS } from './admin-defaults.js';
 export { parsedDefault } from './declare.js';
+export { currentRunner, type Runner } from './users.js';
+export { workerIds } from './privileges.js';

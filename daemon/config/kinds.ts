@@ -7,6 +7,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, ValueError } from './issues.js';
 import { parseListen, type ListenAddress } from './listen.js';
+import type { Runner } from './users.js';
 import { parseDuration, parseSize } from './values.js';
 
 export type JsonSchema = { readonly [keyword: string]: unknown };
@@ -16,6 +17,8 @@ export interface ParseContext {
   readonly dir: string;
   /** Top-level values parsed so far, in declaration order (so `workers` can see `max_workers`). */
   readonly top: Readonly<Record<string, unknown>>;
+  /** Who tsgid runs as, when a daemon will run what is parsed: the `user` rule checks against it (privileges.ts). */
+  readonly runner?: Runner;
 }
 
 export interface Kind<T> {

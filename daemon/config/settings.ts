@@ -11,6 +11,7 @@ import { distinctListens, exactlyOne, modulesExist, tlsFiles, uniqueListens } fr
 import { namedSections } from './validate.js';
 import { watchSpec } from './watch-kind.js';
 import { ipList, logFile, rotationSize } from './log-kinds.js';
+import { group, privileges, umask, user } from './privileges.js';
 
 const INTERFACES = ['auto', 'node', 'fetch', 'koa', 'fastify'] as const satisfies readonly AppInterface[];
 // Compile-time check that INTERFACES lists every AppInterface.
@@ -36,6 +37,9 @@ export const appSection = section(
     workers: setting({ kind: integer({ min: 1, max: 'max_workers' }), default: 1, description: 'Number of worker processes.' }),
     cwd: setting({ kind: directory, default: '.', description: "The workers' working directory, and the base for module paths." }),
     env: setting({ kind: stringMap, default: {}, description: 'Extra environment variables for the workers.', example: { NODE_ENV: 'production' } }),
+    user: setting({ kind: user, description: "The account the workers run as (gunicorn's and supervisord's `user`): tsgid, as root, forks each worker with its uid and gid and keeps the sockets, log files and TLS keys itself, so the account needs only to read the app. Required when tsgid runs as root; `root` runs the app as root on purpose (TSGI_ALLOW_ROOT=1 in tsgid's environment allows it for every app that sets none). When tsgid is not root, only its own user may be named. An unknown user is an error.", example: 'www-data' }),
+    group: setting({ kind: group, description: "The workers' group (gunicorn's `group`); default: `user`'s primary group. Workers get no supplementary groups: not tsgid's (which gunicorn keeps unless `initgroups`), nor the user's others (supervisord's initgroups).", example: 'www-data' }),
+    umask: setting({ kind: umask, default: '0027', description: "The workers' file mode mask, set before the app loads. Files an app creates are not readable by other users, so apps run as different users cannot read each other's: gunicorn's default is 0 and supervisord keeps its own (usually 0022)." }),
     graceful_timeout: setting({ kind: duration, default: '30s', description: 'How long a stopping worker may take to finish in-flight requests before it is killed.' }),
     boot_timeout: setting({ kind: duration, default: '30s', description: 'How long a new worker may take to load the app and report ready.' }),
     timeout: setting({ kind: duration, default: '30s', description: 'Hung-worker guard: a worker whose heartbeat does not arrive within this is killed.' }),
@@ -66,7 +70,7 @@ export const appSection = section(
     restart: restartSection,
     watch: setting({ kind: watchSpec, default: false, description: 'Reload the app (rolling, as `tsgictl reload`) when its files change; for development.', example: { paths: ['src'], ignore: ['*.tmp'], debounce: '300ms' } }),
   },
-  [exactlyOne('app', 'mounts'), modulesExist, distinctListens, tlsFiles],
+  [exactlyOne('app', 'mounts'), modulesExist, distinctListens, tlsFiles, privileges],
 );
 
 export const topSection = section(

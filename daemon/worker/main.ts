@@ -28,6 +28,8 @@ if (spec === null || typeof process.send !== 'function') {
   process.exit(2);
 }
 delete process.env.TSGI_WORKER_SPEC;
+// before the app loads, so every file it creates gets the mask
+process.umask(spec.umask);
 
 const limits = spec.limits;
 let hosted: HostedApp | undefined;

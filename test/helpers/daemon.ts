@@ -18,6 +18,10 @@ export const TSGID = join(ROOT, 'dist/daemon/main.js');
 export const TSGICTL = join(ROOT, 'dist/cli/main.js');
 export const FIXTURES = join(ROOT, 'test/fixtures');
 
+// CI runs the suite as root, and its configs set no `user`: let every tsgid and tsgictl it starts
+// run such apps as root. test/privileges.test.ts clears it to test the refusal.
+process.env.TSGI_ALLOW_ROOT ??= '1';
+
 export interface Daemon {
   dir: string;
   proc: ChildProcess;
