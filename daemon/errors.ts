@@ -20,6 +20,7 @@ export const ERRORS = {
   TSGI_ERR_CONFIG_YAML: { status: 400, exit: 2, description: 'The configuration file is not valid YAML.' },
   TSGI_ERR_CONFIG_READ: { status: 400, exit: 2, description: 'The configuration file could not be read.' },
   TSGI_ERR_CONFIG_ENV: { status: 400, exit: 2, description: 'A ${VAR} in the configuration names an environment variable that is not set.' },
+  TSGI_ERR_CONFIG_ENV_FILE: { status: 400, exit: 2, description: "An app's `env_file` cannot be read, or a line in it is not `NAME=value`." },
   TSGI_ERR_CONFIG_APP_MISSING: { status: 400, exit: 2, description: "An app's module file does not exist." },
   TSGI_ERR_LISTEN_IN_USE: { status: 409, exit: 2, description: 'A listen address is already taken by another process.' },
   TSGI_ERR_LISTEN_FD_UNMATCHED: { status: 400, exit: 2, description: 'systemd passed a socket (LISTEN_FDS) that no app takes: its FileDescriptorName= (LISTEN_FDNAMES) is no app\'s name, or it is unnamed and there are several apps.' },

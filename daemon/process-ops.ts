@@ -52,7 +52,8 @@ export const realOps: ProcessOps = {
   spawn(spec, env) {
     const child = fork(WORKER_MAIN, [], {
       cwd: spec.cwd,
-      env: { ...process.env, ...env, TSGI_WORKER_SPEC: JSON.stringify(spec) },
+      // built from an allow-list (worker-env.ts), never tsgid's whole environment
+      env: { ...env, TSGI_WORKER_SPEC: JSON.stringify(spec) },
       // the daemon's own flags (--inspect, loaders) are not the app's
       execArgv: [],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
