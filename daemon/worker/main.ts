@@ -25,7 +25,7 @@ const ORPHAN_GRACE_MS = 1000;
  * …and the watchdog thread kills it this long after noticing (up to 200 ms late), even when its
  * event loop is stuck: gone within 1.5 s of tsgid's death (README).
  */
-const ORPHAN_KILL_MS = 1100;
+const ORPHAN_KILL_MS = 1000;
 
 const spec = JSON.parse(process.env.TSGI_WORKER_SPEC ?? 'null') as WorkerSpec | null;
 if (spec === null || typeof process.send !== 'function') {
