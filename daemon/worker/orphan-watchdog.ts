@@ -6,7 +6,7 @@
  *
  * The thread's code is an eval'd string, so it works from the esbuild bundle (a file beside
  * bundle.js would be one more thing to ship and find). It imports nothing, wakes every
- * POLL_MS for one getppid(2), is unref'd (never keeps the worker alive), and costs some 5 MB
+ * POLL_MS for one getppid(2), is unref'd (never keeps the worker alive), and costs some 7 MB
  * of private memory per worker: the price of a second V8 isolate (BENCHMARKS.md).
  */
 import { Worker } from 'node:worker_threads';
