@@ -20,12 +20,13 @@ const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', '"': '"', '
 /** `where` names the file in errors; a line number is added. */
 export function parseEnvFile(text: string, where: string): Record<string, string> {
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const lines = text.replace(/^\uFEFF/, '').split('\n').map((l) => l.replace(/\r$/, ''));
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (/^\s*(#.*)?$/.test(line)) continue;
     const m = LINE.exec(line);
-    if (m === null) throw new ValueError(`${where}:${i + 1}: expected NAME=value, got ${JSON.stringify(line.slice(0, 40))}`, 'TSGI_ERR_CONFIG_ENV_FILE');
+    // the line itself is not quoted back: it may be a secret with a typo
+    if (m === null) throw new ValueError(`${where}:${i + 1}: expected NAME=value, a # comment or a blank line`, 'TSGI_ERR_CONFIG_ENV_FILE');
     const name = m[1]!;
     let rest = m[2]!;
     const quote = rest[0];
@@ -43,7 +44,7 @@ export function parseEnvFile(text: string, where: string): Record<string, string
     }
     if (end < 0) throw new ValueError(`${where}:${start + 1}: ${name}: the ${quote} quote is never closed`, 'TSGI_ERR_CONFIG_ENV_FILE');
     rest = body.slice(end + 1);
-    if (!/^\s*(#.*)?$/.test(rest)) throw new ValueError(`${where}:${i + 1}: ${name}: expected nothing but a comment after the closing quote, got ${JSON.stringify(rest.trim().slice(0, 20))}`, 'TSGI_ERR_CONFIG_ENV_FILE');
+    if (!/^\s*(#.*)?$/.test(rest)) throw new ValueError(`${where}:${i + 1}: ${name}: expected nothing but a comment after the closing quote`, 'TSGI_ERR_CONFIG_ENV_FILE');
     const value = body.slice(0, end);
     out[name] = quote === "'" ? value : value.replace(/\\(.)/g, (all, c: string) => ESCAPES[c] ?? all);
   }

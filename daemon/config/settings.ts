@@ -7,6 +7,7 @@ import type { AppInterface } from '../protocol.js';
 import { section, setting, type Simplify, type ValuesOf } from './declare.js';
 import { envNames, listens, moduleSpec, mountMap, stringMap } from './app-kinds.js';
 import { envFileReadable } from './env-file.js';
+import { BASE_ENV, REDACT_MIN_LENGTH } from '../worker-env.js';
 import { boolean, directory, duration, filePath, integer, listen, oneOf, size, text } from './kinds.js';
 import { distinctListens, exactlyOne, modulesExist, tlsFiles, uniqueListens } from './rules.js';
 import { namedSections } from './validate.js';
@@ -37,9 +38,9 @@ export const appSection = section(
     listen: setting({ kind: listens, required: true, description: 'Where the app accepts connections.', example: ['127.0.0.1:8000', 'unix:run/app.sock'] }),
     workers: setting({ kind: integer({ min: 1, max: 'max_workers' }), default: 1, description: 'Number of worker processes.' }),
     cwd: setting({ kind: directory, default: '.', description: "The workers' working directory, and the base for module paths." }),
-    env: setting({ kind: stringMap, default: {}, description: "Environment variables for the workers, on top of `env_file`'s. Their values (6 characters or longer) are shown as `[redacted]` in boot errors (status, API, dashboard, tsgid's log).", example: { NODE_ENV: 'production' } }),
+    env: setting({ kind: stringMap, default: {}, description: `Environment variables for the workers, on top of \`env_file\`'s. Their values (${REDACT_MIN_LENGTH} characters or longer) are shown as \`[redacted]\` in boot errors (status, API, dashboard, tsgid's log).`, example: { NODE_ENV: 'production' } }),
     env_file: setting({ kind: filePath, description: "A dotenv file (`NAME=value` lines) of more variables for the workers, read by tsgid at every worker start, so `tsgictl reload` passes on a rotated secret; `env` wins over it. Its values are redacted like `env`'s. Missing or malformed: a config error; readable by group or others: a warning (chmod 600). Docker Compose's and systemd's `env_file`/`EnvironmentFile=`.", example: '/etc/tsgi/shop.env' }),
-    inherit_env: setting({ kind: envNames, default: false, description: "Variables of tsgid's own environment the workers get beyond the short default list (PATH, HOME, USER, LOGNAME, SHELL, TERM, LANG, LANGUAGE, LC_*, TZ, TMPDIR, NODE_ENV, NODE_EXTRA_CA_CERTS, SSL_CERT_FILE, SSL_CERT_DIR); `true` passes everything (warned by `tsgid --check`). Never passed, even so: TSGI_TOKEN, a variable the config names in `admin` or only in another app, and the admin token's value. (gunicorn and PM2 pass the whole environment; systemd passes almost none.)", example: ['DATABASE_URL', 'AWS_*'] }),
+    inherit_env: setting({ kind: envNames, default: false, description: `Variables of tsgid's own environment the workers get beyond the short default list (${BASE_ENV.join(', ')}); \`true\` passes everything (warned by \`tsgid --check\`). Never passed, even so: TSGI_TOKEN, a variable the config names in \`admin\` or only in another app, and the admin token's value. (gunicorn and PM2 pass the whole environment; systemd passes almost none.)`, example: ['DATABASE_URL', 'AWS_*'] }),
     graceful_timeout: setting({ kind: duration, default: '30s', description: 'How long a stopping worker may take to finish in-flight requests before it is killed.' }),
     boot_timeout: setting({ kind: duration, default: '30s', description: 'How long a new worker may take to load the app and report ready.' }),
     timeout: setting({ kind: duration, default: '30s', description: 'Hung-worker guard: a worker whose heartbeat does not arrive within this is killed.' }),
