@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FIXTURES, get, startDaemon, tempDir, TSGID, writeConfig, type Daemon } from './helpers/daemon.js';
@@ -64,7 +64,7 @@ apps:
     assert.ok(!Object.values(open).includes(TOKEN), 'the token under some other name');
   });
 
-  it('reads env_file again at each reload, so a rotated secret reaches the new workers', { timeout: 60_000 }, async () => {
+  it('reads env_file again at each reload, so a rotated secret reaches the new workers; a vanished one abandons the reload', { timeout: 60_000 }, async () => {
     const dir = tempDir();
     const envFile = join(dir, 'app.env');
     writeFileSync(envFile, '# rotated by the deploy\nexport SECRET_KEY="one"\nOWN=file\n', { mode: 0o600 });
@@ -85,6 +85,14 @@ apps:
     const r = await d.api('POST', '/v1/apps/web/reload');
     assert.equal(r.status, 200, JSON.stringify(r.body));
     assert.equal((await envOf(d, 'web')).SECRET_KEY, 'two');
+    // gone since: the reload is abandoned, its error names the file, the old workers keep serving
+    rmSync(envFile);
+    const refused = await d.api<{ error: { code: string; message: string } }>('POST', '/v1/apps/web/reload');
+    assert.equal(refused.status, 422);
+    assert.equal(refused.body.error.code, 'TSGI_ERR_APP_BOOT');
+    assert.match(refused.body.error.message, /apps\.web\.env_file: cannot read .*app\.env \(ENOENT\)/);
+    assert.equal((await envOf(d, 'web')).SECRET_KEY, 'two');
+    assert.equal((await d.app('web')).state, 'running');
   });
 
   it('tsgid --check warns of inherit_env: true and a group-readable env_file, and refuses a missing one by name', { timeout: 30_000 }, () => {
