@@ -2,7 +2,7 @@
  * Where the admin API listens and who may call it: a unix socket created 0600 (the file mode is
  * the gate, as with a gunicorn control socket), or TCP with a mandatory bearer token.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { Arbiter } from '../daemon/arbiter.js';
@@ -10,6 +10,7 @@ import { formatListen, type Config } from '../daemon/config/index.js';
 import { TsgiError } from '../daemon/errors.js';
 import type { Logger } from '../daemon/log.js';
 import { clearStaleSocket } from '../daemon/sockets.js';
+import { runtimeDir } from '../daemon/runtime-dir.js';
 import { buildApi } from './server.js';
 
 export interface AdminApi {
@@ -29,6 +30,10 @@ export async function startAdminApi(arbiter: Arbiter, config: Config, log: Logge
   const addr = config.admin.listen;
   const app = buildApi(arbiter, { token, maxWorkers: config.max_workers, baseDir: config.dir, adminListen: addr, log });
   if (addr.kind === 'unix') {
+    runtimeDir(dirname(addr.path));
+    // anyone may swap the socket in a world-writable folder without the sticky bit
+    const folder = statSync(dirname(addr.path)).mode;
+    if ((folder & 0o002) !== 0 && (folder & 0o1000) === 0) log.warn(`admin.listen: ${dirname(addr.path)} is writable by every user; put the admin socket in a folder only tsgid's user can write`);
     await clearStaleSocket(addr.path, 'admin.listen');
     // created with a umask that leaves no window in which others could connect
     const umask = process.umask(0o177);
@@ -59,7 +64,7 @@ function resolveToken(config: Config, log: Logger): string {
     throw new TsgiError('TSGI_ERR_CONFIG_INVALID', `admin.listen: ${listen.raw} is not a loopback address; set admin.token or admin.token_file`);
   }
   const generated = randomBytes(24).toString('base64url');
-  mkdirSync(dirname(file), { recursive: true });
+  runtimeDir(dirname(file));
   writeFileSync(file, `${generated}\n`, { mode: 0o600 });
   log.info(`admin API token generated into ${file} (mode 0600)`);
   return generated;

@@ -16,6 +16,7 @@ import type { AppState, ExitReason, WorkerState } from './worker-state.js';
 import { pipeLines } from './lines.js';
 import { describeMessage, parseWorkerMessage } from './worker-messages.js';
 import { AppMetricsTotals, type AppMetrics } from './app-metrics.js';
+import { buildWorkerEnv, NOTHING_WITHHELD, redact, type Withheld, type WorkerEnv } from './worker-env.js';
 
 export interface PoolDeps {
   ops: ProcessOps;
@@ -23,6 +24,8 @@ export interface PoolDeps {
   emit(e: WorkerEvent): void;
   /** ask the arbiter for a tick soon */
   changed(): void;
+  /** what of tsgid's environment this app's workers must not get (the config's other secrets) */
+  withheld?(app: string): Withheld;
 }
 
 interface Run {
@@ -113,6 +116,8 @@ export class AppPool {
   private nextRun: Run | undefined;
   private pendings: Pending[] = [];
   private readonly drainDeadline = new Map<number, number>();
+  /** per worker: the values of its env and env_file, redacted from what it reports */
+  private readonly secrets = new Map<number, readonly string[]>();
   /** the addresses actually bound (a configured port 0 becomes the kernel's choice) */
   listening: string[] = [];
 
@@ -261,7 +266,7 @@ export class AppPool {
       const order = [...keep].sort((a, b) => rank(a) - rank(b) || a.startedAt - b.startedAt);
       for (const w of order.slice(0, keep.length - this.target)) this.drain(w, 'scale', now);
     } else if (keep.length < this.target && now >= this.backoffUntil) {
-      for (let i = keep.length; i < this.target; i++) this.spawn(generation, now);
+      for (let i = keep.length; i < this.target; i++) if (!this.spawn(generation, now)) break;
     }
     // only once enough replacements are ready do retiring workers drain: nothing is lost
     if (keep.filter((w) => w.state === 'ready').length >= this.target) {
@@ -310,7 +315,7 @@ export class AppPool {
       this.finishRun(new TsgiError('TSGI_ERR_APP_BOOT', `${this.name}: reload abandoned, the new code did not boot: ${run.error}`));
       return;
     }
-    for (let i = fresh.length; i < this.target; i++) this.spawn(run.generation, now);
+    for (let i = fresh.length; i < this.target; i++) if (!this.spawn(run.generation, now)) break;
     if (fresh.length >= this.target && fresh.every((w) => w.state === 'ready')) {
       for (const w of this.serving()) if (w.generation !== run.generation) this.drain(w, 'reload', now);
       this.generation = run.generation;
@@ -390,9 +395,17 @@ export class AppPool {
 
   // ---- workers ----
 
-  private spawn(generation: number, now: number): void {
-    const id = this.nextId++;
+  /** false when no worker could be started (its env_file is unreadable): the caller stops asking for more this tick */
+  private spawn(generation: number, now: number): boolean {
     const c = this.config;
+    let built: WorkerEnv;
+    try {
+      built = buildWorkerEnv(c, process.env, this.deps.withheld?.(c.name) ?? NOTHING_WITHHELD);
+    } catch (err) {
+      this.spawnFailed(generation, `apps.${c.name}.env_file: ${(err as Error).message}`, now);
+      return false;
+    }
+    const id = this.nextId++;
     const spec: WorkerSpec = {
       app: c.name,
       workerId: id,
@@ -421,14 +434,33 @@ export class AppPool {
       ...workerIds(c),
       umask: c.umask,
     };
-    const proc = this.deps.ops.spawn(spec, c.env);
+    const proc = this.deps.ops.spawn(spec, built.env);
     const w = new Worker(c.name, id, generation, proc, now, this.deps.emit);
     this.workers.set(id, w);
+    this.secrets.set(id, built.secrets);
     if (proc.stdout) pipeLines(proc.stdout, (line) => this.deps.log.worker(c.name, id, 'out', line));
     if (proc.stderr) pipeLines(proc.stderr, (line) => this.deps.log.worker(c.name, id, 'err', line));
     proc.onMessage((msg) => this.onMessage(w, msg));
     proc.onExit((code, signal) => this.onExit(w, code, signal));
     this.deps.emit({ type: 'worker', app: c.name, worker: id, pid: proc.pid, from: 'starting', to: 'starting', at: now });
+    return true;
+  }
+
+  /** A worker that could not even be spawned counts as one that failed to boot. */
+  private spawnFailed(generation: number, reason: string, now: number): void {
+    this.lastBootError = reason;
+    this.deps.log.error(`${this.name}: cannot start a worker: ${reason}`);
+    if (this.run?.kind === 'reload' && generation === this.run.generation) {
+      this.run.error ??= reason;
+    } else if (this.ready.length === 0) {
+      this.fail(`boot failure: ${reason}`);
+    } else {
+      const { decision, failures } = decideRestart(this.config.restart, this.failures, now, 0);
+      this.failures = failures;
+      if (decision.kind === 'give-up') this.fail(decision.message);
+      else this.backoffUntil = Math.max(this.backoffUntil, now + decision.delay);
+    }
+    this.deps.changed();
   }
 
   private onMessage(w: Worker, raw: unknown): void {
@@ -448,10 +480,14 @@ export class AppPool {
         this.refreshReady();
         this.flushPending();
         break;
-      case 'boot-error':
-        w.bootError = msg.message;
-        this.deps.log.error(`${this.name}: worker ${w.id} failed to boot: ${msg.stack ?? msg.message}`);
+      case 'boot-error': {
+        // the app's own message may quote its secrets (a connection string): every reader of
+        // bootError (status, API, dashboard, this log) gets it redacted
+        const secrets = this.secrets.get(w.id) ?? [];
+        w.bootError = redact(msg.message, secrets);
+        this.deps.log.error(`${this.name}: worker ${w.id} failed to boot: ${redact(msg.stack ?? msg.message, secrets)}`);
         break;
+      }
       case 'retire':
         this.retire(w, msg.reason, `served ${w.requests > 0 ? w.requests : 'its'} max_requests`);
         return;
@@ -482,6 +518,7 @@ export class AppPool {
     this.totals.exited(w.reason);
     this.workers.delete(w.id);
     this.drainDeadline.delete(w.id);
+    this.secrets.delete(w.id);
     this.refreshReady();
     this.redeliverAll(w);
     this.lastExit = { worker: w.id, pid: w.pid, state: to, reason: w.reason, code, signal, at: now };

@@ -18,6 +18,7 @@ import type { WorkerEvent } from './worker.js';
 import { Watcher } from './watch.js';
 import { Sampler } from './sampler.js';
 import { AppLogs } from './logs/app-logs.js';
+import { withheldFor } from './worker-env.js';
 
 export type Command =
   | { kind: 'start' | 'stop' | 'restart' | 'reload'; app: string }
@@ -259,6 +260,7 @@ export class Arbiter {
       log: this.logs,
       emit: (e: WorkerEvent) => this.events.emit('worker', e),
       changed: () => this.schedule(),
+      withheld: (name) => withheldFor(this.config, name),
     });
     this.listeners.set(app.name, new Map());
     try {

@@ -17,6 +17,8 @@ import { removePidfile, writePidfile } from './pidfile.js';
 import { realOps } from './process-ops.js';
 import { monotonicUsec, sdNotifier } from './sd-notify.js';
 import { probeListen } from './sockets.js';
+import { envFileExposure } from './config/env-file.js';
+import { envWarnings } from './worker-env.js';
 
 const USAGE = `Usage: tsgid [-c FILE] [--check]
 
@@ -42,6 +44,7 @@ async function check(config: Config): Promise<void> {
   for (const app of Object.values(config.apps)) {
     for (const [i, addr] of app.listen.entries()) await probeListen(addr, `apps.${app.name}.listen${app.listen.length > 1 ? `[${i}]` : ''}`);
   }
+  for (const w of envWarnings(config, envFileExposure)) process.stderr.write(`tsgid: warning: ${w}\n`);
   const n = Object.keys(config.apps).length;
   process.stdout.write(`${config.file}: OK (${n} app${n === 1 ? '' : 's'})\n`);
 }
@@ -84,6 +87,7 @@ async function main(): Promise<void> {
   const log = createLogger();
   // systemd's variables are read, then removed before any worker inherits the environment
   const systemd = sdNotifier(log);
+  for (const w of envWarnings(config, envFileExposure)) log.warn(w);
   const arbiter = new Arbiter(config, log, realOps, takePassedFds());
   let api: AdminApi | undefined;
   try {

@@ -1,15 +1,18 @@
-/** The pid file: written at start, removed at a clean exit; a live pid in it means "already running". */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+/** The pid file (0600, in a 0700 folder): written at start, removed at a clean exit; a live pid in it means "already running". */
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { TsgiError } from './errors.js';
+import { runtimeDir } from './runtime-dir.js';
 
 export function writePidfile(path: string): void {
   const old = readPid(path);
   if (old !== undefined && old !== process.pid && alive(old)) {
     throw new TsgiError('TSGI_ERR_LISTEN_IN_USE', `pidfile: tsgid is already running with pid ${old} (${path})`);
   }
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, `${process.pid}\n`);
+  runtimeDir(dirname(path));
+  writeFileSync(path, `${process.pid}\n`, { mode: 0o600 });
+  // a stale file keeps the mode it was made with
+  chmodSync(path, 0o600);
 }
 
 export function removePidfile(path: string): void {

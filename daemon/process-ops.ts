@@ -55,7 +55,8 @@ export const realOps: ProcessOps = {
       // libuv drops the supplementary groups (setgroups(0)) before setgid and setuid
       ...(spec.uid !== undefined && { uid: spec.uid }),
       ...(spec.gid !== undefined && { gid: spec.gid }),
-      env: { ...process.env, ...env, TSGI_WORKER_SPEC: JSON.stringify(spec) },
+      // built from an allow-list (worker-env.ts), never tsgid's whole environment
+      env: { ...env, TSGI_WORKER_SPEC: JSON.stringify(spec) },
       // the daemon's own flags (--inspect, loaders) are not the app's
       execArgv: [],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

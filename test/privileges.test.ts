@@ -128,9 +128,11 @@ apps:
     for (const [name, uid, gid] of [['a', a.uid, a.gid], ['b', b.uid, extraGid]] as const) {
       const [pid] = readyPids(s, name) as [number];
       assert.deepEqual(procIds(pid), { uid: [uid, uid, uid, uid], gid: [gid, gid, gid, gid], groups: [] }, `app ${name}, pid ${pid}`);
-      const seen = await json<{ pid: number; uid: number[]; groups: number[]; umask: number }>(url[name]!);
+      const seen = await json<{ pid: number; uid: number[]; groups: number[]; umask: number; home: string; user: string }>(url[name]!);
       assert.equal(seen.pid, pid);
       assert.equal(seen.umask, 0o027);
+      const account = findUser(uid)!;
+      assert.deepEqual({ home: seen.home, user: seen.user }, { home: account.home, user: account.name }, "HOME and USER are the worker's account's, not tsgid's");
     }
     const shown = await d!.api<{ app: { config: { umask: number; user: unknown } } }>('GET', '/v1/apps/a');
     assert.equal(shown.body.app.config.umask, 0o027);

@@ -45,6 +45,23 @@ export const stringMap: Kind<Record<string, string>> = {
     }),
 };
 
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*\*?$/;
+
+/** `true` (everything), `false`, or names, where `PREFIX_*` takes every name that starts so. */
+export const envNames: Kind<boolean | string[]> = {
+  type: 'boolean, or list of names',
+  format: 'Variable names; `NAME_*` takes every variable whose name starts with `NAME_`.',
+  schema: { anyOf: [{ type: 'boolean' }, { type: 'array', items: { type: 'string', pattern: ENV_NAME.source } }] },
+  parse(v) {
+    if (typeof v === 'boolean') return v;
+    if (!Array.isArray(v)) throw new ValueError(`expected true, false or a list of variable names, got ${describe(v)}`);
+    return v.map((item, i) => {
+      if (typeof item === 'string' && ENV_NAME.test(item)) return item;
+      throw new ValueError(`expected a variable name (letters, digits, _; a trailing * for a prefix), got ${describe(item)}`, undefined, [i]);
+    });
+  },
+};
+
 export const mountMap: Kind<Record<string, string>> = {
   type: 'map of URL prefix → module',
   schema: { type: 'object', minProperties: 1, propertyNames: { pattern: '^/' }, additionalProperties: moduleSpec.schema },

@@ -11,6 +11,13 @@ export function hasReference(text: string): boolean {
   return text.includes('${');
 }
 
+/** The variables a string refers to, defaults or not (`$${` is no reference). */
+export function referencedNames(text: string): string[] {
+  const names: string[] = [];
+  for (const m of text.matchAll(REFERENCE)) if (m[1] !== undefined) names.push(m[1]);
+  return names;
+}
+
 export function interpolate(text: string, env: NodeJS.ProcessEnv): string {
   return text.replace(REFERENCE, (match, name: string | undefined, withDefault: string | undefined, fallback: string | undefined) => {
     if (match === '$${') return '${';

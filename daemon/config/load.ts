@@ -41,5 +41,5 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     if (!(err instanceof ValueError)) throw err;
     throw new TsgiError(err.code, formatIssue(file, source.locate(err.at, err.target), err.at, err.message), { cause: err });
   }
-  return { file: abs, dir, ...values } as Config;
+  return { file: abs, dir, ...values, env_references: source.references } as Config;
 }

@@ -5,11 +5,14 @@
  */
 import type { AppInterface } from '../protocol.js';
 import { section, setting, type Simplify, type ValuesOf } from './declare.js';
-import { listens, moduleSpec, mountMap, stringMap } from './app-kinds.js';
+import { envNames, listens, moduleSpec, mountMap, stringMap } from './app-kinds.js';
+import { envFileReadable } from './env-file.js';
+import { BASE_ENV, REDACT_MIN_LENGTH } from '../worker-env.js';
 import { boolean, directory, duration, filePath, integer, listen, oneOf, size, text } from './kinds.js';
 import { distinctListens, exactlyOne, modulesExist, tlsFiles, uniqueListens } from './rules.js';
 import { namedSections } from './validate.js';
 import { watchSpec } from './watch-kind.js';
+import type { EnvReference } from './yaml-source.js';
 import { ipList, logFile, rotationSize } from './log-kinds.js';
 import { group, privileges, umask, user } from './privileges.js';
 
@@ -36,7 +39,9 @@ export const appSection = section(
     listen: setting({ kind: listens, required: true, description: 'Where the app accepts connections.', example: ['127.0.0.1:8000', 'unix:run/app.sock'] }),
     workers: setting({ kind: integer({ min: 1, max: 'max_workers' }), default: 1, description: 'Number of worker processes.' }),
     cwd: setting({ kind: directory, default: '.', description: "The workers' working directory, and the base for module paths." }),
-    env: setting({ kind: stringMap, default: {}, description: 'Extra environment variables for the workers.', example: { NODE_ENV: 'production' } }),
+    env: setting({ kind: stringMap, default: {}, description: `Environment variables for the workers, on top of \`env_file\`'s. Their values (${REDACT_MIN_LENGTH} characters or longer) are shown as \`[redacted]\` in boot errors (status, API, dashboard, tsgid's log).`, example: { NODE_ENV: 'production' } }),
+    env_file: setting({ kind: filePath, description: "A dotenv file (`NAME=value` lines) of more variables for the workers, read by tsgid at every worker start, so `tsgictl reload` passes on a rotated secret; `env` wins over it. Its values are redacted like `env`'s. Missing or malformed: a config error; readable by group or others: a warning (chmod 600). Docker Compose's and systemd's `env_file`/`EnvironmentFile=`.", example: '/etc/tsgi/shop.env' }),
+    inherit_env: setting({ kind: envNames, default: false, description: `Variables of tsgid's own environment the workers get beyond the short default list (${BASE_ENV.join(', ')}); \`true\` passes everything (warned by \`tsgid --check\`). Never passed, even so: TSGI_TOKEN, a variable the config names in \`admin\` or only in another app, and the admin token's value. (gunicorn and PM2 pass the whole environment; systemd passes almost none.)`, example: ['DATABASE_URL', 'AWS_*'] }),
     user: setting({ kind: user, description: "The account the workers run as (gunicorn's and supervisord's `user`): tsgid, as root, forks each worker with its uid and gid and keeps the sockets, log files and TLS keys itself, so the account needs only to read the app. Required when tsgid runs as root; `root` runs the app as root on purpose (TSGI_ALLOW_ROOT=1 in tsgid's environment allows it for every app that sets none). When tsgid is not root, only its own user may be named. An unknown user is an error.", example: 'www-data' }),
     group: setting({ kind: group, description: "The workers' group (gunicorn's `group`); default: `user`'s primary group. Workers get no supplementary groups: not tsgid's (which gunicorn keeps unless `initgroups`), nor the user's others (supervisord's initgroups).", example: 'www-data' }),
     umask: setting({ kind: umask, default: '0027', description: "The workers' file mode mask, set before the app loads. Files an app creates are not readable by other users, so apps run as different users cannot read each other's: gunicorn's default is 0 and supervisord keeps its own (usually 0022)." }),
@@ -70,7 +75,7 @@ export const appSection = section(
     restart: restartSection,
     watch: setting({ kind: watchSpec, default: false, description: 'Reload the app (rolling, as `tsgictl reload`) when its files change; for development.', example: { paths: ['src'], ignore: ['*.tmp'], debounce: '300ms' } }),
   },
-  [exactlyOne('app', 'mounts'), modulesExist, distinctListens, tlsFiles, privileges],
+  [exactlyOne('app', 'mounts'), modulesExist, distinctListens, tlsFiles, privileges, envFileReadable],
 );
 
 export const topSection = section(
@@ -103,4 +108,4 @@ export const topSection = section(
 );
 
 export type AppConfig = Simplify<{ name: string } & ValuesOf<typeof appSection.fields>>;
-export type Config = Simplify<{ file: string; dir: string } & ValuesOf<typeof topSection.fields>>;
+export type Config = Simplify<{ file: string; dir: string; env_references?: EnvReference[] } & ValuesOf<typeof topSection.fields>>;

@@ -11,6 +11,8 @@ export interface UserAccount {
   uid: number;
   /** the primary group, the default `group` */
   gid: number;
+  /** its home directory: a worker run as this user gets it as HOME */
+  home: string;
 }
 
 export interface GroupAccount {
@@ -35,7 +37,7 @@ const ID = /^\d+$/;
 /** The passwd entry for a name or a uid (a number, or a string of digits), or undefined. */
 export function findUser(key: string | number): UserAccount | undefined {
   const fields = lookup('passwd', String(key), ID.test(String(key)) ? 2 : 0);
-  return fields && { name: fields[0]!, uid: Number(fields[2]), gid: Number(fields[3]) };
+  return fields && { name: fields[0]!, uid: Number(fields[2]), gid: Number(fields[3]), home: fields[5] ?? '/' };
 }
 
 /** The group entry for a name or a gid, or undefined. */

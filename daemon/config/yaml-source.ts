@@ -6,13 +6,20 @@
  */
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { TsgiError } from '../errors.js';
-import { interpolate, hasReference } from './interpolate.js';
+import { interpolate, hasReference, referencedNames } from './interpolate.js';
 import { formatIssue, setOwn, ValueError, type Path, type Position } from './issues.js';
 
 export interface YamlSource {
   value: unknown;
   /** The nearest recorded position for a key path (falls back to the closest ancestor). */
   locate(path: Path, target: 'key' | 'value'): Position | undefined;
+  /** every `${VAR}` expanded, and where: which variables belong to which app (worker-env.ts) */
+  references: EnvReference[];
+}
+
+export interface EnvReference {
+  name: string;
+  path: Path;
 }
 
 /** More nodes than this means alias expansion ran away ("billion laughs"). */
@@ -30,6 +37,7 @@ export function readYaml(text: string, file: string, env: NodeJS.ProcessEnv): Ya
   }
 
   const positions = new Map<string, { key?: Position; value?: Position }>();
+  const references: EnvReference[] = [];
   let visited = 0;
   const walk = (node: unknown, path: Path, active: Set<unknown>): unknown => {
     if (++visited > MAX_NODES) throw new ValueError(`expected at most ${MAX_NODES} values, got more (alias expansion?)`, undefined, path);
@@ -52,7 +60,10 @@ export function readYaml(text: string, file: string, env: NodeJS.ProcessEnv): Ya
       return out;
     }
     if (isSeq(node)) return node.items.map((item, i) => walk(item, [...path, i], active));
-    if (isScalar(node)) return scalar(node.value, node.type, path, env);
+    if (isScalar(node)) {
+      if (typeof node.value === 'string') for (const name of referencedNames(node.value)) references.push({ name, path });
+      return scalar(node.value, node.type, path, env);
+    }
     return null;
   };
 
@@ -71,7 +82,7 @@ export function readYaml(text: string, file: string, env: NodeJS.ProcessEnv): Ya
     }
     return undefined;
   }
-  return { value, locate };
+  return { value, locate, references };
 }
 
 function key(path: Path): string {

@@ -29,6 +29,9 @@ export interface Rotation {
 export const MAX_QUEUED = 8 * 1024 * 1024;
 /** Bytes appended per write call. */
 const BATCH = 256 * 1024;
+/** New log files: read by the owner and its group (nginx and logrotate's default is 0640 too). */
+const LOG_MODE = 0o640;
+
 /** After a failed open or write, lines are dropped (and counted) for this long before the next try. */
 const RETRY_MS = 1000;
 const CUT = ' [cut]';
@@ -179,8 +182,9 @@ export class RotatingFile {
   }
 
   private async open(): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true });
-    const fh = await open(this.path, 'a');
+    // logs may hold what apps print about their users: the owner and the group (adm) only
+    await mkdir(dirname(this.path), { recursive: true, mode: 0o750 });
+    const fh = await open(this.path, 'a', LOG_MODE);
     this.size = (await fh.stat()).size;
     this.fh = fh;
   }
@@ -213,7 +217,7 @@ export class RotatingFile {
 
   private async compress(file: string): Promise<void> {
     try {
-      await pipeline(createReadStream(file), createGzip(), createWriteStream(`${file}.gz.tmp`));
+      await pipeline(createReadStream(file), createGzip(), createWriteStream(`${file}.gz.tmp`, { mode: LOG_MODE }));
       await rename(`${file}.gz.tmp`, `${file}.gz`);
       await rm(file, { force: true });
     } catch (err) {

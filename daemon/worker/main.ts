@@ -18,9 +18,15 @@ import { wireUpgrades } from './upgrades.js';
 import { counts, durationSum, requestClosed } from './request-metrics.js';
 import { connectionClosed, drainResponses, isTsgiResponse, markHandled, onResponseClosed, startedAt, wasHandled } from './tsgi-response.js';
 import { createAccessLog } from './access-log.js';
+import { startOrphanWatchdog } from './orphan-watchdog.js';
 
 /** After the arbiter is gone, a worker has this long to finish before it exits anyway. */
-const ORPHAN_GRACE_MS = 1500;
+const ORPHAN_GRACE_MS = 1000;
+/**
+ * …and the watchdog thread kills it this long after noticing (up to 200 ms late), even when its
+ * event loop is stuck: gone within 1.5 s of tsgid's death (README).
+ */
+const ORPHAN_KILL_MS = 1000;
 
 const spec = JSON.parse(process.env.TSGI_WORKER_SPEC ?? 'null') as WorkerSpec | null;
 if (spec === null || typeof process.send !== 'function') {
@@ -30,6 +36,7 @@ if (spec === null || typeof process.send !== 'function') {
 delete process.env.TSGI_WORKER_SPEC;
 // before the app loads, so every file it creates gets the mask
 process.umask(spec.umask);
+startOrphanWatchdog(ORPHAN_KILL_MS);
 
 const limits = spec.limits;
 let hosted: HostedApp | undefined;
