@@ -88,7 +88,7 @@ apps:
   it('2: the daemon refuses the input (a scale over max_workers)', async () => {
     const r = await ctl('scale', 'steady', '500');
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /workers must be <= 128/);
+    assert.match(r.stderr, /workers must be an integer from 1 to 128, or "\+N" or "-N"/);
   });
 
   it('1: an unknown app', async () => {
