@@ -24,7 +24,7 @@ function classOf(slot: number): number {
 
 interface WorkerSeries {
   rss: Float64Array;
-  cpu: Float32Array;
+  cpu: Float64Array;
   /** the ring slot written last, and how many points ago: a series none of whose points is left is dropped */
   lastCount: number;
 }
@@ -45,9 +45,9 @@ export interface AppHistory {
 
 class AppRing {
   readonly t = new Float64Array(HISTORY_POINTS);
-  readonly rates = CLASSES.map(() => new Float32Array(HISTORY_POINTS));
-  readonly p50 = new Float32Array(HISTORY_POINTS);
-  readonly p99 = new Float32Array(HISTORY_POINTS);
+  readonly rates = CLASSES.map(() => new Float64Array(HISTORY_POINTS));
+  readonly p50 = new Float64Array(HISTORY_POINTS);
+  readonly p99 = new Float64Array(HISTORY_POINTS);
   readonly workers = new Map<number, WorkerSeries>();
   exits: ExitRecord[] = [];
   /** points written since the app was added */
@@ -78,7 +78,7 @@ class AppRing {
     for (const w of status.workers) {
       let s = this.workers.get(w.id);
       if (s === undefined) {
-        s = { rss: new Float64Array(HISTORY_POINTS).fill(NaN), cpu: new Float32Array(HISTORY_POINTS).fill(NaN), lastCount: 0 };
+        s = { rss: new Float64Array(HISTORY_POINTS).fill(NaN), cpu: new Float64Array(HISTORY_POINTS).fill(NaN), lastCount: 0 };
         this.workers.set(w.id, s);
       }
       s.rss[i] = w.rss ?? NaN;
@@ -97,7 +97,7 @@ class AppRing {
     const n = Math.min(this.count, HISTORY_POINTS);
     const first = this.count - n;
     const slots = Array.from({ length: n }, (_, k) => (first + k) % HISTORY_POINTS).filter((s) => this.t[s]! > since);
-    const pick = (a: Float32Array | Float64Array): Array<number | null> => slots.map((s) => (Number.isNaN(a[s]!) ? null : a[s]!));
+    const pick = (a: Float64Array): Array<number | null> => slots.map((s) => (Number.isNaN(a[s]!) ? null : a[s]!));
     const t = slots.map((s) => this.t[s]!);
     // after `since`, the exits since then (one may fall between two points); else those in the window
     const after = Number.isFinite(since) ? since : (t[0] ?? Infinity) - intervalMs;

@@ -63,6 +63,7 @@ function restartMarks(getSeries) {
           const { ctx, bbox } = u;
           const exits = getSeries().restarts;
           let drawn = 0;
+          let lastLabel = -Infinity;
           ctx.save();
           ctx.font = `${Math.round(10 * devicePixelRatio)}px system-ui, sans-serif`;
           ctx.textBaseline = 'top';
@@ -76,7 +77,11 @@ function restartMarks(getSeries) {
             ctx.moveTo(x, bbox.top);
             ctx.lineTo(x, bbox.top + bbox.height);
             ctx.stroke();
-            ctx.fillText(r.reason ?? 'exit', x + 3, bbox.top + 2);
+            // a burst of exits (a reload) is one label, not a smudge of overlapping ones
+            if (x - lastLabel > 60 * devicePixelRatio) {
+              ctx.fillText(r.reason ?? 'exit', x + 3, bbox.top + 2);
+              lastLabel = x;
+            }
             drawn++;
           }
           ctx.restore();
