@@ -20,7 +20,7 @@ const TOKEN = 'bench-token';
 
 const dir = scratch('dashboard');
 writeFileSync(join(dir, 'hello.mjs'), HELLO);
-const d = await startDaemon(`admin: { listen: "127.0.0.1:0", token: "${TOKEN}" }\napps:\n  web:\n    app: ./hello.mjs\n    listen: "127.0.0.1:0"\n    workers: 2\n`, { dir });
+const d = await startDaemon(`admin: { listen: "127.0.0.1:0", token: "${TOKEN}" }\napps:\n  web:\n    app: ./hello.mjs\n    listen: "127.0.0.1:0"\n    workers: 2\n`, { dir, wait: false });
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium' });
 try {
   const base = `http://${await adminAddress(d)}`;
