@@ -4,17 +4,33 @@
  * env shows as its keys only.
  */
 import type { AppStatus } from '../daemon/app-pool.js';
-import { formatListen, type AppConfig, type ListenAddress } from '../daemon/config/index.js';
+import { appSection, formatListen, type AppConfig, type ListenAddress } from '../daemon/config/index.js';
+import type { Fields } from '../daemon/config/declare.js';
 import type { Control } from './control.js';
 
 export type PublicConfig = Record<string, unknown>;
-export type AppView = AppStatus & { config: PublicConfig };
+export type AppView = AppStatus & { config: PublicConfig; config_units?: Record<string, 'duration' | 'size'> };
 
 const SECRET_KEY = /token|secret|passw|credential|private|api_?key/i;
 export const REDACTED = '[redacted]';
 
 export function appView(control: Control, name: string): AppView {
-  return { ...control.appStatus(name), config: publicConfig(control.appConfig(name)) };
+  return { ...control.appStatus(name), config: publicConfig(control.appConfig(name)), config_units: CONFIG_UNITS };
+}
+
+/**
+ * Which config keys (dotted within a section) hold milliseconds or bytes, from the settings'
+ * kinds: the JSON keeps numbers for scripts, and `tsgictl status APP` writes `30s`, `512MB`.
+ */
+export const CONFIG_UNITS: Record<string, 'duration' | 'size'> = units(appSection.fields);
+
+function units(fields: Fields, prefix = ''): Record<string, 'duration' | 'size'> {
+  const out: Record<string, 'duration' | 'size'> = {};
+  for (const [key, f] of Object.entries(fields)) {
+    if (f.is === 'section') Object.assign(out, units(f.fields, `${prefix}${key}.`));
+    else if (f.kind.type === 'duration' || f.kind.type === 'size') out[prefix + key] = f.kind.type;
+  }
+  return out;
 }
 
 /** The daemon's status with every app's public config. */

@@ -2,10 +2,11 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isTsgiError, TsgiError } from '../daemon/errors.js';
 import type { Logger } from '../daemon/log.js';
+import { validationMessage, type AjvError } from './validation-message.js';
 
 export function installErrorHandling(app: FastifyInstance, log: Logger | undefined): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    const coded = toTsgiError(err);
+    const coded = toTsgiError(err, req);
     if (coded.status >= 500) log?.error(`admin API: ${req.method} ${req.url}: ${err.stack ?? err.message}`);
     void reply.code(coded.status).send(coded.toJSON());
   });
@@ -16,14 +17,19 @@ export function installErrorHandling(app: FastifyInstance, log: Logger | undefin
 }
 
 /** For the router's own refusals (a bad %-encoding, an over-long parameter), which bypass the error handler. */
-export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
-  const coded = toTsgiError(err);
+export function frameworkErrors(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const coded = toTsgiError(err, req);
   void reply.code(coded.status).send(coded.toJSON());
 }
 
-export function toTsgiError(err: FastifyError): TsgiError {
+export function toTsgiError(err: FastifyError, req?: FastifyRequest): TsgiError {
   if (isTsgiError(err)) return err;
-  if (err.validation !== undefined) return new TsgiError('TSGI_ERR_API_VALIDATION', err.message, { cause: err });
+  if (err.validation !== undefined) {
+    const context = err.validationContext;
+    const schemas = req?.routeOptions?.schema as Record<string, unknown> | undefined;
+    const schema = context === undefined ? undefined : (schemas?.[context] as Record<string, unknown> | undefined);
+    return new TsgiError('TSGI_ERR_API_VALIDATION', validationMessage(err.validation as unknown as AjvError[], context, schema), { cause: err });
+  }
   if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new TsgiError('TSGI_ERR_API_BODY_TOO_LARGE', err.message, { cause: err });
   if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new TsgiError('TSGI_ERR_API_CONTENT_TYPE', err.message, { cause: err });
   // malformed JSON, empty JSON body, a bad URL encoding: the caller's fault, said plainly

@@ -12,6 +12,19 @@ export const appParams = {
   additionalProperties: false,
 } as const;
 
+export const workerParams = {
+  type: 'object',
+  properties: { name: appName, id: { type: 'string', pattern: '^[1-9][0-9]{0,8}$', description: "The worker's id (`tsgictl status` lists them; ids are never reused)." } },
+  required: ['name', 'id'],
+  additionalProperties: false,
+} as const;
+
+export const sinceQuery = {
+  type: 'object',
+  properties: { since: { type: 'string', pattern: '^[0-9]{1,15}$', description: 'Epoch ms: only the points after it (what a page that has the rest asks for each second).' } },
+  additionalProperties: false,
+} as const;
+
 export const waitQuery = {
   type: 'object',
   properties: {
@@ -40,7 +53,7 @@ export function scaleBody(maxWorkers: number) {
         description: 'A count, or "+N" / "-N" relative to the current target.',
         anyOf: [
           { type: 'integer', minimum: 1, maximum: maxWorkers },
-          { type: 'string', pattern: '^[+-][0-9]{1,4}$' },
+          { type: 'string', pattern: '^[+-][0-9]{1,4}$', title: '"+N" or "-N" (relative to the current target)' },
         ],
       },
     },

@@ -49,7 +49,7 @@ function parse(argv: string[], commands: readonly CommandDef[]): CommandLine {
   try {
     parsed = parseArgs({ args: argv, options: { ...forNode(GLOBAL_OPTIONS), ...forNode(own) }, allowPositionals: true, strict: true });
   } catch (err) {
-    throw wrong((err as Error).message);
+    throw wrong(parseArgsMessage(err as Error & { code?: string }));
   }
   const { values, positionals } = parsed;
   const globals = values as unknown as Globals;
@@ -77,4 +77,15 @@ function forNode(opts: Record<string, OptionDef>): NonNullable<ParseArgsConfig['
   return Object.fromEntries(
     Object.entries(opts).map(([name, o]) => [name, { type: o.type, ...(o.short !== undefined && { short: o.short }), ...(o.multiple && { multiple: true }) }]),
   );
+}
+
+/** node:util parseArgs' refusals, said as tsgictl says things (its own text names `-- "--x"` tricks and `<value>`). */
+export function parseArgsMessage(err: Error & { code?: string }): string {
+  const flag = /'(-{1,2}[^' ]+)/.exec(err.message)?.[1] ?? '';
+  switch (err.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': return `unknown option ${flag}`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': return /argument missing/.test(err.message) ? `${flag} needs a value` : `${flag} takes no value`;
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL': return `unexpected argument ${/'([^']+)'/.exec(err.message)?.[1] ?? ''}`.trimEnd();
+    default: return err.message;
+  }
 }

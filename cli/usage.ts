@@ -8,7 +8,7 @@ export const GLOBAL_OPTIONS: Record<string, OptionDef> = {
   token: { type: 'string', value: 'TOKEN', description: 'bearer token for a TCP admin API (or TSGI_TOKEN)' },
   json: { type: 'boolean', description: 'print JSON for scripts' },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
-  version: { type: 'boolean', description: 'print the version' },
+  version: { type: 'boolean', short: 'v', description: 'print the version' },
 };
 
 export function synopsis(cmd: CommandDef): string {

@@ -154,6 +154,18 @@ export class AppPool {
     return this.until(() => this.startedOrFailed());
   }
 
+  /**
+   * Stop one worker (POST /v1/apps/:name/workers/:id/stop) as max_requests would: a replacement
+   * boots, then this one drains, so the app never serves with one fewer. Resolves once it is gone.
+   */
+  stopWorker(id: number): Promise<void> {
+    const w = this.workers.get(id);
+    if (w === undefined) throw new TsgiError('TSGI_ERR_WORKER_NOT_FOUND', `${this.name} has no worker ${id} (live: ${[...this.workers.keys()].join(', ') || 'none'})`);
+    if (w.state !== 'ready' || this.wanted === 'stopped') throw new TsgiError('TSGI_ERR_WORKER_NOT_READY', `${this.name}: worker ${id} is ${w.state}; only a ready worker of a running app can be stopped`);
+    this.retire(w, 'restart', 'stopped through the admin API');
+    return this.until(() => (this.workers.has(id) ? undefined : null));
+  }
+
   /** Rolling reload: new workers boot first; old ones drain only once every new one is ready. */
   reload(): Promise<void> {
     if (this.wanted === 'stopped' || this.failedReason !== undefined || this.ready.length === 0) return this.restart();

@@ -19,10 +19,13 @@ import { Watcher } from './watch.js';
 import { Sampler } from './sampler.js';
 import { AppLogs } from './logs/app-logs.js';
 import { withheldFor } from './worker-env.js';
+import { History, type AppHistory } from './history.js';
 
 export type Command =
   | { kind: 'start' | 'stop' | 'restart' | 'reload'; app: string }
   | { kind: 'scale'; app: string; workers: number }
+  /** replace one worker gracefully: a new one boots, then this one drains */
+  | { kind: 'stop-worker'; app: string; worker: number }
   | { kind: 'add'; config: AppConfig }
   | { kind: 'remove'; app: string }
   | { kind: 'config-reload' }
@@ -82,6 +85,8 @@ export class Arbiter {
   readonly sampler: Sampler;
   /** the apps' stdout, stderr and access logs; the pools write to it */
   readonly logs: AppLogs;
+  /** the last minutes of every app, for the dashboard's charts */
+  private readonly recorded: History;
 
   constructor(
     private config: Config,
@@ -92,6 +97,7 @@ export class Arbiter {
     this.ops = ops;
     this.startedAt = ops.now();
     this.logs = new AppLogs(config.logs, log);
+    this.recorded = new History(config.stats_interval);
     this.watcher = new Watcher((app, path) => {
       this.log.info(`${app}: ${path} changed; reloading`);
       this.command({ kind: 'reload', app }).catch((err: unknown) => this.log.warn(`${app}: reload after file change failed: ${err instanceof Error ? err.message : String(err)}`));
@@ -99,7 +105,11 @@ export class Arbiter {
     this.sampler = new Sampler(ops, {
       pids: () => [...this.pools.values()].flatMap((p) => p.pids().map((x) => x.pid)),
       deliver: (stats) => {
-        for (const pool of this.pools.values()) pool.sampled(stats);
+        const now = this.ops.now();
+        for (const pool of this.pools.values()) {
+          pool.sampled(stats);
+          this.recorded.record(now, pool.metrics(), pool.status(now));
+        }
         this.schedule();
       },
     });
@@ -177,6 +187,12 @@ export class Arbiter {
     return { uptime_ms: this.ops.now() - this.startedAt, apps: [...this.pools.values()].map((p) => p.metrics()) };
   }
 
+  /** For GET /v1/apps/:name/history: the app's charts over the last minutes. */
+  history(name: string, since?: number): AppHistory {
+    this.pool(name);
+    return this.recorded.read(name, since);
+  }
+
   appConfig(name: string): AppConfig {
     return this.pool(name).config;
   }
@@ -228,6 +244,7 @@ export class Arbiter {
       case 'restart': return this.pool(cmd.app).restart();
       case 'reload': return this.pool(cmd.app).reload();
       case 'scale': return this.pool(cmd.app).scale(cmd.workers);
+      case 'stop-worker': return this.pool(cmd.app).stopWorker(cmd.worker);
       case 'add': return this.add(cmd.config);
       case 'remove': return this.remove(cmd.app);
       case 'config-reload': return this.applyConfigFile();
@@ -342,6 +359,7 @@ export class Arbiter {
     this.listeners.delete(name);
     this.passedKeys.delete(name);
     this.logs.removeApp(name);
+    this.recorded.remove(name);
   }
 
   /**
@@ -379,6 +397,7 @@ export class Arbiter {
     }
     this.config = { ...next, admin: this.config.admin, max_workers: this.config.max_workers, logs: this.config.logs };
     this.sampler.start(next.stats_interval);
+    this.recorded.setInterval(next.stats_interval);
     this.schedule();
     await Promise.all(steps);
     this.log.info(`config reloaded: added [${result.added}] removed [${result.removed}] changed [${result.changed}] unchanged [${result.unchanged}]${result.errors.length > 0 ? `; errors: ${result.errors.map((e) => `${e.app}: ${e.message}`).join('; ')}` : ''}`);

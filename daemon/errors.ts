@@ -32,6 +32,8 @@ export const ERRORS = {
   TSGI_ERR_APP_BOOT: { status: 422, exit: 1, description: "The app's code failed to boot (throws at import, factory rejects, not ready in time)." },
   TSGI_ERR_APP_FAILED: { status: 409, exit: 1, description: 'The app is marked failed after a crash loop; start it again to retry.' },
   TSGI_ERR_APP_INTERFACE: { status: 422, exit: 1, description: 'The export is none of the interfaces tsgi hosts (node listener, fetch, Koa, Fastify).' },
+  TSGI_ERR_WORKER_NOT_FOUND: { status: 404, exit: 1, description: 'The app has no live worker of that id (it may have exited and been replaced: ids are never reused).' },
+  TSGI_ERR_WORKER_NOT_READY: { status: 409, exit: 1, description: 'Only a ready worker of a running app can be stopped; this one is starting, draining, or its app is stopping.' },
   TSGI_ERR_API_VALIDATION: { status: 400, exit: 2, description: 'A request to the admin API failed schema validation.' },
   TSGI_ERR_API_UNAUTHORIZED: { status: 401, exit: 1, description: 'The admin API call carried no valid token.' },
   TSGI_ERR_API_NOT_FOUND: { status: 404, exit: 1, description: 'No admin API route at that path.' },

@@ -51,7 +51,8 @@ export function createLogger(dest: DestinationStream = defaultDestination()): Lo
 }
 
 function defaultDestination(): DestinationStream {
-  if (process.stdout.isTTY) return prettyTo(process.stdout);
+  // colour only for a person at a terminal who has not asked for none (https://no-color.org)
+  if (process.stdout.isTTY) return prettyTo(process.stdout, process.env.NO_COLOR === undefined && process.env.TERM !== 'dumb');
   // asynchronous: a slow reader of stdout must not stall the arbiter's loop
   const dest = pino.destination({ fd: 1, sync: false, maxLength: MAX_BUFFERED });
   // a closed pipe stops the output (pino handles EPIPE); nothing else may take the daemon down

@@ -253,7 +253,7 @@ describe('admin API routes against a real arbiter', () => {
     const expected = [
       'GET /v1/health', 'GET /v1/ready', 'GET /v1/openapi.json', 'GET /v1/apps', 'GET /v1/apps/{name}', 'POST /v1/apps', 'DELETE /v1/apps/{name}',
       ...['start', 'stop', 'restart', 'reload', 'scale'].map((a) => `POST /v1/apps/{name}/${a}`), 'POST /v1/config/reload', 'GET /metrics', 'GET /v1/apps/{name}/logs',
-      'GET /v1/events',
+      'GET /v1/events', 'GET /v1/apps/{name}/history', 'POST /v1/apps/{name}/workers/{id}/stop',
     ];
     assert.deepEqual(ops.map((o) => o.key).sort(), expected.sort());
     for (const { key, path, method, op } of ops) {

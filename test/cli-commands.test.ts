@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -67,8 +67,8 @@ describe('tsgictl against a real tsgid', () => {
     const out = await ok('status');
     const s = await d.status();
     assert.match(out, /^tsgid \d+, up \d+[smhd], .*tsgi\.yaml\n/);
-    assert.match(out, /APP\s+STATE\s+READY\s+WORKER\s+PID/);
-    assert.match(out, /^web\s+running\s+2\/2/m);
+    assert.match(out, /APP\s+STATE\s+READY\s+RESTARTS\s+WORKER\s+PID/);
+    assert.match(out, /^web\s+running\s+2\/2\s+0\s/m, 'restarts per app');
     assert.match(out, /^other\s+running\s+1\/1/m);
     for (const pid of [...readyPids(s, 'web'), ...readyPids(s, 'other')]) assert.match(out, new RegExp(`\\b${pid}\\b`));
     assert.ok(!out.includes(ESC), 'no colour when stdout is not a terminal');
@@ -88,8 +88,37 @@ describe('tsgictl against a real tsgid', () => {
     const out = await ok('status', 'web');
     assert.match(out, /^web\s+running/m);
     assert.match(out, /env_keys: \["API_KEY"\]/);
+    // durations and sizes as a config file writes them, not milliseconds and bytes
+    assert.match(out, /^  timeout: 30s$/m);
+    assert.match(out, /^  graceful_timeout: \d+[smh]$/m);
+    assert.match(out, /"window":"\d+[smh]"/);
     assert.ok(!out.includes('do-not-print-me'));
     assert.ok(!(await ok('status', 'web', '--json')).includes('do-not-print-me'));
+  });
+
+  it('completion bash completes commands, flags and the running daemon\'s app names; zsh and fish scripts come from the same declarations', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'tsgi-bin-'));
+    writeFileSync(join(bin, 'tsgictl'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(TSGICTL)} "$@"\n`, { mode: 0o755 });
+    const script = await ok('completion', 'bash');
+    const complete = (words: string[]): string[] => {
+      const line = `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _tsgictl; printf '%s\\n' "\${COMPREPLY[@]}"`;
+      const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+      delete env.TSGI_URL;
+      delete env.TSGI_TOKEN;
+      const out = execFileSync('bash', ['-c', line], { cwd: d.dir, env, encoding: 'utf8' });
+      return out.split('\n').filter((l) => l !== '').sort();
+    };
+    assert.deepEqual(complete(['tsgictl', 're']), ['reload', 'remove', 'restart']);
+    assert.deepEqual(complete(['tsgictl', 'logs', '--f']), ['--follow']);
+    assert.deepEqual(complete(['tsgictl', 'restart', '']), ['all', 'other', 'web']);
+    assert.deepEqual(complete(['tsgictl', 'scale', 'w']), ['web']);
+    assert.deepEqual(complete(['tsgictl', 'config', '']), ['check', 'reload']);
+    assert.deepEqual(complete(['tsgictl', 'completion', '']), ['bash', 'fish', 'zsh']);
+    assert.match(await ok('completion', 'zsh'), /bashcompinit[\s\S]*complete -F _tsgictl tsgictl/);
+    const fish = await ok('completion', 'fish');
+    assert.match(fish, /complete -c tsgictl -n __fish_use_subcommand -a 'reload'/);
+    assert.match(fish, /-a '\(tsgictl completion apps 2>\/dev\/null\)'/);
+    assert.deepEqual((await ok('completion', 'apps')).split('\n').filter(Boolean).sort(), ['other', 'web']);
   });
 
   it('reload replaces every worker (new pids) and says so', async () => {

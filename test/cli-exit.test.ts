@@ -58,6 +58,7 @@ apps:
     const v = await tsgictl(['version'], empty);
     assert.equal(v.code, 0);
     assert.match(v.stdout, /^tsgictl \d+\.\d+\.\d+\n$/);
+    for (const flag of ['-v', '--version']) assert.equal((await tsgictl([flag], empty)).stdout, v.stdout, `tsgictl ${flag}`);
     assert.equal((await tsgictl(['--help'], empty)).code, 0);
     assert.equal((await tsgictl(['help', 'add'], empty)).code, 0);
     assert.equal((await ctl('status')).code, 0);
@@ -73,7 +74,7 @@ apps:
       [['scale', 'steady', 'lots'], /scale: expected a number, \+N or -N, got "lots"/],
       [['add', 'x', '--listen', ':0'], /add: --app is required\nusage: tsgictl add NAME --app MODULE/],
       [['add', 'x', '--app', 'a.mjs', '--listen', ':0', '--workers', 'two'], /--workers expects a number/],
-      [['status', '--bogus'], /Unknown option '--bogus'/],
+      [['status', '--bogus'], /^tsgictl: unknown option --bogus\n/],
       [['config'], /config: expected one of reload, check/],
       [['config', 'frob'], /config: expected one of reload, check, got "frob"/],
       [['--url', 'https://127.0.0.1:1', 'status'], /plain http/],
@@ -88,7 +89,13 @@ apps:
   it('2: the daemon refuses the input (a scale over max_workers)', async () => {
     const r = await ctl('scale', 'steady', '500');
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /workers must be <= 128/);
+    assert.match(r.stderr, /workers must be an integer from 1 to 128, or "\+N" or "-N"/);
+  });
+
+  it('2: scale to 0 says what is allowed, in words', async () => {
+    const r = await ctl('scale', 'steady', '0');
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, 'tsgictl: workers must be an integer from 1 to 128, or "+N" or "-N" (relative to the current target)\n');
   });
 
   it('1: an unknown app', async () => {

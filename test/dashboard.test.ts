@@ -8,11 +8,10 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { DaemonStatus } from '../daemon/arbiter.js';
 import { FIXTURES, get, readyPids, startDaemon, tempDir, type Daemon } from './helpers/daemon.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { adminAddress, launchChromium, openPage as open } from './helpers/dashboard-page.js';
 const TOKEN = 'dashboard-token-789';
 /** a boot error is text from the app: the page must show it as text, never run it */
 const HOSTILE = '<img src=x onerror="window.pwned=1">';
@@ -40,7 +39,7 @@ apps:
       { dir, wait: false },
     );
     base = `http://${await adminAddress(d)}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM });
+    browser = await launchChromium();
   });
 
   after(async () => {
@@ -48,15 +47,7 @@ apps:
     await d?.stop();
   });
 
-  async function openPage(): Promise<{ page: Page; urls: string[]; errors: string[] }> {
-    const page = await (await browser.newContext()).newPage();
-    const urls: string[] = [];
-    const errors: string[] = [];
-    page.on('request', (r) => urls.push(r.url()));
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${base}/`);
-    return { page, urls, errors };
-  }
+  const openPage = () => open(browser, base);
 
   /**
    * The worker pids the page shows for an app, once it shows `count` workers, all ready, and
@@ -66,7 +57,7 @@ apps:
     return page
       .waitForFunction(
         ({ app, want }) => {
-          const rows = Array.from(document.querySelectorAll<HTMLElement>(`section[data-app="${app}"] tbody tr`));
+          const rows = Array.from(document.querySelectorAll<HTMLElement>(`section[data-app="${app}"] table.workers tbody tr`));
           const pids = rows.map((r) => Number(r.dataset.pid));
           const ok =
             rows.length === want.count &&
@@ -110,7 +101,7 @@ apps:
     assert.deepEqual(errors, []);
   });
 
-  it('shows each worker\'s figures, a request rate and its sparkline under load, and Restart replaces the workers', async () => {
+  it('shows each worker\'s figures, a request rate and its charts under load, and Restart, once confirmed, replaces the workers', async () => {
     const { page, errors } = await openPage();
     // the token from the first test is gone with its tab: a new tab asks again
     await page.locator('#token').fill(TOKEN);
@@ -119,7 +110,7 @@ apps:
     // uptime, rss, cpu come with the stats events: every cell of a row filled
     await page.waitForFunction(
       () => {
-        const rows = Array.from(document.querySelectorAll('section[data-app="web"] tbody tr'));
+        const rows = Array.from(document.querySelectorAll('section[data-app="web"] table.workers tbody tr'));
         return rows.length === 2 && rows.every((r) => /^\d+(s|m \d+s)$/.test(r.children[3]!.textContent!) && / MB$/.test(r.children[4]!.textContent!) && /^\d+%$/.test(r.children[5]!.textContent!));
       },
       undefined,
@@ -137,8 +128,8 @@ apps:
       await page.waitForFunction(
         () => {
           const rate = document.querySelector('section[data-app="web"] .rate')?.textContent ?? '';
-          const points = document.querySelector('section[data-app="web"] .spark polyline')?.getAttribute('points') ?? '';
-          return Number.parseFloat(rate) > 0 && points.split(' ').length > 1;
+          const chart = document.querySelector<HTMLElement>('section[data-app="web"] .chart[data-kind="requests"]');
+          return Number.parseFloat(rate) > 0 && Number(chart?.dataset.points) > 1 && chart?.querySelector('canvas') !== null;
         },
         undefined,
         { timeout: 30_000 },
@@ -147,11 +138,13 @@ apps:
       loaded = true;
       await load;
     }
-    const requests = await web.locator('tbody tr td:nth-child(7)').allTextContents();
+    const requests = await web.locator('table.workers tbody tr td:nth-child(7)').allTextContents();
     assert.ok(requests.some((n) => Number(n) > 0), `a worker counts requests: ${requests.join(', ')}`);
 
     const before = readyPids(await status(), 'web').sort();
     await web.locator('button[data-action="restart"]').click();
+    await page.locator('#confirm', { hasText: 'stop at once' }).waitFor();
+    await page.locator('#confirm-ok').click();
     const after = (await pagePids(page, 'web', { count: 2, other: before })).sort();
     await web.locator('.message', { hasText: 'restart done' }).waitFor();
     assert.deepEqual(after, readyPids(await status(), 'web').sort(), 'the page shows the restarted workers');
@@ -178,15 +171,3 @@ apps:
     assert.equal(await page.locator('section.app').count(), 0, 'nothing shown without a good token');
   });
 });
-
-/** The address tsgid logs once its admin API is up: "admin API on 127.0.0.1:PORT". */
-async function adminAddress(d: Daemon): Promise<string> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const m = /admin API on (\S+)/.exec(d.output());
-    if (m) return m[1]!;
-    if (d.proc.exitCode !== null) throw new Error(`tsgid exited (${d.proc.exitCode}):\n${d.output()}`);
-    if (Date.now() > deadline) throw new Error(`no admin address in the output:\n${d.output()}`);
-    await Promise.race([new Promise((r) => d.proc.stdout!.once('data', r)), d.exited, new Promise((r) => setTimeout(r, 1000).unref())]);
-  }
-}

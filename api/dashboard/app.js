@@ -1,33 +1,27 @@
 // The tsgid dashboard. The page holds no data: it reads GET /v1/events with fetch() (EventSource
-// cannot send the Authorization header, and a token in the URL ends up in logs and history) and
-// acts through the same API. The token lives in sessionStorage: this tab only, gone when it closes.
-// Every text goes in through textContent, never parsed as markup: boot errors and messages are not ours.
+// cannot send the Authorization header, and a token in the URL ends up in logs and history), the
+// charts' history from GET /v1/apps/:name/history, and acts through the same API. The token
+// lives in sessionStorage: this tab only, gone when it closes.
 
-const TOKEN_KEY = 'tsgi-admin-token';
-/** sparkline points, one per stats event (a second) */
-const HISTORY = 60;
-const SVG = 'http://www.w3.org/2000/svg';
+import { Chart, emptySeries, merge } from './charts.js';
+import { LogPane } from './logs.js';
+import { $, api, auth, authHeaders, bytes, clock, duration, el, readEvents, setToken, stamp } from './util.js';
+
 const FINAL = new Set(['stopped', 'crashed', 'failed']);
+/** What each action does, said before a confirmation and in a button's title. */
+const ACTIONS = {
+  start: { label: 'Start', title: 'Start a stopped or failed app' },
+  stop: { label: 'Stop', title: 'Drain and stop every worker; the sockets stay open and connections wait', confirm: (a) => `Stop ${a.name}: its ${a.target} worker(s) finish their requests and exit. Nothing serves until you start it again; new connections wait.` },
+  reload: { label: 'Reload', title: 'Rolling reload: new workers boot, then the old ones drain' },
+  restart: { label: 'Restart', title: 'Stop every worker at once, then start new ones', confirm: (a) => `Restart ${a.name}: all ${a.target} worker(s) stop at once, then ${a.target} new one(s) start. Requests wait until they are ready. Reload replaces them one generation at a time without that gap.` },
+};
 
-const $ = (id) => document.getElementById(id);
-let token = sessionStorage.getItem(TOKEN_KEY) ?? '';
 let stream; // the AbortController of the open stream
 let retryMs = 1000;
 let retryTimer;
 let status; // the daemon's latest status, as GET /v1/apps answers it
-/** per app: its DOM, its rate history and the counts the last rate was measured from */
+/** per app: its DOM, its charts, their series, its log pane */
 const views = new Map();
-
-function el(tag, attrs = {}, text) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function authHeaders(extra = {}) {
-  return token === '' ? extra : { ...extra, authorization: `Bearer ${token}` };
-}
 
 function setConn(state, text) {
   const c = $('conn');
@@ -49,10 +43,10 @@ async function connect() {
     if (!ctl.signal.aborted) retry(`cannot reach tsgid (${err.message})`);
     return;
   }
-  if (res.status === 401) return askToken(token === '' ? '' : 'tsgid refused this token.');
+  if (res.status === 401) return askToken(auth.token === '' ? '' : 'tsgid refused this token.');
   if (!res.ok || res.body === null) return retry(`tsgid answered ${res.status}`);
   $('login').hidden = true;
-  $('forget').hidden = token === '';
+  $('forget').hidden = auth.token === '';
   setConn('live', 'live');
   retryMs = 1000;
   try {
@@ -71,6 +65,7 @@ function retry(why) {
 
 function askToken(message) {
   stream?.abort();
+  for (const v of views.values()) v.logs.close();
   setConn('refused', 'token needed');
   $('login').hidden = false;
   $('login-error').textContent = message;
@@ -78,66 +73,35 @@ function askToken(message) {
   $('token').focus();
 }
 
-/** Server-sent events from a fetch() body: blocks split on a blank line, `event:` and `data:` fields. */
-async function readEvents(body, handle) {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-  let buf = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buf += value.replace(/\r\n?/g, '\n');
-    let end;
-    while ((end = buf.indexOf('\n\n')) >= 0) {
-      const block = buf.slice(0, end);
-      buf = buf.slice(end + 2);
-      let event = 'message';
-      const data = [];
-      for (const line of block.split('\n')) {
-        if (line === '' || line.startsWith(':')) continue; // a comment: the server's keep-alive ping
-        const i = line.indexOf(':');
-        const field = i < 0 ? line : line.slice(0, i);
-        const value = i < 0 ? '' : line.slice(i + 1).replace(/^ /, '');
-        if (field === 'event') event = value;
-        else if (field === 'data') data.push(value);
-      }
-      if (data.length > 0) handle(event, JSON.parse(data.join('\n')));
-    }
-  }
-}
-
 function onEvent(event, data) {
   if (event === 'snapshot' || event === 'stats') {
-    // a snapshot starts the rates afresh: counts from before a reconnect are no baseline
-    if (event === 'snapshot') for (const v of views.values()) v.prev = undefined;
     status = data;
-    for (const app of status.apps) measure(app, status.uptime_ms);
     renderAll();
+    for (const app of status.apps) void fetchHistory(view(app.name), app.name);
   } else if (event === 'worker') {
     patchWorker(data);
     logEvent(data);
   }
 }
 
-/**
- * Requests per second since the last stats event. tsgid's per-app total counts every worker, past
- * and present, so a worker replaced between two samples does not make the rate dip; without it,
- * the per-worker counts (a worker new since the last sample counts from zero).
- */
-function measure(app, uptimeMs) {
-  const v = view(app.name);
-  const total = typeof app.requests_total === 'number' ? app.requests_total : null;
-  const workers = new Map(app.workers.map((w) => [w.id, w.requests]));
-  const prev = v.prev;
-  v.prev = { at: uptimeMs, total, workers };
-  if (prev === undefined) return;
-  const dt = (uptimeMs - prev.at) / 1000;
-  if (dt <= 0) return;
-  let n = 0;
-  if (total !== null && prev.total !== null) n = Math.max(0, total - prev.total);
-  else for (const [id, r] of workers) n += Math.max(0, r - (prev.workers.get(id) ?? 0));
-  v.rps = n / dt;
-  v.history.push(v.rps);
-  if (v.history.length > HISTORY) v.history.shift();
+/** The points since the last one the page has (all of the window at first), then the charts redrawn. */
+async function fetchHistory(v, name) {
+  if (v.fetching) return;
+  v.fetching = true;
+  try {
+    const since = v.series.t.at(-1);
+    const res = await api(`/v1/apps/${encodeURIComponent(name)}/history${since === undefined ? '' : `?since=${since}`}`);
+    if (!res.ok) return;
+    merge(v.series, await res.json());
+    const last = v.series.t.length;
+    const rps = last === 0 ? undefined : Object.values(v.series.requests).reduce((a, r) => a + (r[last - 1] ?? 0), 0);
+    v.rate.textContent = rps === undefined ? '– req/s' : `${rps.toFixed(1)} req/s`;
+    for (const c of v.charts) c.update();
+  } catch (err) {
+    if (err.refused) askToken(err.message);
+  } finally {
+    v.fetching = false;
+  }
 }
 
 /** A worker event shows at once; the next stats event brings its figures. */
@@ -158,27 +122,32 @@ function patchWorker(e) {
 function logEvent(e) {
   const log = $('log');
   const move = e.from === e.to ? `spawned, ${e.to}` : `${e.from} → ${e.to}`;
-  log.prepend(el('li', {}, `${clock(e.at)} ${e.app} worker ${e.worker} (pid ${e.pid ?? '?'}) ${move}${e.reason ? ` (${e.reason})` : ''}`));
+  log.prepend(el('li', { title: stamp(e.at) }, `${clock(e.at)} ${e.app} worker ${e.worker} (pid ${e.pid ?? '?'}) ${move}${e.reason ? ` (${e.reason})` : ''}`));
   while (log.children.length > 50) log.lastElementChild.remove();
   $('log-section').hidden = false;
 }
 
 // ---- actions ----
 
-async function act(name, action, button) {
+/** POST an action; the button stays disabled and the message says what is under way until the API answers. */
+async function act(name, what, path, body, button) {
   const v = view(name);
   button.disabled = true;
-  note(v, `${action}…`, false);
+  v.section.setAttribute('aria-busy', 'true');
+  note(v, `${what}…`, false);
   try {
-    const res = await fetch(`/v1/apps/${encodeURIComponent(name)}/${action}`, { method: 'POST', headers: authHeaders(), cache: 'no-store' });
-    if (res.status === 401) return askToken('tsgid refused this token.');
-    const body = await res.json().catch(() => ({}));
-    if (res.ok) note(v, `${action} done`, false);
-    else note(v, `${action} failed: ${body.error?.message ?? `HTTP ${res.status}`} [${body.error?.code ?? res.status}]`, true);
+    const init = { method: 'POST' };
+    if (body !== undefined) Object.assign(init, { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await api(`/v1/apps/${encodeURIComponent(name)}/${path}`, init);
+    const answer = await res.json().catch(() => ({}));
+    if (res.ok) note(v, `${what} done`, false);
+    else note(v, `${what} failed: ${answer.error?.message ?? `HTTP ${res.status}`} [${answer.error?.code ?? res.status}]`, true);
   } catch (err) {
-    note(v, `${action} failed: ${err.message}`, true);
+    if (err.refused) askToken(err.message);
+    else note(v, `${what} failed: ${err.message}`, true);
   } finally {
     button.disabled = false;
+    v.section.removeAttribute('aria-busy');
   }
 }
 
@@ -187,45 +156,77 @@ function note(v, text, isError) {
   v.message.classList.toggle('error', isError);
 }
 
+/** The confirmation dialog: resolves true only on its confirm button (Escape and Cancel say no). */
+function confirmAction(text, label) {
+  const dialog = $('confirm');
+  $('confirm-text').textContent = text;
+  $('confirm-ok').textContent = label;
+  dialog.returnValue = '';
+  dialog.showModal();
+  $('confirm-cancel').focus();
+  return new Promise((resolve) => dialog.addEventListener('close', () => resolve(dialog.returnValue === 'ok'), { once: true }));
+}
+
 // ---- rendering ----
 
 function view(name) {
   let v = views.get(name);
   if (v !== undefined) return v;
-  const section = el('section', { class: 'app', 'data-app': name });
+  const section = el('section', { class: 'app', 'data-app': name, 'aria-label': name });
   const head = el('div', { class: 'app-head' });
   const state = el('span', { class: 'state' });
   const counts = el('span', { class: 'dim' });
-  const rate = el('span', { class: 'rate' });
-  const spark = document.createElementNS(SVG, 'svg');
-  spark.setAttribute('class', 'spark');
-  spark.setAttribute('viewBox', `0 0 ${HISTORY - 1} 20`);
-  spark.setAttribute('preserveAspectRatio', 'none');
-  spark.setAttribute('role', 'img');
-  spark.setAttribute('aria-label', 'requests per second, last minute');
-  const line = document.createElementNS(SVG, 'polyline');
-  spark.append(line);
-  const actions = el('div', { class: 'actions' });
-  for (const action of ['reload', 'restart']) {
-    const b = el('button', { type: 'button', 'data-action': action }, action[0].toUpperCase() + action.slice(1));
-    b.addEventListener('click', () => act(name, action, b));
+  const rate = el('span', { class: 'rate' }, '– req/s');
+  head.append(el('h2', {}, name), state, counts, rate);
+
+  const actions = el('div', { class: 'actions', role: 'group', 'aria-label': `${name} actions` });
+  for (const [action, { label, title, confirm }] of Object.entries(ACTIONS)) {
+    const b = el('button', { type: 'button', 'data-action': action, title }, label);
+    b.addEventListener('click', async () => {
+      const app = status?.apps.find((a) => a.name === name);
+      if (confirm !== undefined && app !== undefined && !(await confirmAction(confirm(app), label))) return;
+      await act(name, action, action, undefined, b);
+    });
     actions.append(b);
   }
-  head.append(el('h2', {}, name), state, counts, rate, spark, actions);
+  const scale = el('div', { class: 'scale', role: 'group', 'aria-label': `${name} workers` });
+  const minus = el('button', { type: 'button', 'data-action': 'scale-down', 'aria-label': 'one worker fewer' }, '−');
+  const count = el('input', { type: 'number', min: '1', step: '1', inputmode: 'numeric', 'aria-label': 'workers', class: 'count' });
+  const plus = el('button', { type: 'button', 'data-action': 'scale-up', 'aria-label': 'one worker more' }, '+');
+  const set = el('button', { type: 'button', 'data-action': 'scale' }, 'Scale');
+  minus.addEventListener('click', () => act(name, 'scale -1', 'scale', { workers: '-1' }, minus));
+  plus.addEventListener('click', () => act(name, 'scale +1', 'scale', { workers: '+1' }, plus));
+  const setTo = () => act(name, `scale to ${count.value}`, 'scale', { workers: Number(count.value) }, set);
+  set.addEventListener('click', setTo);
+  count.addEventListener('keydown', (e) => e.key === 'Enter' && setTo());
+  count.addEventListener('input', () => (count.dataset.edited = '1'));
+  scale.append(el('span', { class: 'dim' }, 'workers'), minus, count, plus, set);
+  actions.append(scale);
+
   const problem = el('p', { class: 'error problem' });
   const message = el('p', { class: 'message', role: 'status' });
-  const table = el('table');
+  const chartsBox = el('div', { class: 'charts' });
+  const series = emptySeries();
+  const charts = ['requests', 'latency', 'rss', 'cpu'].map((kind) => {
+    const box = el('div', { class: 'chart', role: 'img', 'aria-label': `${name}: ${kind} over the last 15 minutes` });
+    chartsBox.append(box);
+    return new Chart(kind, box, () => series);
+  });
+  const table = el('table', { class: 'workers' });
   const headRow = el('tr');
-  for (const [label, cls] of [['Worker'], ['PID'], ['State'], ['Uptime', 'num'], ['RSS', 'num'], ['CPU', 'num'], ['Requests', 'num']]) {
+  for (const [label, cls] of [['Worker'], ['PID'], ['State'], ['Uptime', 'num'], ['RSS', 'num'], ['CPU', 'num'], ['Requests', 'num'], ['', 'act']]) {
     headRow.append(el('th', cls ? { class: cls } : {}, label));
   }
   const tbody = el('tbody');
   table.append(el('thead'), tbody);
   table.tHead.append(headRow);
+  const tableWrap = el('div', { class: 'table-wrap' });
+  tableWrap.append(table);
   const restartsTitle = el('h3', { class: 'dim' }, 'Recent restarts');
   const restarts = el('ol', { class: 'restarts' });
-  section.append(head, problem, message, table, restartsTitle, restarts);
-  v = { section, state, counts, rate, line, problem, message, table, tbody, restartsTitle, restarts, history: [], rps: undefined, prev: undefined };
+  const logs = new LogPane(name, () => askToken('tsgid refused this token.'));
+  section.append(head, actions, problem, message, chartsBox, tableWrap, restartsTitle, restarts, logs.root);
+  v = { section, state, counts, rate, count, problem, message, table, tbody, restartsTitle, restarts, charts, series, logs, fetching: false };
   views.set(name, v);
   return v;
 }
@@ -235,6 +236,7 @@ function renderAll() {
   const names = new Set(status.apps.map((a) => a.name));
   for (const [name, v] of views) {
     if (names.has(name)) continue;
+    v.logs.close();
     v.section.remove();
     views.delete(name);
   }
@@ -250,19 +252,16 @@ function renderApp(app) {
   v.state.textContent = app.state;
   v.state.dataset.state = app.state;
   v.counts.textContent = `${app.ready}/${app.target} ready · ${app.restarts} unplanned restart${app.restarts === 1 ? '' : 's'}`;
-  v.rate.textContent = v.rps === undefined ? '– req/s' : `${v.rps.toFixed(1)} req/s`;
-  const max = Math.max(1, ...v.history);
-  const offset = HISTORY - v.history.length;
-  v.line.setAttribute('points', v.history.map((r, i) => `${offset + i},${(20 - (r / max) * 19).toFixed(2)}`).join(' '));
+  if (v.count.dataset.edited !== '1' && document.activeElement !== v.count) v.count.value = String(app.target);
   v.problem.textContent = app.failed_reason ?? (app.state !== 'running' && app.last_boot_error !== null ? `last boot error: ${app.last_boot_error}` : '');
-  v.tbody.replaceChildren(...app.workers.map(workerRow));
+  v.tbody.replaceChildren(...app.workers.map((w) => workerRow(app.name, w)));
   v.table.hidden = app.workers.length === 0;
   const exits = app.recent_restarts ?? [];
   v.restartsTitle.hidden = exits.length === 0;
-  v.restarts.replaceChildren(...exits.slice(0, 10).map((r) => el('li', {}, describeExit(r))));
+  v.restarts.replaceChildren(...exits.slice(0, 10).map((r) => el('li', { title: stamp(r.at) }, describeExit(r))));
 }
 
-function workerRow(w) {
+function workerRow(app, w) {
   const tr = el('tr', { 'data-worker': String(w.id), 'data-pid': String(w.pid ?? '') });
   const cells = [
     [String(w.id)],
@@ -274,6 +273,13 @@ function workerRow(w) {
     [String(w.requests), 'num'],
   ];
   for (const [text, cls] of cells) tr.append(el('td', cls ? { class: cls } : {}, text));
+  const cell = el('td', { class: 'act' });
+  if (w.state === 'ready' && !w.retiring) {
+    const b = el('button', { type: 'button', 'data-action': 'stop-worker', title: `Stop worker ${w.id}: a new one boots, then this one drains`, 'aria-label': `stop worker ${w.id}` }, 'Stop');
+    b.addEventListener('click', () => act(app, `stop worker ${w.id}`, `workers/${w.id}/stop`, undefined, b));
+    cell.append(b);
+  }
+  tr.append(cell);
   return tr;
 }
 
@@ -282,36 +288,17 @@ function describeExit(r) {
   return `${clock(r.at)} worker ${r.worker} (pid ${r.pid ?? '?'}) ${r.state}: ${r.reason ?? 'exit'}${how}`;
 }
 
-function duration(ms) {
-  const s = Math.floor(ms / 1000);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
-  return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
-}
-
-function bytes(n) {
-  if (n === null || n === undefined) return '–';
-  return n < 1024 * 1024 ? `${(n / 1024).toFixed(0)} KB` : `${(n / 1024 / 1024).toFixed(1)} MB`;
-}
-
-function clock(ms) {
-  return new Date(ms).toLocaleTimeString();
-}
-
 // ---- start ----
 
 $('login').addEventListener('submit', (e) => {
   e.preventDefault();
-  token = $('token').value.trim();
+  setToken($('token').value.trim());
   $('token').value = '';
-  sessionStorage.setItem(TOKEN_KEY, token);
   connect();
 });
 
 $('forget').addEventListener('click', () => {
-  sessionStorage.removeItem(TOKEN_KEY);
-  token = '';
+  setToken('');
   askToken('');
 });
 

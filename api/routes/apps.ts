@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { appView, daemonView } from '../app-view.js';
 import type { Control } from '../control.js';
 import { checkNewApp, type NewAppLimits } from '../new-app.js';
-import { addAppBody, appParams, errorBody, scaleBody, waitQuery } from '../schemas.js';
+import { addAppBody, appParams, errorBody, scaleBody, sinceQuery, waitQuery, workerParams } from '../schemas.js';
 import { TsgiError } from '../../daemon/errors.js';
 
 type Action = 'start' | 'stop' | 'restart' | 'reload';
@@ -85,6 +85,34 @@ export function appRoutes(app: FastifyInstance, control: Control, limits: NewApp
       }
       return run(reply, waits(req.query), control.command({ kind: 'scale', app: name, workers }), () => ({ app: appView(control, name) }));
     },
+  );
+
+  app.post<{ Params: NameParams & { id: string }; Querystring: WaitQuery }>(
+    '/v1/apps/:name/workers/:id/stop',
+    {
+      schema: {
+        summary: 'Stop one worker gracefully: a replacement boots, then this one drains (max_requests does the same)',
+        tags: ['apps'],
+        params: workerParams,
+        querystring: waitQuery,
+        response: { 404: { ...errorBody, description: 'TSGI_ERR_APP_NOT_FOUND, TSGI_ERR_WORKER_NOT_FOUND' }, 409: { ...errorBody, description: 'TSGI_ERR_WORKER_NOT_READY' } },
+      },
+      config: appOk('The app, once the worker is gone'),
+    },
+    async (req, reply) => {
+      const { name, id } = req.params;
+      control.appStatus(name);
+      return run(reply, waits(req.query), control.command({ kind: 'stop-worker', app: name, worker: Number(id) }), () => ({ app: appView(control, name) }));
+    },
+  );
+
+  app.get<{ Params: NameParams; Querystring: { since?: string } }>(
+    '/v1/apps/:name/history',
+    {
+      schema: { summary: "The app's last minutes, one point per stats_interval (15 min at 1 s): requests/s by status class, p50/p99 latency, rss and cpu per worker, exits", tags: ['apps'], params: appParams, querystring: sinceQuery, response: notFound },
+      config: { ok: { status: 200, description: 'Aligned series, oldest first; null where nothing was measured', schema: { type: 'object', properties: { interval_ms: { type: 'integer' }, t: { type: 'array', items: { type: 'number' } }, requests: { type: 'object' }, latency: { type: 'object' }, workers: { type: 'array' }, restarts: { type: 'array' } } } } },
+    },
+    async (req) => control.history(req.params.name, req.query.since === undefined ? undefined : Number(req.query.since)),
   );
 }
 

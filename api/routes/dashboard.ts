@@ -4,13 +4,24 @@
  * user pastes, so the page itself needs none (a browser cannot send a header when it navigates).
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { TsgiError } from '../../daemon/errors.js';
 
-/** The page's files, by the path they are served at. */
+/**
+ * The page's files, by the path they are served at. The charts are uPlot (MIT, ~50 KB minified, no
+ * dependencies), served from the installed package, never from a CDN: the page works offline and
+ * the CSP allows nothing but this origin.
+ */
 const FILES: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/dashboard/uplot.js': { file: 'uplot/dist/uPlot.iife.min.js', type: 'text/javascript; charset=utf-8' },
+  '/dashboard/uplot.css': { file: 'uplot/dist/uPlot.min.css', type: 'text/css; charset=utf-8' },
   '/dashboard/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/dashboard/charts.js': { file: 'charts.js', type: 'text/javascript; charset=utf-8' },
+  '/dashboard/logs.js': { file: 'logs.js', type: 'text/javascript; charset=utf-8' },
+  '/dashboard/util.js': { file: 'util.js', type: 'text/javascript; charset=utf-8' },
   '/dashboard/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
   '/dashboard/icon.svg': { file: 'icon.svg', type: 'image/svg+xml' },
 };
@@ -36,12 +47,16 @@ const PLACES = [new URL('../dashboard/', import.meta.url), new URL('../../../api
 
 const cache = new Map<string, Buffer>();
 
+const require = createRequire(import.meta.url);
+
 function read(file: string): Buffer {
   let body = cache.get(file);
   if (body !== undefined) return body;
-  for (const dir of PLACES) {
+  // a package's file: wherever node resolves it from here
+  const places = file.includes('/') ? [pathToFileURL(require.resolve(file))] : PLACES.map((dir) => new URL(file, dir));
+  for (const place of places) {
     try {
-      body = readFileSync(new URL(file, dir));
+      body = readFileSync(place);
       break;
     } catch {
       // try the next place
