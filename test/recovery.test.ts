@@ -15,14 +15,16 @@ import { loadConfig } from '../daemon/config/index.js';
 import { silentLogger } from '../daemon/log.js';
 import type { WorkerEvent } from '../daemon/worker.js';
 import { FIXTURES, tempDir } from './helpers/daemon.js';
+import { selfSignedCert } from './helpers/tls.js';
 
 const arbiters: Arbiter[] = [];
 after(async () => {
   await Promise.all(arbiters.map((a) => a.command({ kind: 'shutdown', now: true }).catch(() => {})));
 });
 
-async function arbiterFor(fixture: string, yaml: string): Promise<Arbiter> {
+async function arbiterFor(fixture: string, yaml: string, setup: (dir: string) => void = () => {}): Promise<Arbiter> {
   const dir = tempDir('tsgi-recovery-');
+  setup(dir);
   copyFileSync(join(FIXTURES, 'daemon', fixture), join(dir, fixture));
   writeFileSync(join(dir, 'tsgi.yaml'), yaml.replaceAll('FIXTURE', `./${fixture}`));
   const arbiter = new Arbiter(loadConfig(join(dir, 'tsgi.yaml')), silentLogger);
@@ -32,7 +34,7 @@ async function arbiterFor(fixture: string, yaml: string): Promise<Arbiter> {
 }
 
 /** A request on a raw connection: everything the server sent until it closed, or how it failed. */
-function rawExchange(address: string): Promise<{ text: string; error: string | null }> {
+function rawExchange(address: string, send = 'GET / HTTP/1.1\r\nHost: x\r\n\r\n'): Promise<{ text: string; error: string | null }> {
   const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
@@ -41,7 +43,7 @@ function rawExchange(address: string): Promise<{ text: string; error: string | n
     socket.on('data', (c: string) => (text += c));
     socket.on('end', () => resolve({ text, error: null }));
     socket.on('error', (err: NodeJS.ErrnoException) => resolve({ text, error: err.code ?? err.message }));
-    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    socket.write(send);
   });
 }
 
@@ -73,6 +75,15 @@ describe('recovery from faults', () => {
     // no command: the pool spawns again once the period is over
     const retried = await nextEvent(arbiter, (e) => e.app === 'web' && e.from === 'starting' && e.to === 'starting');
     assert.ok(retried.at >= status.retry_at!, 'not before the period');
+  });
+
+  it('a failed TLS app, which the arbiter cannot answer in TLS, closes the connection with a FIN, not a reset', { timeout: 60_000 }, async () => {
+    const arbiter = await arbiterFor('import-throws.mjs', 'apps:\n  web:\n    app: FIXTURE\n    listen: "127.0.0.1:0"\n    certfile: tls.crt\n    keyfile: tls.key\n', (dir) => selfSignedCert(dir));
+    await assert.rejects(arbiter.command({ kind: 'start', app: 'web' }));
+    // bytes standing for a ClientHello: unread at close, they would turn the FIN into a RST
+    const r = await rawExchange(arbiter.appStatus('web').listen[0]!, '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03' + 'x'.repeat(500));
+    assert.deepEqual(r, { text: '', error: null });
+    assert.equal(arbiter.metrics().apps[0]!.unavailable.failed, 1);
   });
 
   it('an app with no ready worker holds a connection for hold_timeout, then answers 503 with Retry-After: 1', { timeout: 60_000 }, async () => {
