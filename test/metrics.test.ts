@@ -84,6 +84,9 @@ describe('GET /metrics', () => {
     assert.ok(value(samples, 'tsgi_daemon_uptime_seconds', {})! > 0);
     assert.ok(value(samples, 'tsgi_daemon_resident_memory_bytes', {})! > 1e6);
     assert.ok(value(samples, 'tsgi_daemon_cpu_seconds_total', {})! > 0);
+    assert.equal(types.get('tsgi_app_unavailable_total'), 'counter');
+    for (const reason of ['failed', 'stopped', 'hold_timeout', 'queue_full']) assert.equal(value(samples, 'tsgi_app_unavailable_total', { app: 'web', reason }), 0, reason);
+    assert.equal(value(samples, 'tsgi_worker_restarts_total', { app: 'web', reason: 'killed' }), 0);
     for (const s of samples.filter((x) => x.name === 'tsgi_worker_resident_memory_bytes')) assert.ok(s.value > 1e6 && /^\d+$/.test(s.labels.worker!), JSON.stringify(s));
   });
 
