@@ -18,7 +18,7 @@ import { pipeLines } from './lines.js';
 import { describeMessage, parseWorkerMessage } from './worker-messages.js';
 import { AppMetricsTotals, type AppMetrics, type UnavailableReason } from './app-metrics.js';
 import { BootPacer } from './boot-pacer.js';
-import { answerUnavailable, type Unavailable } from './hold-503.js';
+import { answerUnavailable, unavailableAnswer, type Unavailable } from './hold-503.js';
 import { externalKill } from './restart-policy.js';
 
 export interface PoolDeps {
@@ -212,11 +212,9 @@ export class AppPool {
   /** Answer a connection no worker can take: 503 with Retry-After (hold-503.ts), counted. */
   private unavailable(conn: Connection, reason: UnavailableReason): void {
     this.totals.unavailable[reason]!++;
-    const now = this.deps.ops.now();
-    const retryIn = reason === 'failed' && this.config.restart.retry_failed > 0 ? Math.max(0, this.failedAt + this.config.restart.retry_failed - now) : 0;
-    const retryAfter = reason === 'stopped' || (reason === 'failed' && this.config.restart.retry_failed === 0) ? 60 : Math.max(1, Math.ceil(retryIn / 1000));
-    const message = { failed: `${this.name} has failed: ${this.failedReason ?? ''}`, stopped: `${this.name} is stopped`, hold_timeout: `${this.name} has no ready worker (waited ${formatMs(this.config.hold_timeout)})`, queue_full: `${this.name} has no ready worker and ${this.config.backlog} connections waiting` }[reason];
-    (this.deps.unavailable ?? answerUnavailable)(conn, { retryAfter, message, tls: this.config.certfile !== undefined });
+    const c = this.config;
+    const u = unavailableAnswer(reason, { app: this.name, failedReason: this.failedReason, failedAt: this.failedAt, retryFailed: c.restart.retry_failed, holdTimeout: c.hold_timeout, backlog: c.backlog, tls: c.certfile !== undefined }, this.deps.ops.now());
+    (this.deps.unavailable ?? answerUnavailable)(conn, u);
   }
 
   private pick(): Worker | undefined {

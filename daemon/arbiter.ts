@@ -12,7 +12,7 @@ import { AppPool, type AppMetricsView, type AppStatus } from './app-pool.js';
 import { realOps, type ProcessOps } from './process-ops.js';
 import { adoptListener, boundAddress, closeListener, openListener, type Connection } from './sockets.js';
 import { BootPacer } from './boot-pacer.js';
-import { answerUnavailable } from './hold-503.js';
+import { answerUnavailable, RETRY_AFTER_IDLE_S } from './hold-503.js';
 import { PassedFds } from './listen-fds.js';
 import { readiness, type Readiness } from './readiness.js';
 import { formatMs } from './restart-policy.js';
@@ -342,7 +342,7 @@ export class Arbiter {
   private acceptPassed(app: string, conn: Connection): void {
     const pool = this.routes.get(app);
     if (pool !== undefined) pool.accept(conn);
-    else answerUnavailable(conn, { retryAfter: 60, message: `no app "${app}" is configured on this socket any more`, tls: this.orphanTls.has(app) });
+    else answerUnavailable(conn, { retryAfter: RETRY_AFTER_IDLE_S, message: `no app "${app}" is configured on this socket any more`, tls: this.orphanTls.has(app) });
   }
 
   /** Close an app's sockets except those whose canonical address is in `keep`. */

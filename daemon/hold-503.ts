@@ -9,6 +9,8 @@
  * doing here: it is read from briefly (the ClientHello) and closed with a FIN.
  */
 import net from 'node:net';
+import type { UnavailableReason } from './app-metrics.js';
+import { formatMs } from './restart-policy.js';
 import type { Connection } from './sockets.js';
 
 /** How long an answered connection may linger for the client to read and close. */
@@ -23,6 +25,36 @@ export interface Unavailable {
   message: string;
   /** the app speaks TLS: no HTTP answer is possible */
   tls: boolean;
+}
+
+/** Retry-After for an app stopped by hand, or failed with no automatic retry: a guess, as nothing is scheduled. */
+export const RETRY_AFTER_IDLE_S = 60;
+
+export interface AppSide {
+  app: string;
+  failedReason: string | undefined;
+  failedAt: number;
+  retryFailed: number;
+  holdTimeout: number;
+  backlog: number;
+  tls: boolean;
+}
+
+/**
+ * What to answer, by reason: a failed app's Retry-After is the time until its automatic retry
+ * (restart.retry_failed); a connection that waited out hold_timeout, or found the queue full, is
+ * told 1 s, as a worker is on its way.
+ */
+export function unavailableAnswer(reason: UnavailableReason, a: AppSide, now: number): Unavailable {
+  const scheduled = reason === 'failed' && a.retryFailed > 0;
+  const retryAfter = reason === 'stopped' || (reason === 'failed' && !scheduled) ? RETRY_AFTER_IDLE_S : Math.max(1, Math.ceil((scheduled ? a.failedAt + a.retryFailed - now : 0) / 1000));
+  const message = {
+    failed: `${a.app} has failed: ${a.failedReason ?? ''}`,
+    stopped: `${a.app} is stopped`,
+    hold_timeout: `${a.app} has no ready worker (waited ${formatMs(a.holdTimeout)})`,
+    queue_full: `${a.app} has no ready worker and ${a.backlog} connections waiting`,
+  }[reason];
+  return { retryAfter, message, tls: a.tls };
 }
 
 export function response503(u: Pick<Unavailable, 'retryAfter' | 'message'>): string {
