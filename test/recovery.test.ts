@@ -14,12 +14,14 @@ import { Arbiter } from '../daemon/arbiter.js';
 import { loadConfig } from '../daemon/config/index.js';
 import { silentLogger } from '../daemon/log.js';
 import type { WorkerEvent } from '../daemon/worker.js';
-import { FIXTURES, tempDir } from './helpers/daemon.js';
+import { spawnSync } from 'node:child_process';
+import { FIXTURES, startDaemon, tempDir, TSGICTL, type Daemon } from './helpers/daemon.js';
 import { selfSignedCert } from './helpers/tls.js';
 
 const arbiters: Arbiter[] = [];
+const daemons: Daemon[] = [];
 after(async () => {
-  await Promise.all(arbiters.map((a) => a.command({ kind: 'shutdown', now: true }).catch(() => {})));
+  await Promise.all([...arbiters.map((a) => a.command({ kind: 'shutdown', now: true }).catch(() => {})), ...daemons.map((d) => d.stop())]);
 });
 
 async function arbiterFor(fixture: string, yaml: string, setup: (dir: string) => void = () => {}): Promise<Arbiter> {
@@ -103,6 +105,20 @@ describe('recovery from faults', () => {
       arbiter.command({ kind: 'start', app: 'web' }),
       (err: Error & { code?: string }) => (err.code === 'TSGI_ERR_APP_UNSTABLE' && /after it was ready, within restart\.min_uptime/.test(err.message)) || assert.fail(`${err.code}: ${err.message}`),
     );
+  });
+
+  it('tsgictl start exits 1, not "started", for an app that crashes 200 ms after ready; "marked failed" is logged once', { timeout: 120_000 }, async () => {
+    const d = await startDaemon(`apps:\n  web:\n    app: ${join(FIXTURES, 'daemon/crash-after.mjs')}\n    listen: "127.0.0.1:0"\n    env: { CRASH_AFTER_MS: "200" }\n    restart: { min_uptime: 2s, backoff_initial: 50ms, max_failures: 4 }\n`, { wait: false });
+    daemons.push(d);
+    await d.waitFor('the admin API', () => true);
+    const r = spawnSync(process.execPath, [TSGICTL, '--socket', d.socket, 'start', 'web'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 1, `stdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    assert.doesNotMatch(r.stdout, /started/);
+    assert.match(r.stderr, /web: worker \d+ exited \(code 7\) \d+ms after it was ready|web: crash loop/);
+    await d.waitFor('the crash loop marks it failed', (st) => st.apps[0]!.state === 'failed', 60_000);
+    // two workers' exits may both see the loop: one message all the same
+    await d.waitFor('every worker gone', (st) => st.apps[0]!.workers.length === 0, 30_000);
+    assert.equal(d.output().match(/marked failed/g)?.length, 1, d.output());
   });
 
   it('scales up with at most max_concurrent_boots workers booting at once, and ends running', { timeout: 120_000 }, async () => {
