@@ -76,6 +76,8 @@ export class Arbiter {
   private readonly orphanTls = new Set<string>();
   /** one bound on workers booting at once, across all apps (max_concurrent_boots) */
   private readonly pacer: BootPacer;
+  /** the app the next tick reconciles first (boot slots go round the apps) */
+  private firstPool = 0;
   private queue: Queued[] = [];
   private tickScheduled = false;
   private timer: NodeJS.Timeout | undefined;
@@ -220,7 +222,10 @@ export class Arbiter {
       if (now >= this.drainAt) this.startDrain();
       else next = Math.min(next, this.drainAt);
     }
-    for (const pool of this.pools.values()) {
+    // each tick starts with the next app, so no app's boots take every free boot slot tick after tick
+    const pools = [...this.pools.values()];
+    const first = pools.length === 0 ? 0 : this.firstPool++ % pools.length;
+    for (const pool of [...pools.slice(first), ...pools.slice(0, first)]) {
       pool.reconcile(now);
       next = Math.min(next, pool.nextDeadline());
     }
