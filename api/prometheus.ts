@@ -58,6 +58,9 @@ export function prometheusExposition(source: MetricsSource): () => Promise<strin
   family('tsgi_worker_restarts_total', 'Workers replaced, by reason.', 'counter', (s) =>
     s.apps.flatMap((a) => Object.entries(a.restarts).map(([reason, n]) => ({ labels: { app: a.name, reason }, value: n }))),
   );
+  family('tsgi_app_unavailable_total', 'Connections tsgid answered 503 itself (a TLS app\'s: closed cleanly) because no worker could take them, by reason: failed, stopped, hold_timeout, queue_full.', 'counter', (s) =>
+    s.apps.flatMap((a) => Object.entries(a.unavailable).map(([reason, n]) => ({ labels: { app: a.name, reason }, value: n }))),
+  );
   family('tsgi_worker_responses_total', 'Responses this worker has sent, by status class (as of its last heartbeat).', 'counter', (s) =>
     s.apps.flatMap((a) => a.workers.flatMap((w) => byCode(w.codes).map(({ code, value }) => ({ labels: { app: a.name, worker: w.id, code }, value })))),
   );

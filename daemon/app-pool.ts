@@ -15,8 +15,11 @@ import { Worker, type WorkerEvent, type WorkerStatus } from './worker.js';
 import type { AppState, ExitReason, WorkerState } from './worker-state.js';
 import { pipeLines } from './lines.js';
 import { describeMessage, parseWorkerMessage } from './worker-messages.js';
-import { AppMetricsTotals, type AppMetrics } from './app-metrics.js';
 import { buildWorkerEnv, NOTHING_WITHHELD, redact, type Withheld, type WorkerEnv } from './worker-env.js';
+import { AppMetricsTotals, type AppMetrics, type UnavailableReason } from './app-metrics.js';
+import { BootPacer } from './boot-pacer.js';
+import { answerUnavailable, unavailableAnswer, type Unavailable } from './hold-503.js';
+import { externalKill } from './restart-policy.js';
 
 export interface PoolDeps {
   ops: ProcessOps;
@@ -26,6 +29,15 @@ export interface PoolDeps {
   changed(): void;
   /** what of tsgid's environment this app's workers must not get (the config's other secrets) */
   withheld?(app: string): Withheld;
+  /** the daemon's one boot pacer, shared by every app (unbounded when absent: unit tests) */
+  pacer?: BootPacer;
+  /** answer a connection no worker can take (hold-503.ts; a fake in unit tests) */
+  unavailable?: (conn: Connection, u: Unavailable) => void;
+}
+
+interface Held {
+  conn: Connection;
+  at: number;
 }
 
 interface Run {
@@ -66,6 +78,8 @@ export interface AppStatus {
   listen: string[];
   pending_connections: number;
   failed_reason: string | null;
+  /** when a failed app is tried again on its own (restart.retry_failed), else null */
+  retry_at: number | null;
   last_boot_error: string | null;
   last_exit: ExitRecord | null;
   /** every worker exit (crash, reload, recycle, scale…), newest first, at most RECENT_EXITS */
@@ -93,7 +107,7 @@ export class AppPool {
   private readonly workers = new Map<number, Worker>();
   private ready: Worker[] = [];
   private rr = 0;
-  private pending: Connection[] = [];
+  private pending: Held[] = [];
   private nextConn = 1;
   /** connections sent to a worker that has not yet said it got them */
   private readonly unacked = new Map<number, { conn: Connection; worker: Worker }>();
@@ -104,6 +118,12 @@ export class AppPool {
   private failures: number[] = [];
   private backoffUntil = 0;
   private failedReason: string | undefined;
+  private failedAt = 0;
+  /** the latest counted crash (within min_uptime of ready), for `start` to see that it did not hold */
+  private lastCountedCrash: { at: number; detail: string } | undefined;
+  /** the latest tick's time: a deadline already past is not reported again */
+  private lastNow = 0;
+  private readonly pacer: BootPacer;
   private lastBootError: string | undefined;
   private lastExit: ExitRecord | undefined;
   /** a ring of the latest exits, oldest first */
@@ -126,6 +146,7 @@ export class AppPool {
     private readonly deps: PoolDeps,
   ) {
     this.target = config.workers;
+    this.pacer = deps.pacer ?? new BootPacer(Infinity);
   }
 
   get name(): string {
@@ -134,10 +155,15 @@ export class AppPool {
 
   // ---- requests (called by the arbiter when it applies a queued command) ----
 
+  /**
+   * Resolves once every target worker has been ready for `restart.min_uptime`: an app whose
+   * workers crash just after ready is not "started" (it rejects with TSGI_ERR_APP_UNSTABLE).
+   */
   start(): Promise<void> {
     this.wanted = 'running';
     this.clearFailure();
-    return this.until(() => this.startedOrFailed());
+    const since = this.deps.ops.now();
+    return this.until(() => this.settledSince(since));
   }
 
   stop(reason: ExitReason = 'stop'): Promise<void> {
@@ -189,14 +215,22 @@ export class AppPool {
 
   accept(conn: Connection): void {
     if (this.refusing()) {
-      conn.close();
+      this.unavailable(conn, this.wanted === 'stopped' ? 'stopped' : 'failed');
       return;
     }
     const worker = this.pick();
     if (worker !== undefined) this.handTo(worker, conn);
-    // a full queue refuses, as a full kernel backlog would
-    else if (this.pending.length >= this.config.backlog) conn.close();
-    else this.pending.push(conn);
+    // a full queue is answered at once rather than reset
+    else if (this.pending.length >= this.config.backlog) this.unavailable(conn, 'queue_full');
+    else this.pending.push({ conn, at: this.deps.ops.now() });
+  }
+
+  /** Answer a connection no worker can take: 503 with Retry-After (hold-503.ts), counted. */
+  private unavailable(conn: Connection, reason: UnavailableReason): void {
+    this.totals.unavailable[reason]!++;
+    const c = this.config;
+    const u = unavailableAnswer(reason, { app: this.name, failedReason: this.failedReason, failedAt: this.failedAt, retryFailed: c.restart.retry_failed, holdTimeout: c.hold_timeout, backlog: c.backlog, tls: c.certfile !== undefined }, this.deps.ops.now());
+    (this.deps.unavailable ?? answerUnavailable)(conn, u);
   }
 
   private pick(): Worker | undefined {
@@ -243,7 +277,7 @@ export class AppPool {
   }
 
   private flushPending(): void {
-    while (this.pending.length > 0 && this.ready.length > 0) this.handTo(this.pick()!, this.pending.shift()!);
+    while (this.pending.length > 0 && this.ready.length > 0) this.handTo(this.pick()!, this.pending.shift()!.conn);
   }
 
   private refusing(): boolean {
@@ -253,7 +287,9 @@ export class AppPool {
   // ---- the tick ----
 
   reconcile(now: number): void {
+    this.lastNow = now;
     this.enforceDeadlines(now);
+    this.retryFailed(now);
     if (this.wanted === 'stopped') {
       for (const w of this.serving()) this.drain(w, this.stopReason, now);
     } else if (this.failedReason === undefined) {
@@ -266,6 +302,7 @@ export class AppPool {
       else this.converge(now, this.generation);
     }
     if (this.refusing()) this.dropPending();
+    else this.expireHeld(now);
     this.settle();
   }
 
@@ -278,7 +315,7 @@ export class AppPool {
       const order = [...keep].sort((a, b) => rank(a) - rank(b) || a.startedAt - b.startedAt);
       for (const w of order.slice(0, keep.length - this.target)) this.drain(w, 'scale', now);
     } else if (keep.length < this.target && now >= this.backoffUntil) {
-      for (let i = keep.length; i < this.target; i++) if (!this.spawn(generation, now)) break;
+      this.spawnUpTo(this.target - keep.length, generation, now);
     }
     // only once enough replacements are ready do retiring workers drain: nothing is lost
     if (keep.filter((w) => w.state === 'ready').length >= this.target) {
@@ -327,7 +364,7 @@ export class AppPool {
       this.finishRun(new TsgiError('TSGI_ERR_APP_BOOT', `${this.name}: reload abandoned, the new code did not boot: ${run.error}`));
       return;
     }
-    for (let i = fresh.length; i < this.target; i++) if (!this.spawn(run.generation, now)) break;
+    this.spawnUpTo(this.target - fresh.length, run.generation, now);
     if (fresh.length >= this.target && fresh.every((w) => w.state === 'ready')) {
       for (const w of this.serving()) if (w.generation !== run.generation) this.drain(w, 'reload', now);
       this.generation = run.generation;
@@ -368,6 +405,8 @@ export class AppPool {
       } else if (w.state === 'starting' && now - w.startedAt > this.config.boot_timeout) {
         w.bootError = `not ready within boot_timeout (${formatMs(this.config.boot_timeout)})`;
         w.reason = 'boot-timeout';
+        // other workers booting beside it: the host may be what was slow, not the app
+        w.bootTimeoutShared = this.pacer.booting > 1;
         this.deps.log.warn(`${this.name}: worker ${w.id} (pid ${w.pid}) ${w.bootError}; killing it`);
         this.kill(w);
       } else if (w.state === 'ready' && now - w.lastSeen > this.config.timeout) {
@@ -394,7 +433,13 @@ export class AppPool {
 
   /** The earliest time something in this pool falls due (a backoff ends, a kill is due, a deadline passes). */
   nextDeadline(): number {
-    let t = this.backoffUntil > 0 ? this.backoffUntil : Infinity;
+    let t = this.backoffUntil > this.lastNow ? this.backoffUntil : Infinity;
+    if (this.failedReason !== undefined && this.config.restart.retry_failed > 0) t = Math.min(t, this.failedAt + this.config.restart.retry_failed);
+    if (this.pending.length > 0) t = Math.min(t, this.pending[0]!.at + this.config.hold_timeout);
+    if (this.pendings.length > 0) {
+      // `start` waits for its workers to have been ready min_uptime
+      for (const w of this.ready) if (w.readyAt !== null && w.readyAt + this.config.restart.min_uptime > this.lastNow) t = Math.min(t, w.readyAt + this.config.restart.min_uptime);
+    }
     for (const w of this.workers.values()) {
       if (w.killed) continue;
       if (w.killAt !== undefined) t = Math.min(t, w.killAt);
@@ -406,6 +451,17 @@ export class AppPool {
   }
 
   // ---- workers ----
+
+  /** Spawn up to `n` workers, as many as the boot pacer has slots for; a freed slot asks for a tick. */
+  private spawnUpTo(n: number, generation: number, now: number): void {
+    for (let i = 0; i < n && this.pacer.take(); i++) {
+      // no worker could be started (its env_file is unreadable): its slot goes back, and no more this tick
+      if (!this.spawn(generation, now)) {
+        this.pacer.release();
+        break;
+      }
+    }
+  }
 
   /** false when no worker could be started (its env_file is unreadable): the caller stops asking for more this tick */
   private spawn(generation: number, now: number): boolean {
@@ -447,7 +503,15 @@ export class AppPool {
       umask: c.umask,
     };
     const proc = this.deps.ops.spawn(spec, built.env);
-    const w = new Worker(c.name, id, generation, proc, now, this.deps.emit);
+    // the boot slot goes back when the worker leaves `starting`, whichever way
+    const emit = (e: WorkerEvent): void => {
+      if (e.from === 'starting' && e.to !== 'starting') {
+        this.pacer.release();
+        this.deps.changed();
+      }
+      this.deps.emit(e);
+    };
+    const w = new Worker(c.name, id, generation, proc, now, emit);
     this.workers.set(id, w);
     this.secrets.set(id, built.secrets);
     if (proc.stdout) pipeLines(proc.stdout, (line) => this.deps.log.worker(c.name, id, 'out', line));
@@ -465,11 +529,11 @@ export class AppPool {
     if (this.run?.kind === 'reload' && generation === this.run.generation) {
       this.run.error ??= reason;
     } else if (this.ready.length === 0) {
-      this.fail(`boot failure: ${reason}`);
+      this.fail(`boot failure: ${reason}`, now);
     } else {
       const { decision, failures } = decideRestart(this.config.restart, this.failures, now, 0);
       this.failures = failures;
-      if (decision.kind === 'give-up') this.fail(decision.message);
+      if (decision.kind === 'give-up') this.fail(decision.message, now);
       else this.backoffUntil = Math.max(this.backoffUntil, now + decision.delay);
     }
     this.deps.changed();
@@ -526,6 +590,7 @@ export class AppPool {
     const bootFailed = w.state === 'starting' && (w.bootError !== undefined || code === EXIT_APP_LOAD_ERROR);
     const to: WorkerState = w.state === 'draining' ? 'stopped' : bootFailed ? 'failed' : 'crashed';
     if (to === 'failed') w.bootError ??= `exited with code ${code} before it was ready`;
+    if (to === 'crashed' && w.reason === undefined && externalKill(signal)) w.reason = 'killed';
     w.transition(to, now, to === 'failed' ? (w.reason ?? 'boot-error') : to === 'crashed' ? (w.reason ?? 'crash') : undefined);
     this.totals.exited(w.reason);
     this.workers.delete(w.id);
@@ -550,30 +615,51 @@ export class AppPool {
     }
     this.restarts++;
     this.deps.log.warn(`${this.name}: worker ${w.id} (pid ${w.pid}) ${to === 'failed' ? 'failed to boot' : 'exited'} (${how}, ${w.reason})`);
-    if (this.wanted === 'stopped') return;
-    if (to === 'failed' && this.ready.length === 0) {
+    if (this.wanted === 'stopped' || this.failedReason !== undefined) return;
+    // a kill from outside is not the app's crash, nor a boot timeout while the host booted others too:
+    // replaced at once (the boot pacer bounds how fast), never counted toward a crash loop
+    if (w.reason === 'killed' || (w.reason === 'boot-timeout' && w.bootTimeoutShared)) return;
+    if (to === 'failed' && w.reason !== 'boot-timeout' && this.ready.length === 0) {
       // the code on disk does not load: looping on it helps nobody (gunicorn halts on APP_LOAD_ERROR)
-      this.fail(`boot failure: ${w.bootError}`);
+      this.fail(`boot failure: ${w.bootError}`, now);
       return;
     }
     const uptime = w.readyAt === null ? 0 : now - w.readyAt;
     const { decision, failures } = decideRestart(this.config.restart, this.failures, now, uptime);
     this.failures = failures;
-    if (decision.kind === 'give-up') this.fail(decision.message);
+    if (uptime < this.config.restart.min_uptime && w.readyAt !== null) this.lastCountedCrash = { at: now, detail: `worker ${w.id} exited (${how}) ${formatMs(uptime)} after it was ready` };
+    if (decision.kind === 'give-up') this.fail(decision.message, now);
     else this.backoffUntil = Math.max(this.backoffUntil, now + decision.delay);
   }
 
-  private fail(reason: string): void {
+  private fail(reason: string, now: number): void {
+    if (this.failedReason !== undefined) return;
     this.failedReason = reason;
-    this.deps.log.error(`${this.name}: marked failed: ${reason}`);
+    this.failedAt = now;
+    const retry = this.config.restart.retry_failed;
+    this.deps.log.error(`${this.name}: marked failed: ${reason}${retry > 0 ? `; retrying in ${formatMs(retry)} (restart.retry_failed)` : ''}`);
     const err = new TsgiError('TSGI_ERR_APP_FAILED', `${this.name}: ${reason}`);
     if (this.run !== undefined) this.finishRun(err);
   }
+
 
   private clearFailure(): void {
     this.failedReason = undefined;
     this.failures = [];
     this.backoffUntil = 0;
+  }
+
+  /** CrashLoopBackOff's rule: a failed app is tried again on its own, after restart.retry_failed. */
+  private retryFailed(now: number): void {
+    const retry = this.config.restart.retry_failed;
+    if (this.failedReason === undefined || this.wanted === 'stopped' || retry === 0 || now < this.failedAt + retry) return;
+    this.deps.log.info(`${this.name}: trying again ${formatMs(retry)} after it was marked failed (restart.retry_failed)`);
+    this.clearFailure();
+  }
+
+  /** Connections that waited hold_timeout for a ready worker get a 503 rather than wait on. */
+  private expireHeld(now: number): void {
+    while (this.pending.length > 0 && now - this.pending[0]!.at >= this.config.hold_timeout) this.unavailable(this.pending.shift()!.conn, 'hold_timeout');
   }
 
   private drain(w: Worker, reason: ExitReason, now: number): void {
@@ -594,8 +680,9 @@ export class AppPool {
   }
 
   private dropPending(): void {
-    for (const conn of this.pending) conn.close();
+    const held = this.pending;
     this.pending = [];
+    for (const { conn } of held) this.unavailable(conn, this.wanted === 'stopped' ? 'stopped' : 'failed');
   }
 
   // ---- waiting for an action to finish ----
@@ -605,6 +692,17 @@ export class AppPool {
       this.pendings.push({ check, resolve, reject });
       this.deps.changed();
     });
+  }
+
+  private settledSince(since: number): TsgiError | null | undefined {
+    if (this.failedReason !== undefined) return new TsgiError('TSGI_ERR_APP_FAILED', `${this.name}: ${this.failedReason}`);
+    const crash = this.lastCountedCrash;
+    if (crash !== undefined && crash.at >= since) {
+      return new TsgiError('TSGI_ERR_APP_UNSTABLE', `${this.name}: ${crash.detail}, within restart.min_uptime (${formatMs(this.config.restart.min_uptime)}); it is being restarted with backoff: see its log`);
+    }
+    const serving = this.serving();
+    const settled = (w: Worker): boolean => w.state === 'ready' && w.readyAt !== null && this.lastNow - w.readyAt >= this.config.restart.min_uptime;
+    return serving.length === this.target && serving.every(settled) ? null : undefined;
   }
 
   private startedOrFailed(): TsgiError | null | undefined {
@@ -652,6 +750,7 @@ export class AppPool {
       listen: this.listening.length > 0 ? this.listening : this.config.listen.map(formatListen),
       pending_connections: this.pending.length,
       failed_reason: this.failedReason ?? null,
+      retry_at: this.failedReason !== undefined && this.config.restart.retry_failed > 0 ? this.failedAt + this.config.restart.retry_failed : null,
       last_boot_error: this.lastBootError ?? null,
       last_exit: this.lastExit ?? null,
       recent_restarts: this.recentExits.toReversed(),

@@ -11,6 +11,9 @@ import type { Logger } from './log.js';
 import { AppPool, type AppMetricsView, type AppStatus } from './app-pool.js';
 import { realOps, type ProcessOps } from './process-ops.js';
 import { adoptListener, boundAddress, closeListener, openListener } from './sockets.js';
+import type { Connection } from './protocol.js';
+import { BootPacer } from './boot-pacer.js';
+import { answerUnavailable, RETRY_AFTER_IDLE_S } from './hold-503.js';
 import { PassedFds } from './listen-fds.js';
 import { readiness, type Readiness } from './readiness.js';
 import { formatMs } from './restart-policy.js';
@@ -68,6 +71,18 @@ export class Arbiter {
   private readonly listeners = new Map<string, Map<string, net.Server>>();
   /** per app: the keys in `listeners` of sockets systemd passed, which a config reload keeps */
   private readonly passedKeys = new Map<string, Set<string>>();
+  /**
+   * Where a systemd-passed socket's connections go, by app name. An app removed by a config
+   * reload leaves its passed sockets open (systemd owns them, and clients queue on them): their
+   * connections are answered 503 until an app of that name is added again and takes them over.
+   */
+  private readonly routes = new Map<string, AppPool>();
+  /** removed apps that spoke TLS, whose passed sockets get a clean close instead of a 503 */
+  private readonly orphanTls = new Set<string>();
+  /** one bound on workers booting at once, across all apps (max_concurrent_boots) */
+  private readonly pacer: BootPacer;
+  /** the app the next tick reconciles first (boot slots go round the apps) */
+  private firstPool = 0;
   private queue: Queued[] = [];
   private tickScheduled = false;
   private timer: NodeJS.Timeout | undefined;
@@ -98,6 +113,7 @@ export class Arbiter {
     this.startedAt = ops.now();
     this.logs = new AppLogs(config.logs, log);
     this.recorded = new History(config.stats_interval);
+    this.pacer = BootPacer.fromSetting(config.max_concurrent_boots);
     this.watcher = new Watcher((app, path) => {
       this.log.info(`${app}: ${path} changed; reloading`);
       this.command({ kind: 'reload', app }).catch((err: unknown) => this.log.warn(`${app}: reload after file change failed: ${err instanceof Error ? err.message : String(err)}`));
@@ -224,7 +240,10 @@ export class Arbiter {
       if (now >= this.drainAt) this.startDrain();
       else next = Math.min(next, this.drainAt);
     }
-    for (const pool of this.pools.values()) {
+    // each tick starts with the next app, so no app's boots take every free boot slot tick after tick
+    const pools = [...this.pools.values()];
+    const first = pools.length === 0 ? 0 : this.firstPool++ % pools.length;
+    for (const pool of [...pools.slice(first), ...pools.slice(0, first)]) {
       pool.reconcile(now);
       next = Math.min(next, pool.nextDeadline());
     }
@@ -278,19 +297,25 @@ export class Arbiter {
       emit: (e: WorkerEvent) => this.events.emit('worker', e),
       changed: () => this.schedule(),
       withheld: (name) => withheldFor(this.config, name),
+      pacer: this.pacer,
     });
-    this.listeners.set(app.name, new Map());
+    // a removed app's passed sockets, kept open, come back to an app of the same name
+    this.listeners.set(app.name, this.listeners.get(app.name) ?? new Map());
+    this.routes.set(app.name, pool);
+    this.orphanTls.delete(app.name);
     try {
       await this.bind(pool, app);
     } catch (err) {
       this.unbind(app.name, new Set());
       this.listeners.delete(app.name);
+      this.routes.delete(app.name);
       throw err;
     }
     if (this.shuttingDown) {
       // a shutdown was queued while the sockets were opening: it did not see this pool
       this.unbind(app.name, new Set());
       this.listeners.delete(app.name);
+      this.routes.delete(app.name);
       throw new TsgiError('TSGI_ERR_DAEMON_SHUTTING_DOWN', 'tsgid is shutting down');
     }
     this.pools.set(app.name, pool);
@@ -330,13 +355,19 @@ export class Arbiter {
     const keys = this.passedKeys.get(app.name) ?? new Set<string>();
     this.passedKeys.set(app.name, keys);
     for (const { fd, name } of this.passed.take(app.name, Object.keys(this.config.apps).length)) {
-      const { server, addr } = await adoptListener(fd, (socket) => pool.accept(socket), `apps.${app.name}: LISTEN_FDS fd ${fd} ("${name}")`, app.backlog);
+      const { server, addr } = await adoptListener(fd, (conn) => this.acceptPassed(app.name, conn), `apps.${app.name}: LISTEN_FDS fd ${fd} ("${name}")`, app.backlog);
       const configured = app.listen.find((a) => listensOverlap(a, addr) && !held.has(formatListen(a)));
       const key = formatListen(configured ?? addr);
       held.set(key, server);
       keys.add(key);
       this.log.info(`${app.name}: serving ${formatListen(addr)} from systemd (fd ${fd})${configured === undefined ? ', an address its listen list does not name' : ''}`);
     }
+  }
+
+  private acceptPassed(app: string, conn: Connection): void {
+    const pool = this.routes.get(app);
+    if (pool !== undefined) pool.accept(conn);
+    else answerUnavailable(conn, { retryAfter: RETRY_AFTER_IDLE_S, message: `no app "${app}" is configured on this socket any more`, tls: this.orphanTls.has(app) });
   }
 
   /** Close an app's sockets except those whose canonical address is in `keep`. */
@@ -355,9 +386,17 @@ export class Arbiter {
     this.watcher.remove(name);
     await pool.stop();
     this.pools.delete(name);
-    this.unbind(name, new Set());
-    this.listeners.delete(name);
-    this.passedKeys.delete(name);
+    this.routes.delete(name);
+    // systemd's sockets stay open (it holds them and clients queue on them): answered 503 from now on
+    const passed = this.passedKeys.get(name) ?? new Set<string>();
+    this.unbind(name, passed);
+    if (passed.size > 0) {
+      if (pool.config.certfile !== undefined) this.orphanTls.add(name);
+      this.log.warn(`${name}: removed; the socket(s) systemd passed for it (${[...passed].join(', ')}) stay open and answer 503 until an app of that name is added again`);
+    } else {
+      this.listeners.delete(name);
+      this.passedKeys.delete(name);
+    }
     this.logs.removeApp(name);
     this.recorded.remove(name);
   }
@@ -398,6 +437,7 @@ export class Arbiter {
     this.config = { ...next, admin: this.config.admin, max_workers: this.config.max_workers, logs: this.config.logs };
     this.sampler.start(next.stats_interval);
     this.recorded.setInterval(next.stats_interval);
+    this.pacer.setLimit(next.max_concurrent_boots);
     this.schedule();
     await Promise.all(steps);
     this.log.info(`config reloaded: added [${result.added}] removed [${result.removed}] changed [${result.changed}] unchanged [${result.unchanged}]${result.errors.length > 0 ? `; errors: ${result.errors.map((e) => `${e.app}: ${e.message}`).join('; ')}` : ''}`);

@@ -45,6 +45,17 @@ function pruneFailures(settings: RestartSettings, failures: readonly number[], n
   return failures.filter((t) => now - t < settings.window);
 }
 
+/**
+ * Signals a process does not send itself by crashing (SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL are
+ * its own faults): a worker that dies by one of these without the arbiter having sent it was killed
+ * from outside (an operator, a chaos test, the OOM killer), which says nothing about the app's code.
+ */
+const EXTERNAL_SIGNALS: ReadonlySet<string> = new Set(['SIGKILL', 'SIGTERM', 'SIGINT', 'SIGHUP']);
+
+export function externalKill(signal: NodeJS.Signals | null): boolean {
+  return signal !== null && EXTERNAL_SIGNALS.has(signal);
+}
+
 export function formatMs(ms: number): string {
   if (ms % 1000 !== 0) return `${ms}ms`;
   return `${ms / 1000}s`;

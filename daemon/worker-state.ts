@@ -45,13 +45,15 @@ export function canMove(from: WorkerState, to: WorkerState): boolean {
  * - `degraded`  fewer ready workers than the target after a crash (restarting with backoff)
  * - `stopping`  asked to stop; workers draining
  * - `stopped`   no workers, none wanted
- * - `failed`    crash loop or boot failure: no more spawning until started again
+ * - `failed`    crash loop or boot failure: no more spawning until restart.retry_failed has passed or it is started again
  */
 export type AppState = 'running' | 'starting' | 'reloading' | 'degraded' | 'stopping' | 'stopped' | 'failed';
 
 /** Why a worker was asked to go, or why it went: shown in status and counted in metrics. */
 export type ExitReason =
   | 'crash'
+  /** died by a signal the arbiter did not send (an operator's kill -9, the OOM killer): not the app's own crash */
+  | 'killed'
   | 'boot-error'
   | 'boot-timeout'
   | 'timeout'

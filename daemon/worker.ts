@@ -42,6 +42,8 @@ export class Worker {
   /** why we asked it to go (drain) or killed it; read when it exits */
   reason: ExitReason | undefined;
   bootError: string | undefined;
+  /** it hit boot_timeout while other workers were booting too (not counted as the app's crash) */
+  bootTimeoutShared = false;
   /** when set, SIGKILL is due at this time */
   killAt: number | undefined;
   /** SIGKILL was sent: nothing is left to do but reap it */

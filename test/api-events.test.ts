@@ -87,7 +87,7 @@ describe('GET /v1/events and the dashboard files', () => {
     assert.equal(crashed.data.type, 'worker');
     assert.equal(crashed.data.app, 'web');
     assert.equal(crashed.data.from, 'ready');
-    assert.equal(crashed.data.reason, 'crash');
+    assert.equal(crashed.data.reason, 'killed', 'a kill from outside, not the app\'s own crash');
     const replaced = await s.next((e) => e.event === 'worker' && e.data.to === 'ready' && !pids.includes(e.data.pid));
     assert.ok(replaced.data.pid > 0, 'a new worker is ready');
 
@@ -97,7 +97,7 @@ describe('GET /v1/events and the dashboard files', () => {
     assert.equal(app.config, undefined, 'stats leave the config out');
     assert.deepEqual(
       { pid: app.recent_restarts[0]!.pid, reason: app.recent_restarts[0]!.reason, signal: app.recent_restarts[0]!.signal, state: app.recent_restarts[0]!.state },
-      { pid: victim, reason: 'crash', signal: 'SIGKILL', state: 'crashed' },
+      { pid: victim, reason: 'killed', signal: 'SIGKILL', state: 'crashed' },
     );
     assert.ok(app.workers.every((w) => typeof w.requests === 'number' && 'rss' in w && 'cpu' in w));
     const listedApp = JSON.parse((await get(`${base}/v1/apps/web`, { headers: AUTH })).body).app as AppStatus;

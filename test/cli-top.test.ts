@@ -115,7 +115,7 @@ describe('tsgictl top against a real tsgid', () => {
     const victim = readyPids(snapshot.data as DaemonStatus, 'web')[0]!;
     process.kill(victim, 'SIGKILL');
     const e = await next((x) => x.event === 'worker' && x.data.pid === victim && x.data.to === 'crashed');
-    assert.equal(e.data.reason, 'crash');
+    assert.equal(e.data.reason, 'killed');
     child.kill('SIGINT');
     assert.equal(await exited, 0);
     await d.waitFor('web back to 2 ready', (s) => readyPids(s, 'web').length === 2);

@@ -10,12 +10,12 @@ const dir = fileURLToPath(new URL('../../test/fixtures/config/full', import.meta
 const file = join(dir, 'tsgi.yaml');
 const env = { TSGI_TEST_TOKEN: 's3cret' };
 
-const recycling = { max_requests: 0, max_requests_jitter: 0, max_memory: 0, backlog: 2048, watch: false as const, http2: false, inherit_env: false };
+const recycling = { max_requests: 0, max_requests_jitter: 0, max_memory: 0, backlog: 2048, hold_timeout: 30_000, watch: false as const, http2: false, inherit_env: false };
 const privileges = { umask: 0o027 };
 const limits = { limit_request_line: 4094, limit_request_fields: 100, limit_request_field_size: 8190, limit_request_body: 10 * 1024 * 1024, min_body_rate: 240, min_body_rate_grace: 5000, header_timeout: 10_000, keepalive: 5000, max_connections: 1000, request_timeout: 0 };
 const logging = { access_log_format: 'combined' as const, forwarded_allow_ips: ['127.0.0.1'] };
 const defaults = { graceful_timeout: 30_000, boot_timeout: 30_000, timeout: 30_000, ...recycling, ...limits, ...logging, ...privileges };
-const defaultRestart = { backoff_initial: 500, backoff_max: 30_000, max_failures: 5, window: 60_000, min_uptime: 1000 };
+const defaultRestart = { backoff_initial: 500, backoff_max: 10_000, max_failures: 5, window: 60_000, min_uptime: 1000, retry_failed: 60_000 };
 
 test('a full config parses to exact values: defaults applied, paths resolved, durations in ms', () => {
   const config = loadConfig(file, env);
@@ -26,6 +26,7 @@ test('a full config parses to exact values: defaults applied, paths resolved, du
     pidfile: join(dir, 'run/tsgid.pid'),
     stats_interval: 1000,
     max_workers: 8,
+    max_concurrent_boots: 0,
     shutdown_delay: 0,
     logs: { dir: join(dir, 'log'), max_size: 64 * 1024, keep: 2, gzip: true },
     env_references: [
@@ -44,7 +45,7 @@ test('a full config parses to exact values: defaults applied, paths resolved, du
         graceful_timeout: 10_000,
         boot_timeout: 60_000,
         timeout: 1500,
-        restart: { backoff_initial: 250, backoff_max: 3_600_000, max_failures: 3, window: 120_000, min_uptime: 1000 },
+        restart: { backoff_initial: 250, backoff_max: 3_600_000, max_failures: 3, window: 120_000, min_uptime: 1000, retry_failed: 60_000 },
         ...recycling,
         ...privileges,
         ...limits,

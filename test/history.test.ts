@@ -15,7 +15,7 @@ function metrics(ok: number, notFound: number, buckets: Record<number, number>):
   requests.codes[2] = ok;
   requests.codes[4] = notFound;
   for (const [b, n] of Object.entries(buckets)) requests.buckets[Number(b)] = n;
-  return { requests, restarts: {} };
+  return { requests, restarts: {}, unavailable: {} };
 }
 
 function status(workers: Array<{ id: number; rss: number; cpu: number }>, exits: ExitRecord[] = []): AppStatus {

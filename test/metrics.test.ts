@@ -84,6 +84,9 @@ describe('GET /metrics', () => {
     assert.ok(value(samples, 'tsgi_daemon_uptime_seconds', {})! > 0);
     assert.ok(value(samples, 'tsgi_daemon_resident_memory_bytes', {})! > 1e6);
     assert.ok(value(samples, 'tsgi_daemon_cpu_seconds_total', {})! > 0);
+    assert.equal(types.get('tsgi_app_unavailable_total'), 'counter');
+    for (const reason of ['failed', 'stopped', 'hold_timeout', 'queue_full']) assert.equal(value(samples, 'tsgi_app_unavailable_total', { app: 'web', reason }), 0, reason);
+    assert.equal(value(samples, 'tsgi_worker_restarts_total', { app: 'web', reason: 'killed' }), 0);
     for (const s of samples.filter((x) => x.name === 'tsgi_worker_resident_memory_bytes')) assert.ok(s.value > 1e6 && /^\d+$/.test(s.labels.worker!), JSON.stringify(s));
   });
 
@@ -128,15 +131,15 @@ describe('GET /metrics', () => {
     assert.equal(s.filter((y) => y.name === 'tsgi_http_requests_in_flight').length, 2);
   });
 
-  it('counts a SIGKILLed worker as a crash and keeps what it had served', async () => {
+  it('counts a SIGKILLed worker as killed (not a crash) and keeps what it had served', async () => {
     const s0 = await scrape();
     const served = total(s0.samples, '2xx');
-    const crashes = restarts(s0.samples, 'crash');
+    const crashes = restarts(s0.samples, 'killed');
     assert.ok(served > 0 && crashes === 0, `served ${served}, crashes ${crashes}`);
     const status = JSON.parse((await get(`${admin}/v1/apps`, { headers: AUTH })).body) as DaemonStatus;
     const victim = readyPids(status, 'web')[0]!;
     process.kill(victim, 'SIGKILL');
-    const s1 = await scrapeUntil('a crash restart and 2 ready workers', (x) => restarts(x, 'crash') === crashes + 1 && value(x, 'tsgi_app_workers_ready', { app: 'web' }) === 2);
+    const s1 = await scrapeUntil('a killed restart and 2 ready workers', (x) => restarts(x, 'killed') === crashes + 1 && restarts(x, 'crash') === 0 && value(x, 'tsgi_app_workers_ready', { app: 'web' }) === 2);
     assert.ok(total(s1, '2xx') >= served, `2xx went from ${served} to ${total(s1, '2xx')}`);
     for (let i = 0; i < 5; i++) assert.equal((await get(`${web}/`)).status, 200);
     await scrapeUntil('5 more 2xx', (x) => total(x, '2xx') === total(s1, '2xx') + 5);

@@ -9,6 +9,9 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { AppPool } from '../daemon/app-pool.js';
 import { parseAppInput, parsedDefault, topSection, type AppConfig } from '../daemon/config/index.js';
+import { BootPacer } from '../daemon/boot-pacer.js';
+import type { Unavailable } from '../daemon/hold-503.js';
+import type { Connection } from '../daemon/protocol.js';
 import { silentLogger } from '../daemon/log.js';
 import type { ProcessOps, WorkerProcess } from '../daemon/process-ops.js';
 import type { WorkerSpec } from '../daemon/protocol.js';
@@ -60,33 +63,37 @@ function appConfig(overrides: Partial<AppConfig>): AppConfig {
     graceful_timeout: '5s',
     boot_timeout: '3s',
     timeout: '10s',
-    restart: { backoff_initial: '100ms', backoff_max: '1s', max_failures: 3, window: '60s', min_uptime: '1s' },
+    restart: { backoff_initial: '100ms', backoff_max: '1s', max_failures: 3, window: '60s', min_uptime: '1s', retry_failed: '120s' },
+    hold_timeout: '5s',
   };
   return { ...parseAppInput('web', input, FIXTURE_APPS, parsedDefault(topSection.fields.max_workers)), ...overrides };
 }
 
-function harness(overrides: Partial<AppConfig> = {}) {
-  let now = 1_000_000;
+function harness(overrides: Partial<AppConfig> = {}, shared: { pacer?: BootPacer; clock?: { now: number } } = {}) {
+  const clock = shared.clock ?? { now: 1_000_000 };
   const procs: FakeProc[] = [];
   const events: WorkerEvent[] = [];
+  const errors: string[] = [];
+  const answered: Array<{ conn: Connection; u: Unavailable }> = [];
   const ops: ProcessOps = {
     spawn: (spec) => {
       const p = new FakeProc(spec);
       procs.push(p);
       return p;
     },
-    now: () => now,
+    now: () => clock.now,
     random: () => 0.5,
     stats: async () => new Map(),
   };
   const config = appConfig(overrides);
-  const pool = new AppPool(config, { ops, log: silentLogger, emit: (e) => events.push(e), changed: () => {} });
+  const log = { ...silentLogger, error: (m: string) => errors.push(m) };
+  const pool = new AppPool(config, { ops, log, emit: (e) => events.push(e), changed: () => {}, pacer: shared.pacer, unavailable: (conn, u) => answered.push({ conn, u }) });
   const tick = (advance = 0) => {
-    now += advance;
-    pool.reconcile(now);
+    clock.now += advance;
+    pool.reconcile(clock.now);
   };
   const live = () => procs.filter((p) => p.alive);
-  return { pool, procs, events, tick, live, status: () => pool.status(now), advance: (ms: number) => (now += ms) };
+  return { pool, procs, events, errors, answered, tick, live, now: () => clock.now, status: () => pool.status(clock.now), advance: (ms: number) => (clock.now += ms) };
 }
 
 describe('worker states', () => {
@@ -196,8 +203,12 @@ describe('app pool', () => {
     assert.deepEqual(h.procs[0]!.signals, ['SIGKILL']);
     h.procs[0]!.exit(null, 'SIGKILL');
     h.tick();
-    assert.equal(h.status().state, 'failed');
+    // not proof that the code does not load (a busy host): counted toward a crash loop, retried
+    assert.equal(h.status().state, 'degraded');
+    assert.equal(h.status().last_exit?.reason, 'boot-timeout');
     assert.match(h.status().last_boot_error!, /boot_timeout/);
+    assert.equal(h.procs.length, 2, 'the first counted failure is retried at once');
+    assert.equal(h.pool.metrics().restarts['boot-timeout'], 1);
   });
 
   it('kills a ready worker whose heartbeat stops: SIGTERM, then SIGKILL', () => {
@@ -311,7 +322,8 @@ describe('app pool', () => {
     h.tick();
     const sockets = Array.from({ length: 5 }, () => ({ closed: false, close() { this.closed = true; } }));
     for (const s of sockets) h.pool.accept(s);
-    assert.deepEqual(sockets.map((s) => s.closed), [false, false, false, true, true], 'beyond backlog: refused');
+    assert.deepEqual(h.answered.map((a) => sockets.indexOf(a.conn as (typeof sockets)[number])), [3, 4], 'beyond backlog: answered 503 at once');
+    assert.equal(h.pool.metrics().unavailable.queue_full, 2);
     assert.equal(h.status().pending_connections, 3);
     h.procs[0]!.ready();
     h.tick();
@@ -358,5 +370,183 @@ describe('app pool', () => {
     void h.pool.scale(1);
     h.tick();
     assert.deepEqual(h.procs.map((p) => p.sent.length), [1, 1, 0]);
+  });
+});
+
+describe('recovery (issue #19)', () => {
+  const conn = () => ({ closed: false, close() { this.closed = true; } });
+
+  it('replaces workers killed from outside at once and never counts them toward a crash loop', () => {
+    const h = harness({ workers: 1 });
+    h.tick();
+    for (let i = 0; i < 10; i++) {
+      const p = h.procs.at(-1)!;
+      p.ready();
+      h.tick(10);
+      p.exit(null, 'SIGKILL'); // 10 ms after ready, well within min_uptime
+      h.tick();
+    }
+    assert.equal(h.procs.length, 11, 'each replaced at once, no backoff');
+    assert.equal(h.status().state, 'starting');
+    assert.equal(h.status().last_exit?.reason, 'killed');
+    assert.deepEqual([h.pool.metrics().restarts.killed, h.pool.metrics().restarts.crash], [10, 0]);
+  });
+
+  it('still counts a crash by the process\'s own fault signal (SIGSEGV)', () => {
+    const h = harness({ workers: 1 });
+    h.tick();
+    for (let i = 0; i < 3; i++) {
+      const p = h.procs.at(-1)!;
+      p.ready();
+      p.exit(null, 'SIGSEGV');
+      h.tick(1000);
+    }
+    assert.equal(h.status().state, 'failed');
+    assert.equal(h.pool.metrics().restarts.crash, 3);
+  });
+
+  it('counts uptime from ready, not from spawn', () => {
+    const h = harness({ workers: 1, boot_timeout: 60_000 });
+    h.tick();
+    h.tick(5000); // a slow boot: 5 s from spawn to ready
+    h.procs[0]!.ready();
+    h.tick(200);
+    h.procs[0]!.exit(1);
+    h.tick();
+    h.procs[1]!.ready();
+    h.tick(200);
+    h.procs[1]!.exit(1);
+    h.tick();
+    assert.equal(h.status().state, 'degraded', 'both counted: each died 200 ms after ready, though 5 s after spawn');
+    assert.equal(h.procs.length, 2, 'the second counted failure waits backoff_initial');
+  });
+
+  it('retries a failed app on its own after retry_failed, and logs "marked failed" once', () => {
+    const h = harness({ workers: 2 });
+    h.tick();
+    for (let i = 0; i < 3; i++) {
+      for (const p of h.live()) p.ready();
+      for (const p of h.live()) p.exit(1);
+      h.tick(1000);
+    }
+    assert.equal(h.status().state, 'failed');
+    assert.equal(h.errors.filter((e) => /marked failed/.test(e)).length, 1);
+    const retryAt = h.status().retry_at!;
+    const spawned = h.procs.length;
+    assert.equal(h.pool.nextDeadline(), retryAt);
+    h.tick(retryAt - h.now() - 1);
+    assert.equal(h.procs.length, spawned, 'nothing before the period');
+    h.tick(1);
+    assert.equal(h.status().state, 'starting', 'tried again');
+    assert.equal(h.procs.length, spawned + 2);
+    assert.equal(h.status().retry_at, null);
+  });
+
+  it('answers 503 with Retry-After at once for a failed or stopped app, and after hold_timeout for an empty one', async () => {
+    const h = harness({ workers: 1, boot_timeout: 60_000 });
+    h.tick();
+    const held = conn();
+    h.pool.accept(held);
+    h.tick(4999);
+    assert.equal(h.answered.length, 0, 'waits while the worker boots');
+    assert.equal(h.pool.nextDeadline(), 1_000_000 + 5000);
+    h.tick(1);
+    assert.equal(h.answered[0]!.conn, held);
+    assert.equal(h.answered[0]!.u.retryAfter, 1);
+    assert.equal(h.status().pending_connections, 0);
+
+    h.procs[0]!.emit('message', { t: 'boot-error', message: 'SyntaxError' });
+    h.procs[0]!.exit(4);
+    h.tick();
+    assert.equal(h.status().state, 'failed');
+    h.pool.accept(conn());
+    assert.equal(h.answered.length, 2, 'failed: answered at once');
+    assert.equal(h.answered[1]!.u.retryAfter, 120, 'Retry-After: until the automatic retry');
+    assert.match(h.answered[1]!.u.message, /failed: boot failure: SyntaxError/);
+
+    void h.pool.stop();
+    h.tick();
+    h.pool.accept(conn());
+    assert.deepEqual(h.pool.metrics().unavailable, { failed: 1, stopped: 1, hold_timeout: 1, queue_full: 0 });
+    assert.ok(h.answered.every((a) => !(a.conn as ReturnType<typeof conn>).closed), 'answered, never reset');
+  });
+
+  it('says "started" only once the workers have been ready for min_uptime', async () => {
+    const h = harness({ workers: 1 });
+    let started = false;
+    const done = h.pool.start().then(() => (started = true));
+    h.tick();
+    h.procs[0]!.ready();
+    h.tick(999);
+    await Promise.resolve();
+    assert.equal(started, false);
+    assert.equal(h.pool.nextDeadline(), 1_000_000 + 1000);
+    h.tick(1);
+    await done;
+    assert.equal(started, true);
+  });
+
+  it('fails a start whose worker crashes 200 ms after ready', async () => {
+    const h = harness({ workers: 1 });
+    const done = h.pool.start();
+    h.tick();
+    h.procs[0]!.ready();
+    h.tick(200);
+    h.procs[0]!.exit(1);
+    h.tick();
+    await assert.rejects(done, (err: Error & { code?: string }) => err.code === 'TSGI_ERR_APP_UNSTABLE' && /200ms after it was ready/.test(err.message));
+  });
+});
+
+describe('paced boots', () => {
+  it('boots at most max_concurrent_boots workers at once, across apps, and reaches the target', async () => {
+    const pacer = new BootPacer(3);
+    const clock = { now: 1_000_000 };
+    const a = harness({ workers: 2 }, { pacer, clock });
+    const b = harness({ name: 'other', workers: 2 }, { pacer, clock });
+    a.tick();
+    b.tick();
+    assert.deepEqual([a.procs.length, b.procs.length], [2, 1], 'three slots, shared');
+    a.procs.forEach((p) => p.ready());
+    b.procs[0]!.ready();
+    a.tick();
+    b.tick();
+    assert.equal(b.procs.length, 2);
+    b.procs[1]!.ready();
+    b.tick();
+    const scaled = a.pool.scale(20);
+    let maxStarting = 0;
+    for (let round = 0; round < 100 && a.status().ready < 20; round++) {
+      a.tick(100);
+      const starting = a.status().workers.filter((w) => w.state === 'starting');
+      maxStarting = Math.max(maxStarting, starting.length + 0, pacer.booting);
+      assert.ok(pacer.booting <= 3);
+      a.procs.find((p) => p.pid === starting[0]?.pid)?.ready(); // one finishes booting per round
+    }
+    a.tick();
+    await scaled;
+    assert.equal(maxStarting, 3);
+    assert.equal(a.status().state, 'running');
+    assert.equal(a.status().ready, 20);
+    assert.equal(pacer.booting, 0, 'every slot given back');
+  });
+
+  it('starts boot_timeout at the worker\'s turn, and does not count a timeout beside other boots', () => {
+    const pacer = new BootPacer(2);
+    const h = harness({ workers: 3, boot_timeout: 3000 }, { pacer });
+    h.tick();
+    assert.equal(h.procs.length, 2);
+    h.tick(2000);
+    h.procs[0]!.ready();
+    h.tick();
+    assert.equal(h.procs.length, 3, 'the third boots when a slot frees');
+    h.tick(1001); // procs[1] is over boot_timeout, procs[2] is not: its clock started at its turn
+    assert.deepEqual(h.procs[1]!.signals, ['SIGKILL']);
+    assert.deepEqual(h.procs[2]!.signals, []);
+    h.procs[1]!.exit(null, 'SIGKILL');
+    h.tick();
+    assert.equal(h.status().last_exit?.reason, 'boot-timeout');
+    assert.equal(h.status().state, 'starting', 'not counted: another boot ran beside it');
+    assert.equal(h.procs.length, 4, 'replaced at once');
   });
 });

@@ -322,6 +322,36 @@ describe('systemd socket activation', () => {
     assert.equal(await a.exited, 0, a.out());
   });
 
+  it('through systemd-socket-activate: a config reload that removes an app answers its passed socket 503, and an app added back by that name takes it over', { timeout: 60_000 }, async () => {
+    const dir = tempDir();
+    const [webPort, blogPort] = [await freePort(), await freePort()];
+    const cfg = appsConfig(dir, { web: [`127.0.0.1:${webPort}`], blog: [`127.0.0.1:${blogPort}`] });
+    const a = await activate(dir, [`127.0.0.1:${webPort}`, `127.0.0.1:${blogPort}`], 'web:blog', [process.execPath, TSGID, '-c', cfg]);
+    try {
+      assert.equal((await get(`http://127.0.0.1:${webPort}/`)).status, 200);
+      const admin = join(dir, 'admin.sock');
+      await untilReady(admin, a.out);
+      appsConfig(dir, { web: [`127.0.0.1:${webPort}`] });
+      const reloaded = await request<{ removed: string[] }>(admin, 'POST', '/v1/config/reload');
+      assert.deepEqual(reloaded.body.removed, ['blog'], JSON.stringify(reloaded.body));
+      // systemd still holds the socket, so the kernel queues clients on it: they are answered, not stranded
+      const orphan = await rawRequest({ host: '127.0.0.1', port: blogPort }).response;
+      assert.match(orphan, /^HTTP\/1\.1 503 /, orphan);
+      assert.match(orphan, /\r\nRetry-After: \d+\r\n/i);
+      assert.match(a.out(), /blog: removed; the socket\(s\) systemd passed for it .* stay open and answer 503/);
+      appsConfig(dir, { web: [`127.0.0.1:${webPort}`], blog: [`127.0.0.1:${blogPort}`] });
+      const readded = await request<{ added: string[] }>(admin, 'POST', '/v1/config/reload');
+      assert.deepEqual(readded.body.added, ['blog'], JSON.stringify(readded.body));
+      const back = await get(`http://127.0.0.1:${blogPort}/`);
+      assert.equal(back.status, 200, back.body);
+      assert.ok((await workerPids(admin, 'blog')).includes((JSON.parse(back.body) as { pid: number }).pid), 'answered by the re-added app');
+      assert.doesNotMatch(a.out(), /in use/, 'the address was not bound again');
+    } finally {
+      a.proc.kill('SIGTERM');
+    }
+    assert.equal(await a.exited, 0, a.out());
+  });
+
   it('through systemd-socket-activate: an fd named for no app stops tsgid at startup (exit 2), before it binds anything', async () => {
     const dir = tempDir();
     const port = await freePort();

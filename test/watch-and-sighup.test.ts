@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { globToRegExp } from '../daemon/watch.js';
-import { FIXTURES, get, readyPids, startDaemon, type Daemon } from './helpers/daemon.js';
+import { delay, FIXTURES, get, readyPids, startDaemon, type Daemon } from './helpers/daemon.js';
 
 const D = join(FIXTURES, 'daemon');
 
@@ -103,7 +103,10 @@ describe('SIGHUP', () => {
       assert.match((await get(await d.url('change'))).body, /changed$/);
       assert.equal((await get(await d.url('added'))).status, 200);
       await assert.rejects(get(goneUrl), /ECONNREFUSED/);
-      assert.match(d.output(), /config reloaded: added \[added\] removed \[gone\] changed \[change\] unchanged \[keep\]/);
+      // the reload is logged once its steps are done: an added app's start settles restart.min_uptime after ready
+      const done = /config reloaded: added \[added\] removed \[gone\] changed \[change\] unchanged \[keep\]/;
+      for (const deadline = Date.now() + 30_000; !done.test(d.output()) && Date.now() < deadline; ) await delay(50);
+      assert.match(d.output(), done);
     } finally {
       await d.stop();
     }

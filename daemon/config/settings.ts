@@ -24,11 +24,12 @@ void everyInterface;
 export const APP_NAME = { pattern: /^[a-z0-9][a-z0-9_-]*$/, maxLength: 64 };
 
 const restartSection = section({
-  backoff_initial: setting({ kind: duration, default: '500ms', description: 'Delay before restarting a crashed worker; it doubles with each further crash.' }),
-  backoff_max: setting({ kind: duration, default: '30s', description: 'Ceiling for the restart delay.' }),
-  max_failures: setting({ kind: integer({ min: 1 }), default: 5, description: 'Crashes within `restart.window` after which the app is marked failed and not restarted.' }),
+  backoff_initial: setting({ kind: duration, default: '500ms', description: 'Delay before restarting a crashed worker: the first counted crash in `restart.window` is restarted at once, the second after this, and it doubles with each further one (Kubernetes\' CrashLoopBackOff starts at 10s, systemd\'s RestartSec is 100ms).' }),
+  backoff_max: setting({ kind: duration, default: '10s', description: 'Ceiling for the restart delay (Kubernetes caps CrashLoopBackOff at 5 min; shorter here, as a worker boots in well under a second).' }),
+  max_failures: setting({ kind: integer({ min: 1 }), default: 5, description: 'Counted crashes within `restart.window` after which the app is marked failed: it spawns no more and answers 503 until `restart.retry_failed` has passed or it is started again. Deaths by a signal from outside (SIGKILL, SIGTERM, SIGINT, SIGHUP the arbiter did not send: an operator, the OOM killer) and boot timeouts while other boots ran are not counted; they show as `killed` and `boot-timeout` in status and metrics.' }),
   window: setting({ kind: duration, default: '60s', description: 'How far back crashes are counted for `restart.max_failures`.' }),
-  min_uptime: setting({ kind: duration, default: '1s', description: 'A worker that served at least this long before dying is replaced at once and does not count toward `restart.max_failures` (PM2\'s min_uptime).' }),
+  min_uptime: setting({ kind: duration, default: '1s', description: 'A worker that served at least this long after it was *ready* before dying is replaced at once and does not count toward `restart.max_failures` (PM2\'s min_uptime, supervisord\'s startsecs). `tsgictl start` also waits until the workers have been ready this long, so an app that crashes just after becoming ready does not report "started".' }),
+  retry_failed: setting({ kind: duration, default: '60s', description: 'A failed app (crash loop or boot failure) is tried again on its own this long after it was marked failed, for ever, as Kubernetes retries a CrashLoopBackOff pod (0: never; wait for `tsgictl start`).' }),
 });
 
 export const appSection = section(
@@ -62,6 +63,7 @@ export const appSection = section(
     max_connections: setting({ kind: integer({ min: 1 }), default: 1000, description: 'Connections one worker serves at once (gunicorn\'s `worker_connections`, 1000; nginx\'s `worker_connections`, 512; Kestrel: no limit), so `workers` × this for the app. When a worker is full, a connection whose request body has arrived slower than `min_body_rate` for over 250ms is closed to make room (as nginx reuses idle keep-alive connections when short of them); with none such, the new connection is answered 503 (closed without a byte under TLS). Either is logged, at most once every 10s. No cap per client address: behind a proxy every client has the proxy\'s one.' }),
     request_timeout: setting({ kind: duration, default: 0, description: 'Time a request\'s response has to finish (0: no limit): then it is answered 503 with `Connection: close`, or its connection is cut if the response had started (over HTTP/2 its stream is reset), and logged; the worker carries on. For an `Upgrade:` request, the time the app has to answer it (write its first byte, a 101 or a refusal). Off by default, as in gunicorn (whose `timeout` kills the worker instead) and Kestrel; a slow client is bounded by `header_timeout` and `min_body_rate`, not by this.' }),
     backlog: setting({ kind: integer({ min: 1, max: 65535 }), default: 2048, description: 'Listen backlog of the app\'s sockets, and how many connections the arbiter holds for the app while no worker is ready; beyond it new ones are refused.' }),
+    hold_timeout: setting({ kind: duration, default: '30s', description: 'How long a connection waits in the arbiter while the app has no ready worker (a restart, a boot); then it is answered `503 Service Unavailable` with `Retry-After: 1` and closed (HAProxy\'s `timeout queue`; nginx\'s `proxy_connect_timeout` is 60s). A failed or stopped app answers 503 at once. A TLS app cannot be answered by the arbiter, which speaks no TLS: its connection is closed cleanly (FIN, after reading what the client sent) instead. Counted in `tsgi_app_unavailable_total`.' }),
     certfile: setting({ kind: filePath, description: 'TLS certificate (PEM, with its chain) for all of the app\'s listeners; with `keyfile`, the app speaks HTTPS only. Read when a worker starts: `tsgictl reload` picks up a renewed one.', example: 'tls/cert.pem' }),
     keyfile: setting({ kind: filePath, description: 'TLS private key (PEM) matching `certfile`.', example: 'tls/key.pem' }),
     ca_certs: setting({ kind: filePath, description: 'CA certificates (PEM) the server may use to complete the chain it sends (intermediates). Client certificates are not requested.' }),
@@ -88,6 +90,7 @@ export const topSection = section(
     pidfile: setting({ kind: filePath, default: '.tsgi/tsgid.pid', description: "Where the daemon writes its process id." }),
     stats_interval: setting({ kind: duration, default: '1s', description: 'How often one sampler reads the memory and CPU of every worker (for `max_memory` and status).' }),
     max_workers: setting({ kind: integer({ min: 1 }), default: 128, description: "Ceiling for any app's `workers`." }),
+    max_concurrent_boots: setting({ kind: integer({ min: 0 }), default: 0, description: 'Workers booting at once, across all apps (scale-up, restarts, reloads, daemon start); the others wait their turn, and `boot_timeout` counts from when a worker\'s turn starts. 0: twice the number of CPUs. PM2 starts cluster instances one at a time; gunicorn spawns all at once.' }),
     shutdown_delay: setting({ kind: duration, default: 0, description: 'On SIGTERM, how long tsgid keeps serving after `GET /v1/ready` turns 503 and before the drain begins, so a load balancer (Kubernetes endpoints) stops sending first; a second SIGTERM or SIGINT skips the rest of it.', example: '5s' }),
     logs: section(
       {
