@@ -13,6 +13,7 @@ import type { WorkerStatus } from '../daemon/worker.js';
 import { TopModel } from '../cli/top-model.js';
 import { clip, renderFrame, sparkline } from '../cli/top-view.js';
 import { FIXTURES, TSGICTL, readyPids, startDaemon, type Daemon } from './helpers/daemon.js';
+import { track } from './helpers/procs.js';
 
 const ESC = '\u001b[';
 
@@ -99,7 +100,7 @@ describe('tsgictl top against a real tsgid', () => {
   });
 
   it('--json streams the events, a worker event after a SIGKILL among them; Ctrl-C ends it with 0', async () => {
-    const child = spawn(process.execPath, [TSGICTL, '--socket', d.socket, 'top', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = track(spawn(process.execPath, [TSGICTL, '--socket', d.socket, 'top', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] }));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
     const next = async (pred: (e: { event: string; data: any }) => boolean) => {
@@ -125,7 +126,7 @@ describe('tsgictl top against a real tsgid', () => {
     // script(1) runs tsgictl on a pty and passes our stdin to it
     const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm' };
     delete env.NO_COLOR;
-    const child = spawn('script', ['-qfec', `"${process.execPath}" "${TSGICTL}" --socket "${d.socket}" top`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env });
+    const child = track(spawn('script', ['-qfec', `"${process.execPath}" "${TSGICTL}" --socket "${d.socket}" top`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env }));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     let out = '';
     const pids = readyPids(await d.status(), 'web');

@@ -10,14 +10,15 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { DaemonStatus } from '../daemon/arbiter.js';
-import { FIXTURES, get, readyPids, startDaemon, tempDir, type Daemon } from './helpers/daemon.js';
+import { adminAddress, FIXTURES, get, readyPids, startDaemon, tempDir, type Daemon } from './helpers/daemon.js';
+import { CHROMIUM_TOOL, needs } from './helpers/tools.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const TOKEN = 'dashboard-token-789';
 /** a boot error is text from the app: the page must show it as text, never run it */
 const HOSTILE = '<img src=x onerror="window.pwned=1">';
 
-describe('the dashboard in headless Chromium', () => {
+describe('the dashboard in headless Chromium', needs(CHROMIUM_TOOL), () => {
   let d: Daemon;
   let browser: Browser;
   let base: string;
@@ -178,15 +179,3 @@ apps:
     assert.equal(await page.locator('section.app').count(), 0, 'nothing shown without a good token');
   });
 });
-
-/** The address tsgid logs once its admin API is up: "admin API on 127.0.0.1:PORT". */
-async function adminAddress(d: Daemon): Promise<string> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const m = /admin API on (\S+)/.exec(d.output());
-    if (m) return m[1]!;
-    if (d.proc.exitCode !== null) throw new Error(`tsgid exited (${d.proc.exitCode}):\n${d.output()}`);
-    if (Date.now() > deadline) throw new Error(`no admin address in the output:\n${d.output()}`);
-    await Promise.race([new Promise((r) => d.proc.stdout!.once('data', r)), d.exited, new Promise((r) => setTimeout(r, 1000).unref())]);
-  }
-}
