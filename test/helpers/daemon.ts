@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 import type { AppStatus } from '../../daemon/app-pool.js';
 import type { DaemonStatus } from '../../daemon/arbiter.js';
 import { prettyLine } from '../../daemon/pretty-print.js';
-import { abandon, killTree, track } from './procs.js';
+import { killTree } from './proc-tree.js';
+import { abandon, track } from './procs.js';
 import { scaled, waitFor } from './wait.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));

@@ -6,13 +6,11 @@
  * hook, which runs even when a `before` failed or a test timed out), when the process exits, and
  * on SIGTERM/SIGINT/SIGHUP (node --test sends SIGTERM to a file past --test-timeout), whatever is
  * left is SIGKILLed and its pipes closed, so a piped stdio cannot keep the file's process alive.
- *
- * Linux only, like the suite: descendants and owners are read from /proc.
  */
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
 import { after } from 'node:test';
+import { descendants, killTree, pidsWithEnv, signal } from './proc-tree.js';
 import { scaled } from './wait.js';
 
 const OWNER = 'TSGI_TEST_OWNER';
@@ -36,41 +34,6 @@ export async function abandon(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** pid's descendants, parents before children, read from /proc. */
-export function descendants(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const p of procPids()) {
-    const ppid = parentOf(p);
-    if (ppid !== undefined) children.set(ppid, [...(children.get(ppid) ?? []), p]);
-  }
-  const out: number[] = [];
-  for (let i = 0, next = [pid]; i < next.length; i++) {
-    for (const c of children.get(next[i]!) ?? []) {
-      out.push(c);
-      next.push(c);
-    }
-  }
-  return out;
-}
-
-/** SIGKILL pid and its descendants, the parent first so it cannot replace the children. */
-export function killTree(pid: number): void {
-  for (const p of [pid, ...descendants(pid)]) signal(p, 'SIGKILL');
-}
-
-/** The processes, other than this one, whose environment says this process started them. */
-export function ownedPids(owner = String(process.pid), key = OWNER): number[] {
-  const mark = `\0${key}=${owner}\0`;
-  return procPids().filter((p) => {
-    if (p === process.pid) return false;
-    try {
-      return `\0${readFileSync(`/proc/${p}/environ`, 'latin1')}`.includes(mark);
-    } catch {
-      return false;
-    }
-  });
-}
-
 /** Kill what this file left running; the count of processes killed. */
 export function reapAll(): number {
   let n = 0;
@@ -83,33 +46,11 @@ export function reapAll(): number {
     child.unref();
   }
   live.clear();
-  for (const p of ownedPids()) {
+  for (const p of pidsWithEnv(OWNER, String(process.pid))) {
     n++;
     signal(p, 'SIGKILL');
   }
   return n;
-}
-
-function procPids(): number[] {
-  return readdirSync('/proc').filter((f) => /^\d+$/.test(f)).map(Number);
-}
-
-function parentOf(pid: number): number | undefined {
-  try {
-    // "pid (comm) state ppid …": comm may hold spaces and parentheses, so read after the last ')'
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
-  }
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // gone already
-  }
 }
 
 process.env[OWNER] = String(process.pid);
