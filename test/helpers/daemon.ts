@@ -58,7 +58,12 @@ export function writeConfig(dir: string, yaml: string, fixtures: string[] = []):
   return file;
 }
 
-export async function startDaemon(yaml: string, opts: { fixtures?: string[]; dir?: string; wait?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<Daemon> {
+/**
+ * Start tsgid on `yaml` (an admin socket added unless it has one) and, unless `wait: false`, wait
+ * until every app is running or failed (`timeout`, 20 s unless told, a quiet machine's). If that
+ * wait fails, this tsgid and its workers are killed before the error is thrown.
+ */
+export async function startDaemon(yaml: string, opts: { fixtures?: string[]; dir?: string; wait?: boolean; env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<Daemon> {
   const dir = opts.dir ?? tempDir();
   const withAdmin = /^admin:/m.test(yaml) ? yaml : `admin: { listen: "unix:admin.sock" }\n${yaml}`;
   const file = writeConfig(dir, withAdmin, opts.fixtures);
@@ -122,7 +127,7 @@ export async function startDaemon(yaml: string, opts: { fixtures?: string[]; dir
   };
   if (opts.wait !== false) {
     try {
-      await d.waitFor('every app running', (s) => s.apps.length > 0 && s.apps.every((a) => a.state === 'running' || a.state === 'failed'));
+      await d.waitFor('every app running', (s) => s.apps.length > 0 && s.apps.every((a) => a.state === 'running' || a.state === 'failed'), opts.timeout);
     } catch (e) {
       // the caller never gets `d` to stop: kill this tsgid and its workers here, and close its pipes,
       // so neither they nor the pipes keep the test file's process alive
