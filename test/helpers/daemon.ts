@@ -16,7 +16,7 @@ import type { AppStatus } from '../../daemon/app-pool.js';
 import type { DaemonStatus } from '../../daemon/arbiter.js';
 import { prettyLine } from '../../daemon/pretty-print.js';
 import { killTree } from './proc-tree.js';
-import { abandon, track } from './procs.js';
+import { abandon, removeAtEnd, track } from './procs.js';
 import { scaled, waitFor } from './wait.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -46,8 +46,9 @@ export interface Daemon {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** A fresh dir under the OS temp dir, removed when the test file ends (helpers/procs.ts). */
 export function tempDir(prefix = 'tsgi-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return removeAtEnd(mkdtempSync(join(tmpdir(), prefix)));
 }
 
 /** Copy fixture apps into dir (so tests may edit them), then write tsgi.yaml. */

@@ -6,15 +6,19 @@
  * hook, which runs even when a `before` failed or a test timed out), when the process exits, and
  * on SIGTERM/SIGINT/SIGHUP (node --test sends SIGTERM to a file past --test-timeout), whatever is
  * left is SIGKILLed and its pipes closed, so a piped stdio cannot keep the file's process alive.
+ * Then the temp dirs the file made (helpers/daemon.ts's tempDir) are removed, unless
+ * TSGI_TEST_KEEP_TMP=1 (to look at a failed test's files).
  */
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { rmSync } from 'node:fs';
 import { after } from 'node:test';
 import { descendants, killTree, pidsWithEnv, signal } from './proc-tree.js';
 import { scaled } from './wait.js';
 
 const OWNER = 'TSGI_TEST_OWNER';
 const live = new Set<ChildProcess>();
+const dirs = new Set<string>();
 /** under node --test (each file in its own process) or a test file run directly; not bench/, which imports these helpers too */
 const UNDER_TEST = process.env.NODE_TEST_CONTEXT !== undefined || /\.test\.[cm]?js$/.test(process.argv[1] ?? '');
 
@@ -23,6 +27,12 @@ export function track<T extends ChildProcess>(child: T): T {
   live.add(child);
   child.once('exit', () => live.delete(child));
   return child;
+}
+
+/** Remove `dir` when the file ends, after its processes are gone. */
+export function removeAtEnd(dir: string): string {
+  dirs.add(dir);
+  return dir;
 }
 
 /** SIGKILL a spawned process and what it started, close its pipes, and wait for its exit. */
@@ -34,7 +44,7 @@ export async function abandon(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** Kill what this file left running; the count of processes killed. */
+/** Kill what this file left running, and remove its temp dirs; the count of processes killed. */
 export function reapAll(): number {
   let n = 0;
   for (const child of live) {
@@ -50,6 +60,14 @@ export function reapAll(): number {
     n++;
     signal(p, 'SIGKILL');
   }
+  for (const d of process.env.TSGI_TEST_KEEP_TMP === '1' ? [] : dirs) {
+    try {
+      rmSync(d, { recursive: true, force: true });
+    } catch {
+      // left for the OS's temp cleaning; nothing to fail a test over
+    }
+  }
+  dirs.clear();
   return n;
 }
 
