@@ -9,8 +9,8 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Daemon, FIXTURES, get, readyPids, startDaemon, tempDir } from './helpers/daemon.js';
-import { waitFor } from './helpers/wait.js';
 import { selfSignedCert } from './helpers/tls.js';
+import { waitFor } from './helpers/wait.js';
 
 const APP = join(FIXTURES, 'limits/app.mjs');
 /** A guard against hanging, never something a test asserts. */

@@ -11,8 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import type { LogEntry } from '../daemon/logs/line-format.js';
 import { FIXTURES, get, startDaemon, type Daemon } from './helpers/daemon.js';
-import { waitFor } from './helpers/wait.js';
 import { openEvents } from './helpers/sse.js';
+import { waitFor } from './helpers/wait.js';
 
 const PRINTER = join(FIXTURES, 'logs/printer.mjs');
 const MAX = 64 * 1024;

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readiness, type AppReadiness } from '../daemon/readiness.js';
 import { FIXTURES, get, pidAlive, readyPids, startDaemon, type Daemon } from './helpers/daemon.js';
-import { waitFor } from './helpers/wait.js';
 import { freePort } from './helpers/nginx.js';
+import { waitFor } from './helpers/wait.js';
 
 const D = join(FIXTURES, 'daemon');
 

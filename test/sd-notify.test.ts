@@ -14,6 +14,7 @@ import { sdNotifier } from '../daemon/sd-notify.js';
 import { FIXTURES, get, startDaemon, tempDir } from './helpers/daemon.js';
 import { track } from './helpers/procs.js';
 import { needs, SOCKET_ACTIVATE_TOOL, SYSTEMD_NOTIFY_TOOL } from './helpers/tools.js';
+import { scaled } from './helpers/wait.js';
 
 const S = join(FIXTURES, 'systemd');
 
@@ -33,7 +34,7 @@ describe('sd_notify', () => {
     assert.match(warnings[0]!, /cannot be run/);
   });
 
-  it('sends READY, RELOADING then READY, and STOPPING to NOTIFY_SOCKET', needs(SOCKET_ACTIVATE_TOOL, SYSTEMD_NOTIFY_TOOL), async () => {
+  it('sends READY, RELOADING then READY, and STOPPING to NOTIFY_SOCKET', { ...needs(SOCKET_ACTIVATE_TOOL, SYSTEMD_NOTIFY_TOOL), timeout: scaled(90_000) }, async () => {
     const dir = tempDir();
     const notifySocket = join(dir, 'notify.sock');
     const recv = track(spawn('/usr/bin/systemd-socket-activate', ['--datagram', '-l', notifySocket, '--', process.execPath, join(S, 'notify-recv.mjs')], { stdio: ['ignore', 'pipe', 'pipe'] }));

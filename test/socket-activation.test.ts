@@ -22,7 +22,7 @@ import { FIXTURES, get, plainLog, request, TSGID, tempDir } from './helpers/daem
 import { freePort } from './helpers/nginx.js';
 import { track } from './helpers/procs.js';
 import { needs, SOCKET_ACTIVATE_TOOL } from './helpers/tools.js';
-import { waitFor } from './helpers/wait.js';
+import { scaled, waitFor } from './helpers/wait.js';
 
 const S = join(FIXTURES, 'systemd');
 const ACTIVATE = '/usr/bin/systemd-socket-activate';
@@ -179,7 +179,8 @@ async function restartAcross(holder: ChildProcess, dir: string, port: number, wa
 }
 
 describe('systemd socket activation', () => {
-  const ACTIVATED = needs(SOCKET_ACTIVATE_TOOL);
+  // each awaits the activator's and the launcher's lines, which have no deadline of their own
+  const ACTIVATED = { ...needs(SOCKET_ACTIVATE_TOOL), timeout: scaled(90_000) };
 
   it('takes LISTEN_FDS only when LISTEN_PID is its own, names them, and removes the variables', () => {
     const env: NodeJS.ProcessEnv = { LISTEN_FDS: '3', LISTEN_PID: '4242', LISTEN_FDNAMES: 'shop:shop:blog', PATH: '/bin' };
@@ -222,7 +223,7 @@ describe('systemd socket activation', () => {
     assert.equal(takePassedFds({ LISTEN_FDS: '1', LISTEN_PID: '7' }, 7).explainInUse(failed, 'web'), failed, 'only "in use" is about the fds');
   });
 
-  it('serves a passed socket, and a connection made while tsgid restarts is answered by the next tsgid', async () => {
+  it('serves a passed socket, and a connection made while tsgid restarts is answered by the next tsgid', { timeout: scaled(90_000) }, async () => {
     const dir = tempDir();
     // the test binds the socket, as systemd would, and hands it to the stand-in for the .socket unit
     const server = net.createServer();

@@ -12,8 +12,8 @@ import { pathToFileURL } from 'node:url';
 import { CODE_SLOTS, DURATION_BOUNDS } from '../daemon/request-stats.js';
 import { parseWorkerMessage } from '../daemon/worker-messages.js';
 import { FIXTURES, get, readyPids, startDaemon, tempDir } from './helpers/daemon.js';
-import { waitFor } from './helpers/wait.js';
 import { scrapeUntil, value } from './helpers/metrics.js';
+import { waitFor } from './helpers/wait.js';
 
 const hb = (over: Record<string, unknown> = {}) => ({
   t: 'hb',
