@@ -14,6 +14,7 @@ import { TopModel } from '../cli/top-model.js';
 import { clip, renderFrame, sparkline } from '../cli/top-view.js';
 import { FIXTURES, TSGICTL, readyPids, startDaemon, type Daemon } from './helpers/daemon.js';
 import { track } from './helpers/procs.js';
+import { needs, SCRIPT_TOOL } from './helpers/tools.js';
 
 const ESC = '\u001b[';
 
@@ -122,7 +123,7 @@ describe('tsgictl top against a real tsgid', () => {
     await d.waitFor('web back to 2 ready', (s) => readyPids(s, 'web').length === 2);
   });
 
-  it('on a terminal: the alternate screen, a frame redrawn in place, q quits and restores the terminal', async () => {
+  it('on a terminal: the alternate screen, a frame redrawn in place, q quits and restores the terminal', needs(SCRIPT_TOOL), async () => {
     // script(1) runs tsgictl on a pty and passes our stdin to it
     const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm' };
     delete env.NO_COLOR;

@@ -13,6 +13,7 @@ import type { LogEntry } from '../daemon/logs/line-format.js';
 import type { AppStatus } from '../daemon/app-pool.js';
 import { FIXTURES, get, request, startDaemon, tempDir, TSGICTL, TSGID, writeConfig, type Daemon } from './helpers/daemon.js';
 import { track } from './helpers/procs.js';
+import { needs, SCRIPT_TOOL } from './helpers/tools.js';
 import { waitFor } from './helpers/wait.js';
 
 const PRINTER = join(FIXTURES, 'logs/printer.mjs');
@@ -196,7 +197,7 @@ apps:
 });
 
 describe("tsgid's own log on a terminal", () => {
-  it('is TIME LEVEL message, and TIME [app:worker] line for a worker, when stdout is a pty (script(1) gives it one)', async () => {
+  it('is TIME LEVEL message, and TIME [app:worker] line for a worker, when stdout is a pty (script(1) gives it one)', needs(SCRIPT_TOOL), async () => {
     const dir = tempDir();
     const file = writeConfig(dir, `admin: { listen: "unix:admin.sock" }\napps:\n  web:\n    app: ${PRINTER}\n    listen: "127.0.0.1:0"\n`);
     const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm' };

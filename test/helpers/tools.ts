@@ -1,5 +1,6 @@
 /**
- * Tests that drive a program of the system (nginx, Chromium, systemd's tools) ask for it first.
+ * Tests that drive a program of the system (nginx, Chromium, systemd's tools, script(1) for a
+ * terminal) ask for it first.
  * Under `npm test` on a machine without it they are skipped, and the skip says which `apt-get
  * install` brings it; under CI (CI=true) a missing program is a failure, so CI keeps running them
  * (.ci/run installs them all).
@@ -21,6 +22,7 @@ export const CHROMIUM_TOOL: Tool = { name: 'Chromium', paths: [process.env.CHROM
 export const SOCKET_ACTIVATE_TOOL: Tool = { name: 'systemd-socket-activate', paths: ['/usr/bin/systemd-socket-activate'], install: 'apt-get install --no-install-recommends systemd' };
 export const SYSTEMD_NOTIFY_TOOL: Tool = { name: 'systemd-notify', paths: ['/usr/bin/systemd-notify', '/bin/systemd-notify'], install: 'apt-get install --no-install-recommends systemd' };
 export const SYSTEMD_ANALYZE_TOOL: Tool = { name: 'systemd-analyze', paths: ['/usr/bin/systemd-analyze', '/bin/systemd-analyze'], install: 'apt-get install --no-install-recommends systemd' };
+export const SCRIPT_TOOL: Tool = { name: 'script(1)', paths: ['/usr/bin/script', '/bin/script'], install: 'apt-get install bsdutils' };
 export const KILL_TOOL: Tool = { name: '/bin/kill', paths: ['/bin/kill'], install: 'apt-get install --no-install-recommends procps' };
 
 /** Where `tool` is installed, or undefined. */
