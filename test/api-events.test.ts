@@ -21,6 +21,7 @@ import { loadConfig } from '../daemon/config/index.js';
 import { silentLogger } from '../daemon/log.js';
 import { FIXTURES, get, tempDir } from './helpers/daemon.js';
 import { openEvents, type SseStream } from './helpers/sse.js';
+import { waitFor } from './helpers/wait.js';
 
 const TOKEN = 'events-token-456';
 const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -114,7 +115,7 @@ describe('GET /v1/events and the dashboard files', () => {
 
   it('adds its listener for the first client and removes it when the last one hangs up', async () => {
     for (const s of streams) s.close();
-    await waitUntil(() => arbiter.events.listenerCount('worker') === baseline, 'the earlier tests\' clients gone');
+    await waitFor(() => arbiter.events.listenerCount('worker') === baseline, { what: 'the earlier tests\' clients gone', timeout: 10_000, interval: 20 });
     const a = await open();
     const b = await open();
     await a.next((e) => e.event === 'snapshot');
@@ -122,7 +123,7 @@ describe('GET /v1/events and the dashboard files', () => {
     assert.equal(arbiter.events.listenerCount('worker'), baseline + 1, 'one listener however many clients');
     a.close();
     b.close();
-    await waitUntil(() => arbiter.events.listenerCount('worker') === baseline, 'the listener removed once both clients left');
+    await waitFor(() => arbiter.events.listenerCount('worker') === baseline, { what: 'the listener removed once both clients left', timeout: 10_000, interval: 20 });
   });
 
   it('serves the dashboard without a token, with a CSP and no caching, and leaves it out of the OpenAPI document', async () => {
@@ -191,8 +192,8 @@ describe('GET /v1/events, a client that stops reading', () => {
     try {
       // no 'data' listener: the socket reads no further than its own small buffer
       socket.write('GET /v1/events HTTP/1.1\r\nhost: x\r\n\r\n');
-      await waitUntil(() => events.listenerCount('worker') === 1, 'the client subscribed');
-      await waitUntil(() => events.listenerCount('worker') === 0, 'the slow client cut off and unsubscribed');
+      await waitFor(() => events.listenerCount('worker') === 1, { what: 'the client subscribed', timeout: 10_000, interval: 20 });
+      await waitFor(() => events.listenerCount('worker') === 0, { what: 'the slow client cut off and unsubscribed', timeout: 10_000, interval: 20 });
       // the daemon is still there for the next client
       const s = await openEvents(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1/events`);
       assert.equal((await s.next()).event, 'snapshot');
@@ -203,11 +204,3 @@ describe('GET /v1/events, a client that stops reading', () => {
     }
   });
 });
-
-async function waitUntil(cond: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -7,21 +7,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { FIXTURES, get, startDaemon, type Daemon } from './helpers/daemon.js';
+import { adminAddress, FIXTURES, get, startDaemon, type Daemon } from './helpers/daemon.js';
 
 const APP = `apps:\n  web:\n    app: ${join(FIXTURES, 'daemon/node-app.mjs')}\n    listen: "127.0.0.1:0"\n`;
-
-/** The address tsgid logs once its admin API is up: "admin API on 127.0.0.1:PORT". */
-async function adminAddress(d: Daemon): Promise<string> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const m = /admin API on (\S+)/.exec(d.output());
-    if (m) return m[1]!;
-    if (d.proc.exitCode !== null) throw new Error(`tsgid exited (${d.proc.exitCode}):\n${d.output()}`);
-    if (Date.now() > deadline) throw new Error(`no admin address in the output:\n${d.output()}`);
-    await Promise.race([new Promise((r) => d.proc.stdout!.once('data', r)), d.exited, new Promise((r) => setTimeout(r, 1000).unref())]);
-  }
-}
 
 describe('admin API listeners of a real tsgid', () => {
   const daemons: Daemon[] = [];

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AppView } from '../api/app-view.js';
 import { TSGICTL, get, readyPids, startDaemon, type Daemon } from './helpers/daemon.js';
+import { needs, SCRIPT_TOOL } from './helpers/tools.js';
 
 const ESC = '\u001b[';
 
@@ -184,7 +185,7 @@ describe('tsgictl against a real tsgid', () => {
     }
   });
 
-  it('colours a terminal, but not with NO_COLOR', { skip: !hasScript() && 'no script(1) to give tsgictl a terminal' }, async () => {
+  it('colours a terminal, but not with NO_COLOR', needs(SCRIPT_TOOL), async () => {
     const onTty = (env: NodeJS.ProcessEnv) =>
       execFileSync('script', ['-qec', `"${process.execPath}" "${TSGICTL}" status`, '/dev/null'], { cwd: d.dir, env: { ...process.env, ...env }, encoding: 'utf8' });
     assert.ok(onTty({}).includes(`${ESC}32mrunning`), 'green on a terminal');
@@ -193,12 +194,3 @@ describe('tsgictl against a real tsgid', () => {
     assert.ok(!json.includes(ESC), '--json');
   });
 });
-
-function hasScript(): boolean {
-  try {
-    execFileSync('script', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}

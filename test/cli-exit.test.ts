@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { FIXTURES, TSGICTL, get, readyPids, startDaemon, tempDir, type Daemon } from './helpers/daemon.js';
+import { adminAddress, FIXTURES, TSGICTL, get, readyPids, startDaemon, tempDir, type Daemon } from './helpers/daemon.js';
 
 interface Run {
   code: number;
@@ -174,12 +174,7 @@ apps:
   it('a TCP admin API: the token comes from admin.token_file via -c; without it, exit 1', async () => {
     const tcp = await startDaemon(`admin: { listen: "127.0.0.1:0" }\napps:\n  web:\n    app: ${NODE_APP}\n    listen: "127.0.0.1:0"\n`, { wait: false });
     try {
-      let addr: string | undefined;
-      const deadline = Date.now() + 20_000;
-      while ((addr = /admin API on (\S+)/.exec(tcp.output())?.[1]) === undefined) {
-        if (tcp.proc.exitCode !== null || Date.now() > deadline) throw new Error(`no admin address:\n${tcp.output()}`);
-        await Promise.race([new Promise((r) => tcp.proc.stdout!.once('data', r)), tcp.exited]);
-      }
+      const addr = await adminAddress(tcp);
       // the config says port 0, so -c alone cannot find it: give the URL, and let -c supply the token
       const config = join(tcp.dir, 'tsgi.yaml');
       writeFileSync(config, `admin: { listen: "${addr}" }\napps:\n  web:\n    app: ${NODE_APP}\n    listen: "127.0.0.1:0"\n`);

@@ -13,6 +13,8 @@ import type { WorkerStatus } from '../daemon/worker.js';
 import { TopModel } from '../cli/top-model.js';
 import { clip, renderFrame, sparkline } from '../cli/top-view.js';
 import { FIXTURES, TSGICTL, readyPids, startDaemon, type Daemon } from './helpers/daemon.js';
+import { track } from './helpers/procs.js';
+import { needs, SCRIPT_TOOL } from './helpers/tools.js';
 
 const ESC = '\u001b[';
 
@@ -99,7 +101,7 @@ describe('tsgictl top against a real tsgid', () => {
   });
 
   it('--json streams the events, a worker event after a SIGKILL among them; Ctrl-C ends it with 0', async () => {
-    const child = spawn(process.execPath, [TSGICTL, '--socket', d.socket, 'top', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = track(spawn(process.execPath, [TSGICTL, '--socket', d.socket, 'top', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] }));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
     const next = async (pred: (e: { event: string; data: any }) => boolean) => {
@@ -121,11 +123,11 @@ describe('tsgictl top against a real tsgid', () => {
     await d.waitFor('web back to 2 ready', (s) => readyPids(s, 'web').length === 2);
   });
 
-  it('on a terminal: the alternate screen, a frame redrawn in place, q quits and restores the terminal', async () => {
+  it('on a terminal: the alternate screen, a frame redrawn in place, q quits and restores the terminal', needs(SCRIPT_TOOL), async () => {
     // script(1) runs tsgictl on a pty and passes our stdin to it
     const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm' };
     delete env.NO_COLOR;
-    const child = spawn('script', ['-qfec', `"${process.execPath}" "${TSGICTL}" --socket "${d.socket}" top`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env });
+    const child = track(spawn('script', ['-qfec', `"${process.execPath}" "${TSGICTL}" --socket "${d.socket}" top`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env }));
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     let out = '';
     const pids = readyPids(await d.status(), 'web');

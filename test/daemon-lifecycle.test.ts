@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { delay, FIXTURES, get, pidAlive, readyPids, startDaemon } from './helpers/daemon.js';
+import { FIXTURES, get, pidAlive, readyPids, startDaemon } from './helpers/daemon.js';
+import { waitFor } from './helpers/wait.js';
 
 const D = join(FIXTURES, 'daemon');
 
@@ -80,10 +81,9 @@ apps:
     const pids = s.apps.flatMap((a) => a.workers.map((w) => w.pid!));
     assert.equal(pids.length, 3);
     await d.stop('SIGKILL');
-    const killedAt = Date.now();
     // workers notice the lost IPC channel and exit after at most 1.5 s of draining; the bound
     // here only keeps a broken build from hanging the suite
-    while (pids.some(pidAlive) && Date.now() - killedAt < 10_000) await delay(50);
+    await waitFor(() => !pids.some(pidAlive), { what: 'the orphaned workers to exit', timeout: 10_000 }).catch(() => {});
     const left = pids.filter(pidAlive);
     assert.deepEqual(left, [], `orphans left: ${left.join(', ')}`);
   });

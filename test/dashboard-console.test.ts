@@ -14,12 +14,13 @@ import type { Browser, Page } from 'playwright-core';
 import type { DaemonStatus } from '../daemon/arbiter.js';
 import { get, readyPids, startDaemon, tempDir, type Daemon } from './helpers/daemon.js';
 import { adminAddress, launchChromium, openPage } from './helpers/dashboard-page.js';
+import { CHROMIUM_TOOL, needs } from './helpers/tools.js';
 
 const TOKEN = 'console-token-456';
 const SHOTS = process.env.TSGI_SCREENSHOTS ?? join(tmpdir(), 'tsgi-dashboard-shots');
 const T = { timeout: 120_000 };
 
-describe('the operator console in headless Chromium', () => {
+describe('the operator console in headless Chromium', needs(CHROMIUM_TOOL), () => {
   let d: Daemon;
   let browser: Browser;
   let base: string;

@@ -10,13 +10,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { DaemonStatus } from '../daemon/arbiter.js';
-import { FIXTURES, get, readyPids, startDaemon, tempDir, type Daemon } from './helpers/daemon.js';
-import { adminAddress, launchChromium, openPage as open } from './helpers/dashboard-page.js';
+import { adminAddress, FIXTURES, get, readyPids, startDaemon, tempDir, type Daemon } from './helpers/daemon.js';
+import { launchChromium, openPage as open } from './helpers/dashboard-page.js';
+import { CHROMIUM_TOOL, needs } from './helpers/tools.js';
 const TOKEN = 'dashboard-token-789';
 /** a boot error is text from the app: the page must show it as text, never run it */
 const HOSTILE = '<img src=x onerror="window.pwned=1">';
 
-describe('the dashboard in headless Chromium', () => {
+describe('the dashboard in headless Chromium', needs(CHROMIUM_TOOL), () => {
   let d: Daemon;
   let browser: Browser;
   let base: string;

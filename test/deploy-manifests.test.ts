@@ -13,6 +13,7 @@ import { parseAllDocuments } from 'yaml';
 import { OPEN_ROUTES } from '../api/auth.js';
 import { formatListen, loadConfig, parseListen, type Config } from '../daemon/config/index.js';
 import { ROOT, tempDir } from './helpers/daemon.js';
+import { KILL_TOOL, needs, SYSTEMD_ANALYZE_TOOL } from './helpers/tools.js';
 
 const DEPLOY = join(ROOT, 'deploy');
 
@@ -183,7 +184,7 @@ describe('deploy/systemd', () => {
     assert.ok(one(service, 'Sockets').split(/\s+/).includes('tsgid.socket'));
   });
 
-  it('systemd-analyze verify finds nothing to say about the units', () => {
+  it('systemd-analyze verify finds nothing to say about the units', needs(SYSTEMD_ANALYZE_TOOL, KILL_TOOL), () => {
     const dir = tempDir('tsgi-units-');
     for (const f of ['tsgid.service', 'tsgid.socket']) {
       // the node binary of this run, so the check does not depend on where Node is installed

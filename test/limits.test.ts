@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { type Daemon, FIXTURES, get, readyPids, startDaemon, tempDir } from './helpers/daemon.js';
 import { selfSignedCert } from './helpers/tls.js';
 import { exchange, hostPort, parseReply, type Reply } from './helpers/raw-http.js';
+import { waitFor } from './helpers/wait.js';
 
 const APP = join(FIXTURES, 'limits/app.mjs');
 /** A guard against hanging, never something a test asserts. */
@@ -65,21 +66,12 @@ async function count(url: string): Promise<Count> {
 
 /** Polls the app until `pred` holds; the deadline only guards against hanging. */
 async function until(url: string, what: string, pred: (c: Count) => boolean): Promise<Count> {
-  const deadline = Date.now() + DEADLINE_MS;
-  for (;;) {
-    const c = await count(url);
-    if (pred(c)) return c;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(c)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  let last: Count | undefined;
+  return waitFor(async () => (pred((last = await count(url))) ? last : undefined), { what, timeout: DEADLINE_MS, detail: () => `last: ${JSON.stringify(last)}` });
 }
 
 async function untilOutput(d: Daemon, pattern: RegExp): Promise<void> {
-  const deadline = Date.now() + DEADLINE_MS;
-  while (!pattern.test(d.output())) {
-    if (Date.now() > deadline) assert.match(d.output(), pattern);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitFor(() => pattern.test(d.output()), { what: `${pattern} in tsgid's output`, timeout: DEADLINE_MS, detail: () => d.output() });
 }
 
 function refused(r: Reply, status: number): void {
@@ -317,11 +309,7 @@ apps:
       const c = await count2();
       assert.ok(c.last!.bytes <= 1024 && !c.last!.ended, JSON.stringify(c.last));
       // the app's own writes after its stream was reset go nowhere: wait for them, then look
-      const deadline = Date.now() + DEADLINE_MS;
-      while ((await count2()).late === c.late) {
-        assert.ok(Date.now() < deadline, 'timed out waiting for the late write of /slow');
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await waitFor(async () => (await count2()).late !== c.late, { what: 'the late write of /slow', timeout: DEADLINE_MS });
       assert.equal((await h2('/')).body, `ok ${pid}`);
       assert.deepEqual(readyPids(await d.status(), 'h2'), [pid]);
     } finally {

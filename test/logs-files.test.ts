@@ -12,6 +12,7 @@ import { gunzipSync } from 'node:zlib';
 import type { LogEntry } from '../daemon/logs/line-format.js';
 import { FIXTURES, get, startDaemon, type Daemon } from './helpers/daemon.js';
 import { openEvents } from './helpers/sse.js';
+import { waitFor } from './helpers/wait.js';
 
 const PRINTER = join(FIXTURES, 'logs/printer.mjs');
 const MAX = 64 * 1024;
@@ -29,15 +30,15 @@ async function print(d: Daemon, app: string, total: number, per = 1000): Promise
 
 /** Waits until `pred` holds of the app's newest stdout line, read through the API (which flushes the file first). */
 async function untilLastLine(d: Daemon, app: string, pred: (line: string | undefined) => boolean, stream = 'out'): Promise<void> {
-  const deadline = Date.now() + DEADLINE_MS;
   let last: LogEntry | undefined;
-  for (;;) {
-    const r = await d.api<{ lines: LogEntry[] }>('GET', `/v1/apps/${app}/logs?lines=1&stream=${stream}`);
-    last = r.body.lines.at(-1);
-    if (pred(last?.line)) return;
-    if (Date.now() > deadline) throw new Error(`timed out; last line: ${JSON.stringify(last)}\n${d.output()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitFor(
+    async () => {
+      const r = await d.api<{ lines: LogEntry[] }>('GET', `/v1/apps/${app}/logs?lines=1&stream=${stream}`);
+      last = r.body.lines.at(-1);
+      return pred(last?.line);
+    },
+    { what: `${app}'s last ${stream} line to match`, timeout: DEADLINE_MS, detail: () => `last line: ${JSON.stringify(last)}\n${d.output()}` },
+  );
 }
 
 /** Line numbers in a file's text, checking each line is whole: time, [app:worker], line-N, the full padding. */
@@ -153,11 +154,7 @@ apps:
     await untilLastLine(d, 'reo', () => numbers(readFileSync(join(dir, 'reo.out.log.moved'), 'utf8'), 'reo').includes(1));
     const reopened = (d.output().match(/reopened \d+ log file\(s\)/g) ?? []).length;
     d.proc.kill('SIGUSR1');
-    const deadline = Date.now() + DEADLINE_MS;
-    while ((d.output().match(/reopened \d+ log file\(s\)/g) ?? []).length === reopened) {
-      if (Date.now() > deadline) throw new Error(`no "reopened" line:\n${d.output()}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor(() => (d.output().match(/reopened \d+ log file\(s\)/g) ?? []).length !== reopened, { what: 'a "reopened" line', timeout: DEADLINE_MS, interval: 20, detail: () => d.output() });
     await get(`${url}/print?from=2&n=1&pad=${PAD}`);
     await untilLastLine(d, 'reo', (l) => l !== undefined && l.startsWith('line-2 '));
     assert.deepEqual(numbers(readFileSync(join(dir, 'reo.out.log.moved'), 'utf8'), 'reo'), [0, 1]);
@@ -248,17 +245,17 @@ apps:
 });
 
 async function untilLines(file: string, n: number): Promise<string[]> {
-  const deadline = Date.now() + DEADLINE_MS;
-  for (;;) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      // not created yet
-    }
-    const lines = text.split('\n').filter((l) => l !== '');
-    if (lines.length >= n) return lines;
-    if (Date.now() > deadline) throw new Error(`${file}: ${lines.length} of ${n} lines:\n${text}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  let text = '';
+  return waitFor(
+    () => {
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {
+        // not created yet
+      }
+      const lines = text.split('\n').filter((l) => l !== '');
+      return lines.length >= n && lines;
+    },
+    { what: `${n} lines in ${file}`, timeout: DEADLINE_MS, detail: () => text },
+  );
 }

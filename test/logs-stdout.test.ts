@@ -12,6 +12,9 @@ import { after, before, describe, it } from 'node:test';
 import type { LogEntry } from '../daemon/logs/line-format.js';
 import type { AppStatus } from '../daemon/app-pool.js';
 import { FIXTURES, get, request, startDaemon, tempDir, TSGICTL, TSGID, writeConfig, type Daemon } from './helpers/daemon.js';
+import { track } from './helpers/procs.js';
+import { needs, SCRIPT_TOOL } from './helpers/tools.js';
+import { waitFor } from './helpers/wait.js';
 
 const PRINTER = join(FIXTURES, 'logs/printer.mjs');
 const DEADLINE_MS = 20_000;
@@ -30,13 +33,7 @@ function records(d: Daemon): Record[] {
 }
 
 async function untilRecord(d: Daemon, pred: (r: Record) => boolean): Promise<Record> {
-  const deadline = Date.now() + DEADLINE_MS;
-  for (;;) {
-    const hit = records(d).find(pred);
-    if (hit !== undefined) return hit;
-    if (Date.now() > deadline) throw new Error(`no such record in:\n${d.stdout()}`);
-    await new Promise((r) => setTimeout(r, 30));
-  }
+  return waitFor(() => records(d).find(pred), { what: 'a matching record on tsgid\'s stdout', timeout: DEADLINE_MS, interval: 30, detail: () => d.stdout() });
 }
 
 function ctl(d: Daemon, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -175,7 +172,7 @@ apps:
     assert.equal((await ctl(d, 'logs', 'web', '-n', 'many')).code, 2);
     assert.equal((await ctl(d, 'logs', 'ghost')).code, 1);
 
-    const follow = spawn(process.execPath, [TSGICTL, '--socket', d.socket, 'logs', 'web', '-f', '-n', '1', '--out'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const follow = track(spawn(process.execPath, [TSGICTL, '--socket', d.socket, 'logs', 'web', '-f', '-n', '1', '--out'], { stdio: ['ignore', 'pipe', 'pipe'] }));
     const exited = new Promise<number | null>((resolve) => follow.once('exit', (code) => resolve(code)));
     let out = '';
     const seen = (re: RegExp) =>
@@ -200,37 +197,39 @@ apps:
 });
 
 describe("tsgid's own log on a terminal", () => {
-  it('is TIME LEVEL message, and TIME [app:worker] line for a worker, when stdout is a pty (script(1) gives it one)', async () => {
+  it('is TIME LEVEL message, and TIME [app:worker] line for a worker, when stdout is a pty (script(1) gives it one)', needs(SCRIPT_TOOL), async () => {
     const dir = tempDir();
     const file = writeConfig(dir, `admin: { listen: "unix:admin.sock" }\napps:\n  web:\n    app: ${PRINTER}\n    listen: "127.0.0.1:0"\n`);
     const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm' };
     delete env.NO_COLOR;
     // exec: tsgid itself is script's child, so it gets our SIGTERM and script exits with its status
-    const child = spawn('script', ['-qfec', `exec "${process.execPath}" "${TSGID}" -c "${file}"`, '/dev/null'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'], env });
+    const child = track(spawn('script', ['-qfec', `exec "${process.execPath}" "${TSGID}" -c "${file}"`, '/dev/null'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'], env }));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     let raw = '';
     child.stdout!.on('data', (c: Buffer) => (raw += c.toString()));
     // what the terminal shows, without colour codes and the pty's carriage returns
     const text = () => raw.replace(/\x1b\[[0-9;]*m/g, '').replaceAll('\r', '');
-    const until = async (re: RegExp): Promise<RegExpExecArray> => {
-      const deadline = Date.now() + DEADLINE_MS;
-      for (;;) {
-        const m = re.exec(text());
-        if (m !== null) return m;
-        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`never saw ${re} in:\n${raw}`);
-        await new Promise((r) => setTimeout(r, 30));
-      }
-    };
+    const until = (re: RegExp): Promise<RegExpExecArray> =>
+      waitFor(() => re.exec(text()), {
+        what: `${re} on the terminal`,
+        timeout: DEADLINE_MS,
+        interval: 30,
+        abort: () => (child.exitCode === null ? undefined : `script exited (${child.exitCode})`),
+        detail: () => raw,
+      });
     let pid: number | undefined;
     try {
       const started = await until(/^(\S+) INFO {2}tsgid (\d+) running 1 app\(s\) from \S+; admin API on unix:\S+$/m);
       assert.ok(!Number.isNaN(Date.parse(started[1]!)), started[1]);
       pid = Number(started[2]);
-      let app: AppStatus | undefined;
-      for (const deadline = Date.now() + DEADLINE_MS; app?.state !== 'running'; await new Promise((r) => setTimeout(r, 30))) {
-        assert.ok(Date.now() < deadline, 'web runs');
-        app = (await request<{ app: AppStatus }>(join(dir, 'admin.sock'), 'GET', '/v1/apps/web')).body.app;
-      }
+      const app = await waitFor(async () => {
+        const a = (await request<{ app: AppStatus }>(join(dir, 'admin.sock'), 'GET', '/v1/apps/web')).body.app;
+        return a.state === 'running' && a;
+      }, {
+        what: 'web runs',
+        timeout: DEADLINE_MS,
+        interval: 30,
+      });
       await get(`http://${app.listen.find((l) => !l.startsWith('unix:'))}/print?from=0&n=1`);
       await until(/^\S+Z \[web:1\] line-0 $/m);
       assert.ok(raw.includes('\x1b[2m'), 'in colour: the time dimmed');

@@ -23,6 +23,7 @@ import { MAX_QUEUED, RotatingFile } from '../daemon/logs/rotating-file.js';
 import { clientAddress } from '../daemon/worker/client-address.js';
 import { prettyLine } from '../daemon/pretty-print.js';
 import { FIXTURES, tempDir } from './helpers/daemon.js';
+import { waitFor } from './helpers/wait.js';
 
 const PRINTER_DIR = join(FIXTURES, 'logs');
 const FULL = fileURLToPath(new URL('../../test/fixtures/config/full', import.meta.url));
@@ -244,11 +245,7 @@ describe('GET /v1/apps/:name/logs?follow=true, in process', () => {
       const first = await open();
       assert.equal(arbiter.logs.followerCount(), 1);
       first.req.destroy();
-      const deadline = Date.now() + 10_000;
-      while (arbiter.logs.followerCount() > 0) {
-        assert.ok(Date.now() < deadline, 'the subscription is dropped');
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await waitFor(() => arbiter.logs.followerCount() === 0, { what: 'the subscription is dropped', timeout: 10_000, interval: 20 });
       const second = await open();
       const ended = new Promise<void>((resolve) => second.res.on('end', resolve).resume());
       await arbiter.command({ kind: 'shutdown' });
@@ -294,11 +291,7 @@ describe('GET /v1/apps/:name/logs?follow=true, a client that stops reading', () 
         });
         assert.equal(r, 200);
       }
-      const deadline = Date.now() + 10_000;
-      while (arbiter.logs.followerCount() > 0) {
-        assert.ok(Date.now() < deadline, 'the subscription is dropped');
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await waitFor(() => arbiter.logs.followerCount() === 0, { what: 'the subscription is dropped', timeout: 10_000, interval: 20 });
     } finally {
       req.destroy();
       await api.close();

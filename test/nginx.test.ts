@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { FIXTURES, get, startDaemon, tempDir, type Daemon } from './helpers/daemon.js';
 import { keepAliveLoad } from './helpers/load.js';
 import { docNginxConf, freePort, startNginx, type Nginx } from './helpers/nginx.js';
+import { NGINX_TOOL, needs } from './helpers/tools.js';
 
 const FRAMEWORKS = {
   express: { file: 'express-app.mjs', body: 'Hello World!' },
@@ -25,7 +26,7 @@ function deploy(dir: string, version: string): void {
   writeFileSync(file, readFileSync(file, 'utf8').replace(/const VERSION = '[^']*'/, `const VERSION = '${version}'`));
 }
 
-describe('nginx in front of tsgid', () => {
+describe('nginx in front of tsgid', needs(NGINX_TOOL), () => {
   let d: Daemon;
   let nginx: Nginx;
   let blogPort: number;

@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { readiness, type AppReadiness } from '../daemon/readiness.js';
-import { delay, FIXTURES, get, pidAlive, readyPids, startDaemon, type Daemon } from './helpers/daemon.js';
+import { FIXTURES, get, pidAlive, readyPids, startDaemon, type Daemon } from './helpers/daemon.js';
 import { freePort } from './helpers/nginx.js';
+import { waitFor } from './helpers/wait.js';
 
 const D = join(FIXTURES, 'daemon');
 
@@ -24,13 +25,11 @@ interface NotReady {
 
 /** Poll /v1/ready until it answers `status`; the deadline guards against a hang only. */
 async function readyUntil(d: Daemon, status: number): Promise<{ status: number; body: NotReady }> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const r = await d.api<NotReady>('GET', '/v1/ready');
-    if (r.status === status) return r;
-    if (Date.now() > deadline) throw new Error(`/v1/ready never answered ${status}; last ${r.status} ${JSON.stringify(r.body)}\n${d.output()}`);
-    await delay(50);
-  }
+  let last: { status: number; body: NotReady } | undefined;
+  return waitFor(async () => ((last = await d.api<NotReady>('GET', '/v1/ready')).status === status ? last : undefined), {
+    what: `/v1/ready to answer ${status}`,
+    detail: () => `last ${last?.status} ${JSON.stringify(last?.body)}\n${d.output()}`,
+  });
 }
 
 describe('readiness', () => {
@@ -81,13 +80,11 @@ apps:
 `, { wait: false });
     const base = `http://127.0.0.1:${port}`;
     try {
-      const deadline = Date.now() + 20_000;
-      for (;;) {
-        const r = await get(`${base}/v1/ready`).catch(() => undefined);
-        if (r?.status === 200) break;
-        if (Date.now() > deadline) throw new Error(`never ready: ${r?.status} ${r?.body}\n${d.output()}`);
-        await delay(50);
-      }
+      let r: Awaited<ReturnType<typeof get>> | undefined;
+      await waitFor(async () => (r = await get(`${base}/v1/ready`).catch(() => undefined))?.status === 200, {
+        what: `${base}/v1/ready to answer 200`,
+        detail: () => `last: ${r?.status} ${r?.body}\n${d.output()}`,
+      });
       assert.equal((await get(`${base}/v1/health`)).status, 200);
       assert.equal((await get(`${base}/v1/apps`)).status, 401);
       assert.equal((await get(`${base}/v1/apps`, { headers: { authorization: 'Bearer s3cret-probe-test' } })).status, 200);
@@ -140,11 +137,7 @@ apps:
     // a request the app answers only when its worker drains (hold-app's onDrain)
     let released = false;
     const held = get(`${url}/hold`).finally(() => (released = true));
-    const deadline = Date.now() + 20_000;
-    while ((await get(`${url}/held`)).body !== '1') {
-      if (Date.now() > deadline) throw new Error(`the held request never reached the app\n${d.output()}`);
-      await delay(50);
-    }
+    await waitFor(async () => (await get(`${url}/held`)).body === '1', { what: 'the held request to reach the app', detail: () => d.output() });
 
     d.proc.kill('SIGTERM');
     assert.deepEqual((await readyUntil(d, 503)).body.reasons, ['tsgid is shutting down']);

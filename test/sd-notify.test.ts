@@ -12,6 +12,9 @@ import { describe, it } from 'node:test';
 import { silentLogger } from '../daemon/log.js';
 import { sdNotifier } from '../daemon/sd-notify.js';
 import { FIXTURES, get, startDaemon, tempDir } from './helpers/daemon.js';
+import { track } from './helpers/procs.js';
+import { needs, SOCKET_ACTIVATE_TOOL, SYSTEMD_NOTIFY_TOOL } from './helpers/tools.js';
+import { scaled } from './helpers/wait.js';
 
 const S = join(FIXTURES, 'systemd');
 
@@ -31,10 +34,10 @@ describe('sd_notify', () => {
     assert.match(warnings[0]!, /cannot be run/);
   });
 
-  it('sends READY, RELOADING then READY, and STOPPING to NOTIFY_SOCKET', async () => {
+  it('sends READY, RELOADING then READY, and STOPPING to NOTIFY_SOCKET', { ...needs(SOCKET_ACTIVATE_TOOL, SYSTEMD_NOTIFY_TOOL), timeout: scaled(90_000) }, async () => {
     const dir = tempDir();
     const notifySocket = join(dir, 'notify.sock');
-    const recv = spawn('/usr/bin/systemd-socket-activate', ['--datagram', '-l', notifySocket, '--', process.execPath, join(S, 'notify-recv.mjs')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const recv = track(spawn('/usr/bin/systemd-socket-activate', ['--datagram', '-l', notifySocket, '--', process.execPath, join(S, 'notify-recv.mjs')], { stdio: ['ignore', 'pipe', 'pipe'] }));
     const messages: string[] = [];
     const waiters: Array<() => void> = [];
     readline.createInterface({ input: recv.stdout! }).on('line', (line) => {

@@ -20,19 +20,24 @@ import { TsgiError } from '../daemon/errors.js';
 import { takePassedFds } from '../daemon/listen-fds.js';
 import { FIXTURES, get, plainLog, request, TSGID, tempDir } from './helpers/daemon.js';
 import { freePort } from './helpers/nginx.js';
+import { track } from './helpers/procs.js';
+import { needs, SOCKET_ACTIVATE_TOOL } from './helpers/tools.js';
+import { scaled, waitFor } from './helpers/wait.js';
 
 const S = join(FIXTURES, 'systemd');
 const ACTIVATE = '/usr/bin/systemd-socket-activate';
 
 /** Poll /v1/ready on the admin socket until 200; the deadline only guards against a hang. */
 async function untilReady(socket: string, log: () => string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const r = await request(socket, 'GET', '/v1/ready').catch(() => undefined);
-    if (r?.status === 200) return;
-    if (Date.now() > deadline) throw new Error(`tsgid not ready; last: ${JSON.stringify(r?.body)}\n${log()}`);
-    await new Promise((res) => setTimeout(res, 50));
-  }
+  let last: unknown;
+  await waitFor(
+    async () => {
+      const r = await request(socket, 'GET', '/v1/ready').catch(() => undefined);
+      last = r?.body;
+      return r?.status === 200;
+    },
+    { what: 'tsgid ready', detail: () => `last: ${JSON.stringify(last)}\n${log()}` },
+  );
 }
 
 /** An HTTP request on a raw connection, so the test can see it connect before anyone serves it. */
@@ -93,7 +98,7 @@ interface Activator {
  */
 async function activate(dir: string, listen: string[], names: string | undefined, command: string[]): Promise<Activator> {
   const args = [...listen.flatMap((l) => ['-l', l]), ...(names === undefined ? [] : [`--fdname=${names}`]), '--', ...command];
-  const proc = spawn(ACTIVATE, args, { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = track(spawn(ACTIVATE, args, { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] }));
   let out = '';
   proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   proc.stderr!.on('data', (c: Buffer) => (out += c.toString()));
@@ -174,6 +179,9 @@ async function restartAcross(holder: ChildProcess, dir: string, port: number, wa
 }
 
 describe('systemd socket activation', () => {
+  // each awaits the activator's and the launcher's lines, which have no deadline of their own
+  const ACTIVATED = { ...needs(SOCKET_ACTIVATE_TOOL), timeout: scaled(90_000) };
+
   it('takes LISTEN_FDS only when LISTEN_PID is its own, names them, and removes the variables', () => {
     const env: NodeJS.ProcessEnv = { LISTEN_FDS: '3', LISTEN_PID: '4242', LISTEN_FDNAMES: 'shop:shop:blog', PATH: '/bin' };
     const passed = takePassedFds(env, 4242);
@@ -215,7 +223,7 @@ describe('systemd socket activation', () => {
     assert.equal(takePassedFds({ LISTEN_FDS: '1', LISTEN_PID: '7' }, 7).explainInUse(failed, 'web'), failed, 'only "in use" is about the fds');
   });
 
-  it('serves a passed socket, and a connection made while tsgid restarts is answered by the next tsgid', async () => {
+  it('serves a passed socket, and a connection made while tsgid restarts is answered by the next tsgid', { timeout: scaled(90_000) }, async () => {
     const dir = tempDir();
     // the test binds the socket, as systemd would, and hands it to the stand-in for the .socket unit
     const server = net.createServer();
@@ -223,7 +231,7 @@ describe('systemd socket activation', () => {
     const port = (server.address() as net.AddressInfo).port;
     const cfg = appsConfig(dir, { web: [`127.0.0.1:${port}`] });
     const fd = (server as unknown as { _handle: { fd: number } })._handle.fd;
-    const holder = spawn(process.execPath, [join(S, 'hold-fds.mjs'), 'web', join(dir, 'tsgid'), TSGID, '-c', cfg], { cwd: dir, stdio: ['pipe', 'pipe', 'inherit', fd] });
+    const holder = track(spawn(process.execPath, [join(S, 'hold-fds.mjs'), 'web', join(dir, 'tsgid'), TSGID, '-c', cfg], { cwd: dir, stdio: ['pipe', 'pipe', 'inherit', fd] }));
     // from here only the holder (and the tsgids it starts) has the socket; the test never accepted on it
     server.close();
     try {
@@ -233,7 +241,7 @@ describe('systemd socket activation', () => {
     }
   });
 
-  it('through systemd-socket-activate too: the TCP and unix sockets it bound outlive a tsgid, and the next one answers what waited', async () => {
+  it('through systemd-socket-activate too: the TCP and unix sockets it bound outlive a tsgid, and the next one answers what waited', ACTIVATED, async () => {
     const dir = tempDir();
     const port = await freePort();
     const sock = join(dir, 'web.sock');
@@ -251,7 +259,7 @@ describe('systemd socket activation', () => {
     }
   });
 
-  it('through systemd-socket-activate: matches fds to apps by name, binds unlisted addresses, serves unlisted fds, keeps passed sockets on SIGHUP', async () => {
+  it('through systemd-socket-activate: matches fds to apps by name, binds unlisted addresses, serves unlisted fds, keeps passed sockets on SIGHUP', ACTIVATED, async () => {
     const dir = tempDir();
     const cfg = join(dir, 'tsgi.yaml');
     const [port, unlisted] = [await freePort(), await freePort()];
@@ -278,13 +286,14 @@ describe('systemd socket activation', () => {
       // a config reload that changes the app (and drops the unix address from its list) keeps systemd's sockets
       writeFileSync(cfg, yaml(`["127.0.0.1:${port}"]`, 2));
       process.kill(a.proc.pid!, 'SIGHUP');
-      const deadline = Date.now() + 20_000;
-      for (;;) {
-        const s = (await request<{ app: { ready: number; target: number; state: string } }>(admin, 'GET', '/v1/apps/web')).body.app;
-        if (s.target === 2 && s.ready === 2 && s.state === 'running') break;
-        if (Date.now() > deadline) throw new Error(`reload did not finish: ${JSON.stringify(s)}\n${out()}`);
-        await new Promise((res) => setTimeout(res, 50));
-      }
+      let s: { ready: number; target: number; state: string } | undefined;
+      await waitFor(
+        async () => {
+          s = (await request<{ app: { ready: number; target: number; state: string } }>(admin, 'GET', '/v1/apps/web')).body.app;
+          return s.target === 2 && s.ready === 2 && s.state === 'running';
+        },
+        { what: 'the reload to finish', detail: () => `last: ${JSON.stringify(s)}\n${out()}` },
+      );
       assert.equal((await get(`http://127.0.0.1:${port}/`)).status, 200);
       assert.equal((await get('http://x/', { socketPath: sock })).status, 200, 'the passed unix socket survived the reload');
       await assert.rejects(get(`http://${bound}/`), /ECONNREFUSED/, 'the bound address the new config dropped is closed');
@@ -294,7 +303,7 @@ describe('systemd socket activation', () => {
     assert.equal(await a.exited, 0, out());
   });
 
-  it('through systemd-socket-activate: two apps, each served on the fds named for it', async () => {
+  it('through systemd-socket-activate: two apps, each served on the fds named for it', ACTIVATED, async () => {
     const dir = tempDir();
     const [webPort, blogPort] = [await freePort(), await freePort()];
     const sock = join(dir, 'blog.sock');
@@ -322,7 +331,7 @@ describe('systemd socket activation', () => {
     assert.equal(await a.exited, 0, a.out());
   });
 
-  it('through systemd-socket-activate: a config reload that removes an app answers its passed socket 503, and an app added back by that name takes it over', { timeout: 60_000 }, async () => {
+  it('through systemd-socket-activate: a config reload that removes an app answers its passed socket 503, and an app added back by that name takes it over', ACTIVATED, async () => {
     const dir = tempDir();
     const [webPort, blogPort] = [await freePort(), await freePort()];
     const cfg = appsConfig(dir, { web: [`127.0.0.1:${webPort}`], blog: [`127.0.0.1:${blogPort}`] });
@@ -352,7 +361,7 @@ describe('systemd socket activation', () => {
     assert.equal(await a.exited, 0, a.out());
   });
 
-  it('through systemd-socket-activate: an fd named for no app stops tsgid at startup (exit 2), before it binds anything', async () => {
+  it('through systemd-socket-activate: an fd named for no app stops tsgid at startup (exit 2), before it binds anything', ACTIVATED, async () => {
     const dir = tempDir();
     const port = await freePort();
     // blog comes first and binds its own address as usual: it must not get that far either
@@ -363,7 +372,7 @@ describe('systemd socket activation', () => {
     assert.doesNotMatch(out, /in use|\w: listening on/, 'nothing was bound');
   });
 
-  it('through systemd-socket-activate: unnamed fds with two apps stop tsgid at startup (exit 2), saying so', async () => {
+  it('through systemd-socket-activate: unnamed fds with two apps stop tsgid at startup (exit 2), saying so', ACTIVATED, async () => {
     const dir = tempDir();
     const port = await freePort();
     const cfg = appsConfig(dir, { web: [`127.0.0.1:${port}`], blog: ['127.0.0.1:0'] });
@@ -373,7 +382,7 @@ describe('systemd socket activation', () => {
     assert.doesNotMatch(out, /in use|\w: listening on/);
   });
 
-  it('through systemd-socket-activate: an address in use while fds were passed names them and FileDescriptorName=', async () => {
+  it('through systemd-socket-activate: an address in use while fds were passed names them and FileDescriptorName=', ACTIVATED, async () => {
     const dir = tempDir();
     const port = await freePort();
     // the socket at web's address is named for blog: blog takes it, web cannot bind it

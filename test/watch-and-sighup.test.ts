@@ -6,7 +6,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { globToRegExp } from '../daemon/watch.js';
-import { delay, FIXTURES, get, readyPids, startDaemon, type Daemon } from './helpers/daemon.js';
+import { FIXTURES, get, readyPids, startDaemon, type Daemon } from './helpers/daemon.js';
+import { waitFor } from './helpers/wait.js';
 
 const D = join(FIXTURES, 'daemon');
 
@@ -18,15 +19,8 @@ function deploy(dir: string, version: string): void {
 /** Poll the app until it answers with `prefix`; returns its generation then. */
 async function until(d: Daemon, url: string, prefix: string): Promise<number> {
   await d.waitFor(`code ${prefix} answering`, () => true);
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    const r = await get(url).catch(() => undefined);
-    if (r?.body.startsWith(prefix)) {
-      return (await d.waitFor('reload settled', (s) => s.apps[0]!.state === 'running')).apps[0]!.generation;
-    }
-    await new Promise((r) => setTimeout(r, 30));
-  }
-  throw new Error(`${prefix} never answered\n${d.output()}`);
+  await waitFor(async () => (await get(url).catch(() => undefined))?.body.startsWith(prefix), { what: `${prefix} answering`, timeout: 15_000, interval: 30, detail: () => d.output() });
+  return (await d.waitFor('reload settled', (s) => s.apps[0]!.state === 'running')).apps[0]!.generation;
 }
 
 describe('watch', () => {
@@ -105,8 +99,7 @@ describe('SIGHUP', () => {
       await assert.rejects(get(goneUrl), /ECONNREFUSED/);
       // the reload is logged once its steps are done: an added app's start settles restart.min_uptime after ready
       const done = /config reloaded: added \[added\] removed \[gone\] changed \[change\] unchanged \[keep\]/;
-      for (const deadline = Date.now() + 30_000; !done.test(d.output()) && Date.now() < deadline; ) await delay(50);
-      assert.match(d.output(), done);
+      await waitFor(() => done.test(d.output()), { what: 'the config-reload log line', detail: () => d.output() });
     } finally {
       await d.stop();
     }
@@ -130,9 +123,5 @@ describe('SIGHUP', () => {
 });
 
 async function waitForOutput(d: Daemon, re: RegExp): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!re.test(d.output())) {
-    if (Date.now() > deadline) throw new Error(`no ${re} in output:\n${d.output()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await waitFor(() => re.test(d.output()), { what: `${re} in the output`, timeout: 10_000, interval: 20, detail: () => d.output() });
 }

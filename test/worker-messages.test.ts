@@ -13,6 +13,7 @@ import { CODE_SLOTS, DURATION_BOUNDS } from '../daemon/request-stats.js';
 import { parseWorkerMessage } from '../daemon/worker-messages.js';
 import { FIXTURES, get, readyPids, startDaemon, tempDir } from './helpers/daemon.js';
 import { scrapeUntil, value } from './helpers/metrics.js';
+import { waitFor } from './helpers/wait.js';
 
 const hb = (over: Record<string, unknown> = {}) => ({
   t: 'hb',
@@ -78,11 +79,13 @@ describe('an app that writes junk on the IPC channel', () => {
 
       // the access log: the 7 real lines, and the app's own lines kept to one line each
       const read = () => (existsSync(accessLog) ? readFileSync(accessLog, 'utf8').split('\n').slice(0, -1) : []);
-      let lines = read();
-      for (const deadline = Date.now() + 20_000; lines.length < 11; lines = read()) {
-        assert.ok(Date.now() < deadline, `the access log never got its 11 lines:\n${lines.join('\n')}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      const lines = await waitFor(
+        () => {
+          const l = read();
+          return l.length >= 11 && l;
+        },
+        { what: "the access log's 11 lines", detail: () => read().join('\n') },
+      );
       const real = lines.filter((l) => /^127\.0\.0\.1 - - \[[^\]]+\] "GET \/(junk)? HTTP\/1\.1" 200 \d+ "-" "-"$/.test(l));
       assert.equal(real.length, 7, lines.join('\n'));
       assert.ok(!lines.includes(FORGED), 'no line the app made up');

@@ -1,6 +1,5 @@
 /** The dashboard tests' shared steps: find tsgid's admin address, open the page in Chromium, log in. */
 import { chromium, type Browser, type Page } from 'playwright-core';
-import type { Daemon } from './daemon.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -8,17 +7,8 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM });
 }
 
-/** The address tsgid logs once its admin API is up: "admin API on 127.0.0.1:PORT". */
-export async function adminAddress(d: Daemon): Promise<string> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const m = /admin API on (\S+)/.exec(d.output());
-    if (m) return m[1]!;
-    if (d.proc.exitCode !== null) throw new Error(`tsgid exited (${d.proc.exitCode}):\n${d.output()}`);
-    if (Date.now() > deadline) throw new Error(`no admin address in the output:\n${d.output()}`);
-    await Promise.race([new Promise((r) => d.proc.stdout!.once('data', r)), d.exited, new Promise((r) => setTimeout(r, 1000).unref())]);
-  }
-}
+/** the one in daemon.ts, here too for the dashboard tests and bench/dashboard.ts */
+export { adminAddress } from './daemon.js';
 
 export interface OpenPage {
   page: Page;

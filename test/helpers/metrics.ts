@@ -1,6 +1,7 @@
 /** Reading GET /metrics in tests: a strict parse of the Prometheus text format, and a look-up by labels. */
 import assert from 'node:assert/strict';
-import { delay, get } from './daemon.js';
+import { get } from './daemon.js';
+import { waitFor } from './wait.js';
 
 export interface Sample {
   name: string;
@@ -68,11 +69,9 @@ export async function scrape(socketPath: string): Promise<Sample[]> {
 
 /** Scrape until `pred` holds: heartbeats bring counts within a beat; the deadline only stops a hang. */
 export async function scrapeUntil(socketPath: string, what: string, pred: (s: Sample[]) => boolean): Promise<Sample[]> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const samples = await scrape(socketPath);
-    if (pred(samples)) return samples;
-    if (Date.now() > deadline) throw new Error(`never saw ${what}; last scrape:\n${samples.map((s) => `${s.name}${JSON.stringify(s.labels)} ${s.value}`).join('\n')}`);
-    await delay(50);
-  }
+  let last: Sample[] = [];
+  return waitFor(async () => pred((last = await scrape(socketPath))) && last, {
+    what,
+    detail: () => `last scrape:\n${last.map((s) => `${s.name}${JSON.stringify(s.labels)} ${s.value}`).join('\n')}`,
+  });
 }

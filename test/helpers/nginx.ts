@@ -9,8 +9,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from './daemon.js';
+import { abandon, track } from './procs.js';
+import { NGINX_TOOL, which } from './tools.js';
+import { waitFor } from './wait.js';
 
-export const NGINX = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx'].find((p) => existsSync(p));
+export const NGINX = which(NGINX_TOOL);
 
 /** Where the doc's two apps are in this test, and the apps it adds the way the doc adds `blog`. */
 export interface Places {
@@ -95,17 +98,22 @@ export async function startNginx(temp: string, places: Places): Promise<Nginx> {
   const conf = join(temp, 'nginx.conf');
   const errorLog = join(temp, 'logs/error.log');
   writeFileSync(conf, nginxConf(temp, port, places));
-  const proc = spawn(NGINX, ['-p', temp, '-c', conf, '-e', errorLog, '-g', `daemon off; pid ${join(temp, 'nginx.pid')};`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = track(spawn(NGINX, ['-p', temp, '-c', conf, '-e', errorLog, '-g', `daemon off; pid ${join(temp, 'nginx.pid')};`], { stdio: ['ignore', 'ignore', 'pipe'] }));
   let stderr = '';
   proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const readLog = (): string => (existsSync(errorLog) ? readFileSync(errorLog, 'utf8') : '');
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`nginx exited (${proc.exitCode}): ${stderr}\n${readLog()}`);
-    if (await canConnect(port)) break;
-    if (Date.now() > deadline) throw new Error(`nginx did not listen on ${port} within 10 s: ${stderr}\n${readLog()}`);
-    await new Promise((r) => setTimeout(r, 50));
+  try {
+    await waitFor(() => canConnect(port), {
+      what: `nginx to listen on ${port}`,
+      timeout: 10_000,
+      abort: () => (proc.exitCode === null ? undefined : `nginx exited (${proc.exitCode})`),
+      detail: () => `${stderr}\n${readLog()}`,
+    });
+  } catch (e) {
+    // the caller never gets a handle to stop it
+    await abandon(proc);
+    throw e;
   }
   return {
     proc,

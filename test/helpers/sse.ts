@@ -4,6 +4,7 @@
  * says instead of sleeping. The deadline guards against a hang; it is never what is asserted.
  */
 import http from 'node:http';
+import { scaled } from './wait.js';
 
 export interface SseEvent {
   event: string;
@@ -60,7 +61,7 @@ export function openEvents(url: string, opts: { headers?: http.OutgoingHttpHeade
         ended,
         close: () => req.destroy(),
         async next(pred = () => true, timeoutMs = 20_000) {
-          const deadline = Date.now() + timeoutMs;
+          const deadline = Date.now() + scaled(timeoutMs);
           for (;;) {
             while (cursor < events.length) {
               const e = events[cursor++]!;
