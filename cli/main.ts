@@ -10,6 +10,7 @@ import { createClient, type Client } from './client.js';
 import { add, remove } from './commands/apps.js';
 import { configCheck, configReload } from './commands/config.js';
 import { help, version } from './commands/info.js';
+import { init } from './commands/init.js';
 import { logs } from './commands/logs.js';
 import { restart, reload, scale, start, stop } from './commands/actions.js';
 import { status } from './commands/status.js';
@@ -20,7 +21,7 @@ import { realTerminal } from './terminal.js';
 import type { CommandDef } from './types.js';
 import { commandUsage, usage } from './usage.js';
 
-const COMMANDS: CommandDef[] = [status, top, start, stop, restart, reload, scale, logs, add, remove, configReload, configCheck, version];
+const COMMANDS: CommandDef[] = [init, status, top, start, stop, restart, reload, scale, logs, add, remove, configReload, configCheck, version];
 const ALL: CommandDef[] = [...COMMANDS, help(COMMANDS)];
 
 async function main(argv: string[]): Promise<number> {
