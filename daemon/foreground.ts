@@ -26,14 +26,15 @@ export function onTerminal(): boolean {
 }
 
 /**
- * Under `npm exec` (npx): calls `onGone` once npm's process, found among the nearest
- * ancestors, has exited. Polls once a second (Linux's /proc; elsewhere the parent pid). Returns
- * the launcher's pid, or undefined when not started by npm.
+ * Under `npm exec` (npx): calls `onGone` once npm's process — tsgid's parent, or the parent of
+ * the shell npm ran it through — has exited, or tsgid was handed to another parent. Polls once
+ * a second. Linux (/proc) only. Returns npm's pid, or undefined when not started by npm exec.
  */
 export function watchLauncher(onGone: (pid: number) => void, env: NodeJS.ProcessEnv = process.env): number | undefined {
   if (env.npm_command !== 'exec') return undefined;
-  const launcher = findNpm() ?? process.ppid;
   const parent = process.ppid;
+  const launcher = findNpm(parent);
+  if (launcher === undefined) return undefined;
   const timer = setInterval(() => {
     if (process.ppid === parent && alive(launcher)) return;
     clearInterval(timer);
@@ -43,18 +44,19 @@ export function watchLauncher(onGone: (pid: number) => void, env: NodeJS.Process
   return launcher;
 }
 
-/** The nearest ancestor (up to 4 up: npm → sh → tsgid) whose command line is npm's or npx's. */
-function findNpm(): number | undefined {
-  let pid = process.ppid;
-  for (let i = 0; i < 4 && pid > 1; i++) {
-    const cmd = read(`/proc/${pid}/cmdline`);
-    if (cmd === undefined) return undefined;
-    if (/(^|[/\0 ])(npm|npx)(-cli\.js)?(\0| |$)/.test(cmd)) return pid;
-    // the parent pid is the field after the parenthesised command name, which may hold spaces
-    const stat = read(`/proc/${pid}/stat`);
-    pid = Number(stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  }
-  return undefined;
+const NPM = /(^|[/\0 ])(npm|npx)(-cli\.js)?(\0| |$)/;
+const SHELL = /^(\/\S*\/)?(sh|bash|dash|zsh)\0/;
+
+/** `parent` when it is npm, its parent when `parent` is a shell npm started; else undefined. */
+function findNpm(parent: number): number | undefined {
+  const cmd = read(`/proc/${parent}/cmdline`);
+  if (cmd === undefined) return undefined;
+  if (NPM.test(cmd)) return parent;
+  if (!SHELL.test(cmd)) return undefined;
+  // the parent pid is the field after the parenthesised command name, which may hold spaces
+  const stat = read(`/proc/${parent}/stat`);
+  const grand = Number(stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  return Number.isInteger(grand) && grand > 1 && NPM.test(read(`/proc/${grand}/cmdline`) ?? '') ? grand : undefined;
 }
 
 function read(file: string): string | undefined {
