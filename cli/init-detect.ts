@@ -83,10 +83,20 @@ export async function make() {
   return { kind: 'nextjs', app: './tsgi-next.mjs:make()', name, entries: { 'tsgi-next.mjs': entry }, notes: ['run `npx next build` before `npx tsgid`'] };
 }
 
-/** The file a start script runs: `node server.js`, `tsx src/index.ts`, `node --env-file=.env dist/main.js`. */
+const RUNNERS = new Set(['node', 'tsx', 'ts-node', 'nodemon']);
+/** flags of node and tsx that take the next word as their value */
+const VALUED = new Set(['-r', '--require', '--import', '--loader', '--experimental-loader', '--tsconfig', '--watch-path']);
+
+/** The file a start script runs: `node server.js`, `tsx watch src/index.ts`, `node -r dotenv/config dist/main.js`. */
 export function startScriptFile(script: string | undefined): string | undefined {
-  const m = script === undefined ? null : /^(?:node|tsx|ts-node|nodemon)\s+(?:--?\S+\s+)*([^\s-][^\s]*)/.exec(script.trim());
-  return m?.[1];
+  const words = (script ?? '').trim().split(/\s+/);
+  if (!RUNNERS.has(words[0] ?? '')) return undefined;
+  for (let i = 1; i < words.length; i++) {
+    const w = words[i]!;
+    if (VALUED.has(w)) i++;
+    else if (!w.startsWith('-') && !(i === 1 && w === 'watch')) return w;
+  }
+  return undefined;
 }
 
 function typeScriptNotes(dir: string, file: string, deps: Record<string, string>): string[] {
