@@ -88,6 +88,10 @@ describe('tsgictl against a real tsgid', () => {
     const out = await ok('status', 'web');
     assert.match(out, /^web\s+running/m);
     assert.match(out, /env_keys: \["API_KEY"\]/);
+    // durations and sizes as the YAML takes them, not raw ms and bytes
+    assert.match(out, /^  graceful_timeout: 30s$/m);
+    assert.match(out, /^  limit_request_body: 10MB$/m);
+    assert.match(out, /^  restart: \{ backoff_initial: 500ms, backoff_max: 30s, /m);
     assert.ok(!out.includes('do-not-print-me'));
     assert.ok(!(await ok('status', 'web', '--json')).includes('do-not-print-me'));
   });

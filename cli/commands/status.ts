@@ -20,7 +20,7 @@ export const status: CommandDef = {
       return { json: daemon, text: `${head}\n${render(daemon.apps, style)}` };
     }
     const { app } = await client().get<{ app: AppView }>(`/v1/apps/${encodeURIComponent(name)}`);
-    return { json: { app }, text: render([app], style) + describeConfig(app.config) };
+    return { json: { app }, text: render([app], style) + describeConfig(app.config, await configUnits()) };
   },
 };
 
@@ -43,11 +43,59 @@ export function render(apps: AppView[], style: Style): string {
   return table(header, rows) + notes.map((n) => n + '\n').join('');
 }
 
-/** The config in force, one `key: value` a line; maps and lists inline. */
-function describeConfig(config: Record<string, unknown> | undefined): string {
+type Units = (path: string, v: unknown) => string | undefined;
+
+/**
+ * Durations and sizes written back as the YAML takes them (`30s`, `512MB`), not in ms and bytes;
+ * which settings they are comes from settings.ts, loaded for `status APP` only.
+ */
+async function configUnits(): Promise<Units> {
+  const [{ appSection }, { duration, size }] = await Promise.all([import('../../daemon/config/settings.js'), import('../../daemon/config/kinds.js')]);
+  const kindAt = (path: string): unknown => {
+    let fields: Record<string, unknown> = appSection.fields;
+    let found: unknown;
+    for (const key of path.split('.')) {
+      found = fields[key];
+      fields = (found as { is?: string; fields?: Record<string, unknown> } | undefined)?.fields ?? {};
+    }
+    return (found as { kind?: unknown } | undefined)?.kind;
+  };
+  return (path, v) => {
+    if (typeof v !== 'number') return undefined;
+    const kind = kindAt(path);
+    if (kind === duration) return formatMs(v);
+    if (kind === size) return formatSize(v);
+    return undefined;
+  };
+}
+
+export function formatMs(ms: number): string {
+  if (ms === 0 || ms % 1000 !== 0) return `${ms}ms`;
+  const s = ms / 1000;
+  if (s % 3600 === 0) return `${s / 3600}h`;
+  if (s % 60 === 0) return `${s / 60}m`;
+  return `${s}s`;
+}
+
+export function formatSize(n: number): string {
+  for (const [unit, b] of [['GB', 2 ** 30], ['MB', 2 ** 20], ['KB', 2 ** 10]] as const) if (n !== 0 && n % b === 0) return `${n / b}${unit}`;
+  return `${n}B`;
+}
+
+/** The config in force, one `key: value` a line; maps and lists inline, durations and sizes in units. */
+function describeConfig(config: Record<string, unknown> | undefined, units: Units): string {
   if (config === undefined) return '';
+  const value = (path: string, v: unknown): string => {
+    const unit = units(path, v);
+    if (unit !== undefined) return unit;
+    if (typeof v === 'string') return v;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      return `{ ${Object.entries(v).map(([k, x]) => `${k}: ${value(`${path}.${k}`, x)}`).join(', ')} }`;
+    }
+    return JSON.stringify(v);
+  };
   const lines = Object.entries(config)
     .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`);
+    .map(([k, v]) => `  ${k}: ${value(k, v)}`);
   return `\nconfig:\n${lines.join('\n')}\n`;
 }
