@@ -15,6 +15,7 @@ import { createLogger } from './log.js';
 import { checkNodeVersion } from './node-version.js';
 import { onTerminal, watchLauncher } from './foreground.js';
 import { removePidfile, writePidfile } from './pidfile.js';
+import { checkTypeScript } from './ts-check.js';
 import { realOps } from './process-ops.js';
 import { monotonicUsec, sdNotifier } from './sd-notify.js';
 import { probeListen } from './sockets.js';
@@ -50,6 +51,7 @@ function fail(err: unknown): never {
 }
 
 async function check(config: Config): Promise<void> {
+  checkTypeScript(config);
   for (const app of Object.values(config.apps)) {
     for (const [i, addr] of app.listen.entries()) await probeListen(addr, `apps.${app.name}.listen${app.listen.length > 1 ? `[${i}]` : ''}`);
   }

@@ -76,6 +76,18 @@ describe('the published package, installed into a fresh project', { timeout: 600
     assert.match(readFileSync(join(project, '.gitignore'), 'utf8'), /^\.tsgi\/$/m);
   });
 
+  it('a .ts entry with no tsx installed: tsgid --check names the package, unless this Node strips types', () => {
+    writeFileSync(join(project, 'hello.ts'), 'export default (req: unknown, res: { end(s: string): void }) => res.end("ts");\n');
+    writeFileSync(join(project, 'ts.yaml'), 'apps:\n  ts:\n    app: ./hello.ts\n    listen: "127.0.0.1:0"\n');
+    const r = run('npx', ['tsgid', '--check', '-c', 'ts.yaml'], project);
+    if ((process.features as { typescript?: unknown }).typescript) {
+      assert.equal(r.status, 0, r.stderr);
+    } else {
+      assert.equal(r.status, 2, r.stdout);
+      assert.match(r.stderr, /apps\.ts\.app: a TypeScript entry, but Node v[\d.]+ cannot run TypeScript by itself: npm install tsx/);
+    }
+  });
+
   it('npx tsgid serves it; npx tsgictl status shows it', async () => {
     tsgid = spawn('npx', ['tsgid'], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

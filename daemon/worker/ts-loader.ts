@@ -41,6 +41,24 @@ export function enableTypeScript(cwd: string): Promise<TypeScriptMode> {
 }
 
 async function register(cwd: string): Promise<TypeScriptMode> {
+  const plan = planTypeScript(cwd);
+  if (plan.mode === 'swc') registerSwc(plan.file!);
+  if (plan.mode === 'tsx') await registerTsx(path.dirname(plan.file!), plan.tsconfig);
+  return plan.mode;
+}
+
+export interface TypeScriptPlan {
+  mode: TypeScriptMode;
+  /** @swc/core's entry, or tsx's package.json */
+  file?: string;
+  tsconfig?: string;
+}
+
+/**
+ * Which loader an app in `cwd` gets, without registering it (tsgid --check asks too). Throws
+ * TSGI_ERR_APP_BOOT naming the package to install when none fits.
+ */
+export function planTypeScript(cwd: string): TypeScriptPlan {
   const tsconfigFile = path.join(cwd, 'tsconfig.json');
   const tsconfig = existsSync(tsconfigFile) ? tsconfigFile : undefined;
   if (tsconfig !== undefined && emitsDecoratorMetadata(tsconfig)) {
@@ -51,15 +69,11 @@ async function register(cwd: string): Promise<TypeScriptMode> {
         `${tsconfig} sets emitDecoratorMetadata, which tsx and Node's type stripping cannot honour (NestJS injection would break): npm install @swc/core`,
       );
     }
-    registerSwc(swc);
-    return 'swc';
+    return { mode: 'swc', file: swc, tsconfig };
   }
   const tsx = findPackage('tsx/package.json', cwd);
-  if (tsx !== undefined) {
-    await registerTsx(path.dirname(tsx), tsconfig);
-    return 'tsx';
-  }
-  if ((process.features as { typescript?: unknown }).typescript) return 'native';
+  if (tsx !== undefined) return { mode: 'tsx', file: tsx, tsconfig };
+  if ((process.features as { typescript?: unknown }).typescript) return { mode: 'native', tsconfig };
   throw new TsgiError('TSGI_ERR_APP_BOOT', `Node ${process.version} cannot run TypeScript by itself: npm install tsx (or run Node 22.18+ with imports written as ./file.ts)`);
 }
 
