@@ -142,7 +142,10 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   // a closed terminal stops a tsgid started on it; npm exec does not pass its signals on
   const foreground = onTerminal();
-  watchLauncher((pid) => shutdown(`npm (pid ${pid}) exited`));
+  // (Ctrl-C reaches npm and tsgid both: npm going then must not cut short the drain under way)
+  watchLauncher((pid) => {
+    if (!arbiter.stopping) shutdown(`npm (pid ${pid}) exited`);
+  });
   // gunicorn's convention, for a daemon: SIGHUP re-reads the config; a bad file changes nothing
   process.on('SIGHUP', () => {
     if (foreground) return shutdown('SIGHUP (terminal closed)');
