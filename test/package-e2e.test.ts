@@ -122,4 +122,27 @@ describe('the published package, installed into a fresh project', { timeout: 600
     }
     assert.deepEqual(readdirSync(join(project, '.tsgi')).filter((f) => f.endsWith('.pid')), [], 'it exited cleanly, removing its pidfile');
   });
+
+  it('Ctrl-C (SIGINT to the process group: npx and tsgid) drains and exits cleanly, npx going first cutting nothing short', async () => {
+    const group = spawn('npx', ['tsgid'], { cwd: project, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let out = '';
+    group.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    group.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+    const pidfile = join(project, '.tsgi/tsgid.pid');
+    const deadline = Date.now() + 120_000;
+    while (run('npx', ['tsgictl', 'ready'], project).status !== 0) {
+      if (Date.now() > deadline || group.exitCode !== null) throw new Error(`tsgid did not come up:\n${out}`);
+      await delay(200);
+    }
+    const pid = Number.parseInt(readFileSync(pidfile, 'utf8'), 10);
+    daemonPid = pid;
+    process.kill(-group.pid!, 'SIGINT');
+    while (pidAlive(pid)) {
+      if (Date.now() > deadline + 60_000) throw new Error(`tsgid ${pid} still runs after Ctrl-C:\n${out}`);
+      await delay(100);
+    }
+    assert.equal(existsSync(pidfile), false, `a clean exit removes the pidfile:\n${out}`);
+    assert.match(out, /SIGINT: graceful shutdown/);
+    assert.doesNotMatch(out, /exiting now/);
+  });
 });
