@@ -1,13 +1,15 @@
 /**
  * Where the daemon's admin API is and which token to send: --url/--socket and --token first,
- * then TSGI_URL/TSGI_TOKEN, then `admin.*` of the config file (-c FILE, else ./tsgi.yaml).
+ * then TSGI_URL/TSGI_TOKEN, then `admin.*` of the config file (-c FILE, else ./tsgi.yaml, else
+ * the config of the one tsgid running from this folder).
  * Only what a lookup needs is loaded, and only when it needs it (the yaml package, the config
  * module's defaults): tsgictl must answer fast.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { TsgiError, type ErrorCode } from '../daemon/errors.js';
 import { parseListen } from '../daemon/config/listen.js';
+import { alive, readPid } from '../daemon/pidfile.js';
 import { readAdminSection, type AdminSection } from './admin-yaml.js';
 import { usageError } from './errors.js';
 
@@ -25,18 +27,41 @@ export async function findDaemon(opts: FindOptions, env: NodeJS.ProcessEnv = pro
   if (opts.socket !== undefined) return { kind: 'unix', path: resolve(opts.socket), token, where: `--socket ${opts.socket}` };
   if (opts.url !== undefined) return fromUrl(opts.url, token, '--url');
   if (env.TSGI_URL) return fromUrl(env.TSGI_URL, token, 'TSGI_URL');
-  const file = resolve(opts.config ?? 'tsgi.yaml');
+  const file = opts.config !== undefined ? resolve(opts.config) : defaultConfig();
   const text = readConfig(file, opts.config !== undefined);
   const admin = readAdminSection(text) ?? (await adminFromYaml(text, file));
   const dir = dirname(file);
   const where = `admin.listen of ${file}`;
-  const defaults = async () => (await import('../daemon/config/admin-defaults.js')).ADMIN_DEFAULTS;
+  const defaults = async () => (await import('../daemon/config/admin-defaults.js')).defaultsFor(file);
   const listenText = await expand(admin.listen ?? (await defaults()).listen, env, file, 'admin.listen');
   const listen = checked(() => parseListen(listenText, dir), file, 'admin.listen');
   if (listen.kind === 'unix') return { kind: 'unix', path: listen.path, token, where };
   const configured = typeof admin.token === 'string' ? String(await expand(admin.token, env, file, 'admin.token')) : undefined;
   const tokenFile = async () => readToken(resolve(dir, String(await expand(admin.token_file ?? (await defaults()).token_file, env, file, 'admin.token_file'))));
   return { kind: 'tcp', host: listen.host, port: listen.port, token: token ?? configured ?? (await tokenFile()), where };
+}
+
+/**
+ * ./tsgi.yaml; else, when exactly one tsgid runs from this folder with a derived pidfile
+ * (`.tsgi/NAME.pid`, live), its `NAME.yaml`: `npm start` on config.example.yaml, then a bare
+ * `tsgictl status`, just works.
+ */
+function defaultConfig(): string {
+  const file = resolve('tsgi.yaml');
+  if (existsSync(file)) return file;
+  let names: string[];
+  try {
+    names = readdirSync(resolve('.tsgi')).filter((n) => n.endsWith('.pid') && n !== 'tsgid.pid');
+  } catch {
+    return file;
+  }
+  const running = names.map((n) => resolve(n.slice(0, -'.pid'.length) + '.yaml')).filter((c, i) => existsSync(c) && runningPid(resolve('.tsgi', names[i]!)));
+  return running.length === 1 ? running[0]! : file;
+}
+
+function runningPid(pidfile: string): boolean {
+  const pid = readPid(pidfile);
+  return pid !== undefined && alive(pid);
 }
 
 function readConfig(file: string, named: boolean): string {

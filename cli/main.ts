@@ -11,6 +11,8 @@ import { add, remove } from './commands/apps.js';
 import { configCheck, configReload } from './commands/config.js';
 import { help, version } from './commands/info.js';
 import { completion } from './commands/completion.js';
+import { init } from './commands/init.js';
+import { ready } from './commands/ready.js';
 import { logs } from './commands/logs.js';
 import { restart, reload, scale, start, stop } from './commands/actions.js';
 import { status } from './commands/status.js';
@@ -21,7 +23,7 @@ import { realTerminal } from './terminal.js';
 import type { CommandDef } from './types.js';
 import { commandUsage, usage } from './usage.js';
 
-const COMMANDS: CommandDef[] = [status, top, start, stop, restart, reload, scale, logs, add, remove, configReload, configCheck, version];
+const COMMANDS: CommandDef[] = [init, status, ready, top, start, stop, restart, reload, scale, logs, add, remove, configReload, configCheck, version];
 const HELP = help(COMMANDS);
 const ALL: CommandDef[] = [...COMMANDS, HELP, completion([...COMMANDS, HELP])];
 

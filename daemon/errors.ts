@@ -43,6 +43,7 @@ export const ERRORS = {
   TSGI_ERR_API_INTERNAL: { status: 500, exit: 1, description: 'An unexpected error in the admin API; the daemon keeps running.' },
   TSGI_ERR_CLI_USAGE: { status: 400, exit: 2, description: 'tsgictl was called with wrong arguments.' },
   TSGI_ERR_CLI_UNREACHABLE: { status: 503, exit: 3, description: 'tsgictl could not reach the daemon at the address it names.' },
+  TSGI_ERR_DAEMON_RUNNING: { status: 409, exit: 2, description: 'Another tsgid holds the pidfile (it is alive): stop it, or give this config its own `pidfile:`.' },
   TSGI_ERR_DAEMON_SHUTTING_DOWN: { status: 503, exit: 1, description: 'The daemon is shutting down and takes no more commands.' },
   TSGI_ERR_DAEMON_NODE_VERSION: { status: 500, exit: 2, description: 'tsgid was started on a Node.js older than its package.json\'s `engines` allows.' },
   TSGI_ERR_DAEMON_NOT_READY: { status: 503, exit: 1, description: 'GET /v1/ready: an app has fewer ready workers than its target, has failed, or tsgid is shutting down (the body lists `reasons`).' },

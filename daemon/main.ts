@@ -13,7 +13,9 @@ import { isTsgiError } from './errors.js';
 import { takePassedFds } from './listen-fds.js';
 import { createLogger } from './log.js';
 import { checkNodeVersion } from './node-version.js';
+import { onTerminal, watchLauncher } from './foreground.js';
 import { removePidfile, writePidfile } from './pidfile.js';
+import { checkTypeScript } from './ts-check.js';
 import { realOps } from './process-ops.js';
 import { monotonicUsec, sdNotifier } from './sd-notify.js';
 import { probeListen } from './sockets.js';
@@ -29,6 +31,16 @@ Options:
       --check         validate the config (and that its addresses are free), then exit: 0 valid, 2 invalid
   -h, --help          show this help
   -v, --version       print the version
+
+Signals:
+  SIGTERM, SIGINT     graceful shutdown (again: skip shutdown_delay; once more: exit now)
+  SIGHUP              on a terminal (a controlling terminal, and stdin, stdout or stderr one):
+                      stop, as the terminal closed; otherwise (systemd, Kubernetes, nohup):
+                      re-read the config file (or: tsgictl config reload)
+  SIGUSR1             reopen the log files
+Started by npx (npm exec), tsgid stops when npm exits or is killed.
+The pidfile, admin socket and token file default to .tsgi/NAME.pid|sock|token for a config
+NAME.yaml (.tsgi/tsgid.pid, admin.sock, admin.token for tsgi.yaml).
 `;
 
 function fail(err: unknown): never {
@@ -41,6 +53,7 @@ function fail(err: unknown): never {
 }
 
 async function check(config: Config): Promise<void> {
+  checkTypeScript(config);
   for (const app of Object.values(config.apps)) {
     for (const [i, addr] of app.listen.entries()) await probeListen(addr, `apps.${app.name}.listen${app.listen.length > 1 ? `[${i}]` : ''}`);
   }
@@ -131,8 +144,15 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  // gunicorn's convention: SIGHUP re-reads the config; a bad file changes nothing
+  // a closed terminal stops a tsgid started on it; npm exec does not pass its signals on
+  const foreground = onTerminal();
+  // (Ctrl-C reaches npm and tsgid both: npm going then must not cut short the drain under way)
+  watchLauncher((pid) => {
+    if (!arbiter.stopping) shutdown(`npm (pid ${pid}) exited`);
+  });
+  // gunicorn's convention, for a daemon: SIGHUP re-reads the config; a bad file changes nothing
   process.on('SIGHUP', () => {
+    if (foreground) return shutdown('SIGHUP (terminal closed)');
     if (arbiter.stopping) return void log.warn('SIGHUP ignored: tsgid is shutting down');
     log.info(`SIGHUP: re-reading ${config.file}`);
     void systemd.notify('RELOADING=1', `MONOTONIC_USEC=${monotonicUsec()}`);

@@ -7,7 +7,7 @@ import { runtimeDir } from './runtime-dir.js';
 export function writePidfile(path: string): void {
   const old = readPid(path);
   if (old !== undefined && old !== process.pid && alive(old)) {
-    throw new TsgiError('TSGI_ERR_LISTEN_IN_USE', `pidfile: tsgid is already running with pid ${old} (${path})`);
+    throw new TsgiError('TSGI_ERR_DAEMON_RUNNING', `pidfile: ${path} belongs to a running tsgid (pid ${old}); stop it, or set another \`pidfile:\` in this config`);
   }
   runtimeDir(dirname(path));
   writeFileSync(path, `${process.pid}\n`, { mode: 0o600 });
@@ -19,7 +19,7 @@ export function removePidfile(path: string): void {
   if (readPid(path) === process.pid) rmSync(path, { force: true });
 }
 
-function readPid(path: string): number | undefined {
+export function readPid(path: string): number | undefined {
   try {
     const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
@@ -28,7 +28,7 @@ function readPid(path: string): number | undefined {
   }
 }
 
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -3,7 +3,7 @@
  * they watch; a root two apps share is watched once and released when the last one goes. Each app
  * has its own debounce, so a burst of saves (an editor, a `git checkout`) gives one reload.
  */
-import { relative, resolve, sep } from 'node:path';
+import { extname, relative, resolve, sep } from 'node:path';
 import chokidar, { type FSWatcher } from 'chokidar';
 import type { WatchSettings } from './config/watch-kind.js';
 import type { Logger } from './log.js';
@@ -15,6 +15,8 @@ interface Watched {
   cwd: string;
   roots: string[];
   ignore: RegExp[];
+  /** `.ts`, `.js`…: the only files that count; undefined: all */
+  extensions: Set<string> | undefined;
   debounce: number;
   timer: NodeJS.Timeout | undefined;
 }
@@ -34,7 +36,7 @@ export class Watcher {
     this.remove(app);
     if (spec === false) return;
     const roots = spec.paths.map((p) => resolve(cwd, p));
-    this.apps.set(app, { cwd, roots, ignore: spec.ignore.map(globToRegExp), debounce: spec.debounce, timer: undefined });
+    this.apps.set(app, { cwd, roots, ignore: spec.ignore.map(globToRegExp), extensions: spec.extensions && new Set(spec.extensions.map((e) => `.${e}`)), debounce: spec.debounce, timer: undefined });
     const fresh = roots.filter((r) => this.ref(r, +1) === 1);
     if (fresh.length === 0) return;
     if (this.watcher === undefined) {
@@ -75,8 +77,10 @@ export class Watcher {
   private changed(path: string): void {
     for (const [app, w] of this.apps) {
       if (!w.roots.some((r) => path === r || path.startsWith(r + sep))) continue;
+      if (w.extensions !== undefined && !w.extensions.has(extname(path))) continue;
       const rel = relative(w.cwd, path);
-      if (w.ignore.some((re) => re.test(rel) || re.test(path))) continue;
+      // relative patterns against the path under cwd only: `tmp` must not ignore all of /tmp/app
+      if (w.ignore.some((re) => re.test(re.source.startsWith('^\\/') ? path : rel))) continue;
       clearTimeout(w.timer);
       w.timer = setTimeout(() => {
         w.timer = undefined;

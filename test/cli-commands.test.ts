@@ -93,6 +93,7 @@ describe('tsgictl against a real tsgid', () => {
     assert.match(out, /^  timeout: 30s$/m);
     assert.match(out, /^  graceful_timeout: \d+[smh]$/m);
     assert.match(out, /"window":"\d+[smh]"/);
+    assert.match(out, /^  limit_request_body: 10MB$/m);
     assert.ok(!out.includes('do-not-print-me'));
     assert.ok(!(await ok('status', 'web', '--json')).includes('do-not-print-me'));
   });

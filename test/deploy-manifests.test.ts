@@ -60,8 +60,10 @@ describe('deploy/kubernetes and deploy/Dockerfile', () => {
   const pod = deployment.spec.template.spec;
   const container = pod.containers[0];
   const text = configMap.data['tsgi.yaml'] as string;
-  // the image's /app holds what the repository root holds (dist/, examples/)
-  const config = loadShipped(text, '/app', ROOT, Object.fromEntries(envNames(text).map((n) => [n, 'test-value'])));
+  // the image's /app is the user's project: here, a stand-in with its server.js
+  const project = tempDir('tsgi-project-');
+  writeFileSync(join(project, 'server.js'), 'module.exports = (req, res) => res.end("ok");\n');
+  const config = loadShipped(text, '/app', project, Object.fromEntries(envNames(text).map((n) => [n, 'test-value'])));
   const portNamed = (p: string | number): number => (typeof p === 'number' ? p : container.ports.find((c: K8s) => c.name === p)?.containerPort);
 
   it('the ConfigMap holds a config tsgid accepts, mounted where the container reads it, with its ${VARS} set', () => {
@@ -114,34 +116,42 @@ describe('deploy/kubernetes and deploy/Dockerfile', () => {
     assert.equal(deployment.spec.strategy.rollingUpdate.maxUnavailable, 0, 'a rolling deploy never goes below the replicas');
   });
 
-  it('the Dockerfile: multi-stage, a build stage running tsc, production dependencies (tsx among them) only, not root, the ports and config the manifests use', () => {
+  it('resources: requests for scheduling, a memory limit above the apps\' max_memory; a PodDisruptionBudget over the same pods', () => {
+    const { requests, limits } = container.resources;
+    assert.ok(requests.cpu && requests.memory, 'cpu and memory requests');
+    assert.ok(limits.memory, 'a memory limit');
+    const mi = (q: string): number => Number.parseInt(q, 10) * ({ Mi: 1, Gi: 1024 } as Record<string, number>)[q.replace(/^\d+/, '')]!;
+    const capped = Object.values(config.apps).reduce((sum, a) => sum + a.workers * a.max_memory, 0) / 2 ** 20;
+    assert.ok(mi(limits.memory) > capped, `limit ${limits.memory} > ${capped}Mi of max_memory`);
+    const pdb = of('PodDisruptionBudget');
+    const labels = deployment.spec.template.metadata.labels;
+    for (const [k, v] of Object.entries(pdb.spec.selector.matchLabels as Record<string, string>)) assert.equal(labels[k], v, `PDB selector ${k}`);
+    assert.ok((pdb.spec.maxUnavailable ?? 0) < deployment.spec.replicas || (pdb.spec.minAvailable ?? 0) >= 1, 'a drain leaves a pod serving');
+  });
+
+  it("the Dockerfile builds the user's project with tsgi as a dependency: production deps, tsgid and tsgictl on PATH, a HEALTHCHECK, not root", () => {
     const dockerfile = readFileSync(join(DEPLOY, 'Dockerfile'), 'utf8');
     const lines = dockerfile.split('\n').filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
     const stages = lines.reduce<string[][]>((acc, l) => (/^FROM /i.test(l) ? [...acc, [l]] : (acc.at(-1)?.push(l), acc)), []);
-    assert.ok(stages.length >= 2, 'multi-stage');
-    const build = stages.slice(0, -1).map((st) => st.join('\n')).join('\n');
-    assert.match(build, /^RUN (npm run build|npx tsc|tsc)\b/m, 'a build stage compiles dist/');
+    const all = lines.join('\n');
+    assert.match(all, /^COPY package\.json package-lock\.json \.\/$/m, "the project's manifest and lockfile first (a cached layer)");
+    assert.match(all, /^RUN npm ci --omit=dev/m, 'production dependencies only: tsgi is one');
     const runtime = stages.at(-1)!.join('\n');
-    assert.match(runtime, /^RUN npm ci --omit=dev/m);
-    // so tsx, which runs TypeScript entries at run time, must be a production dependency
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
-    assert.ok('tsx' in pkg.dependencies, 'tsx is in dependencies');
-    assert.ok(!('tsx' in pkg.devDependencies), 'tsx is not in devDependencies, which --omit=dev leaves out');
-    assert.match(runtime, /^COPY --from=\S+ \S*dist/m, 'the built dist/ comes from the build stage');
-    // what tsgid reads at run time from beside dist/: its version (api/version.ts) and the
-    // dashboard's static files (api/routes/dashboard.ts)
-    for (const path of ['package.json', 'api/dashboard']) {
-      assert.ok(existsSync(join(ROOT, path)), path);
-      assert.ok(stages.at(-1)!.some((l) => /^COPY (?!--from)/.test(l) && l.split(/\s+/).slice(1, -1).includes(path)), `the runtime stage copies ${path}`);
-    }
+    assert.match(runtime, /^COPY \. \.$/m, "the project's files");
+    assert.match(runtime, /^ENV .*PATH=\/app\/node_modules\/\.bin:\$PATH/m, 'tsgid and tsgictl on PATH');
+    assert.match(runtime, /^ENV .*HOST=0\.0\.0\.0/m, "init's listen line binds every interface");
+    assert.match(runtime, /^HEALTHCHECK .*CMD \["tsgictl", "ready"\]$/m);
     const user = /^USER (\S+)/m.exec(runtime)?.[1];
     assert.ok(user !== undefined && !['root', '0'].includes(user), `runs as ${user}, not root`);
+    assert.match(runtime, /^RUN mkdir -p \.tsgi && chown node:node \.tsgi$/m, 'the pidfile and admin socket folder is writable');
     assert.equal(pod.securityContext.runAsNonRoot, true);
-    assert.match(runtime, /^ENTRYPOINT \[.*"[^"]*dist\/daemon\/main\.js"\]/m);
-    assert.match(runtime, /^CMD \["-c", "\/etc\/tsgi\/tsgi\.yaml"\]/m);
-    assert.deepEqual(JSON.parse(/^CMD (.*)$/m.exec(runtime)![1]!), container.args, 'the image and the Deployment read the same config path');
+    assert.match(runtime, /^ENTRYPOINT \["\/usr\/bin\/tini", "--", "tsgid"\]$/m);
+    assert.deepEqual(container.args, ['-c', '/etc/tsgi/tsgi.yaml'], 'the Deployment runs the ConfigMap config');
     const exposed = (/^EXPOSE (.*)$/m.exec(runtime)?.[1] ?? '').split(/\s+/).map(Number);
-    for (const p of container.ports) assert.ok(exposed.includes(p.containerPort), `EXPOSE ${p.containerPort}`);
+    for (const p of container.ports.filter((p: K8s) => p.name !== 'admin')) assert.ok(exposed.includes(p.containerPort), `EXPOSE ${p.containerPort}`);
+    // the folders a Dockerfile.dockerignore keeps out include node_modules and .tsgi
+    const ignore = readFileSync(join(DEPLOY, 'Dockerfile.dockerignore'), 'utf8');
+    for (const f of ['node_modules', '.tsgi']) assert.match(ignore, new RegExp(`^${f.replace('.', '\\.')}$`, 'm'));
   });
 });
 
@@ -175,7 +185,11 @@ describe('deploy/systemd', () => {
   it('the service: Type=notify with NotifyAccess=all, SIGHUP reload, SIGTERM to tsgid alone, timeouts above the config\'s', () => {
     assert.equal(one(service, 'Type'), 'notify');
     assert.equal(one(service, 'NotifyAccess'), 'all', 'the messages come from systemd-notify, not the main pid');
-    assert.match(one(service, 'ExecStart'), /dist\/daemon\/main\.js -c \/etc\/tsgi\/tsgi\.yaml$/);
+    assert.match(one(service, 'ExecStart'), /^\/usr\/bin\/node \/opt\/tsgi\/node_modules\/tsgi\/dist\/daemon\/main\.js -c \/etc\/tsgi\/tsgi\.yaml$/);
+    // the install path is the one docs/deploy.md's step produces, and the user is systemd's own
+    assert.match(readFileSync(join(ROOT, 'docs/deploy.md'), 'utf8'), /npm install --prefix \/opt\/tsgi\b/);
+    assert.equal(one(service, 'DynamicUser'), 'yes');
+    assert.equal(service.get('User'), undefined, 'no user that nothing creates');
     assert.match(one(service, 'ExecReload'), /kill -HUP \$MAINPID$/);
     assert.equal(one(service, 'KillMode'), 'mixed', 'workers keep serving through shutdown_delay');
     const stop = Number(one(service, 'TimeoutStopSec'));

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { TsgiError } from '../errors.js';
+import { withDerivedDefaults } from './admin-defaults.js';
 import { formatIssue, ValueError } from './issues.js';
 import { topSection, type Config } from './settings.js';
 import type { Runner } from './users.js';
@@ -36,7 +37,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   const source = readYaml(text, file, env);
   const values: Record<string, unknown> = {};
   try {
-    parseSection(topSection, source.value, { dir, top: values, ...(runner !== undefined && { runner }) }, values);
+    parseSection(topSection, withDerivedDefaults(source.value, abs), { dir, top: values, ...(runner !== undefined && { runner }) }, values);
   } catch (err) {
     if (!(err instanceof ValueError)) throw err;
     throw new TsgiError(err.code, formatIssue(file, source.locate(err.at, err.target), err.at, err.message), { cause: err });

@@ -83,11 +83,11 @@ export const appSection = section(
 export const topSection = section(
   {
     admin: section({
-      listen: setting({ kind: listen, default: 'unix:.tsgi/admin.sock', description: 'Where the admin API (used by tsgictl) listens.' }),
+      listen: setting({ kind: listen, default: 'unix:.tsgi/admin.sock', description: 'Where the admin API (used by tsgictl) listens. The default follows the config file\'s name: `.tsgi/admin.sock` for `tsgi.yaml`, `.tsgi/NAME.sock` for `NAME.yaml`, so two configs in one folder do not collide.' }),
       token: setting({ kind: text, description: 'Bearer token for the admin API; when unset, `admin.token_file` holds it.', example: '${TSGI_TOKEN}' }),
-      token_file: setting({ kind: filePath, default: '.tsgi/admin.token', description: 'File holding the admin API token, used when `admin.token` is unset.' }),
+      token_file: setting({ kind: filePath, default: '.tsgi/admin.token', description: 'File holding the admin API token, used when `admin.token` is unset; `.tsgi/NAME.token` for a config file `NAME.yaml`.' }),
     }),
-    pidfile: setting({ kind: filePath, default: '.tsgi/tsgid.pid', description: "Where the daemon writes its process id." }),
+    pidfile: setting({ kind: filePath, default: '.tsgi/tsgid.pid', description: "Where the daemon writes its process id (`.tsgi/NAME.pid` for a config file `NAME.yaml`); a live pid in it stops a second tsgid from starting (gunicorn\'s `pidfile`, which has no default)." }),
     stats_interval: setting({ kind: duration, default: '1s', description: 'How often one sampler reads the memory and CPU of every worker (for `max_memory` and status).' }),
     max_workers: setting({ kind: integer({ min: 1 }), default: 128, description: "Ceiling for any app's `workers`." }),
     max_concurrent_boots: setting({ kind: integer({ min: 0 }), default: 0, description: 'Workers booting at once, across all apps (scale-up, restarts, reloads, daemon start); the others wait their turn, and `boot_timeout` counts from when a worker\'s turn starts. 0: twice the number of CPUs. PM2 starts cluster instances one at a time; gunicorn spawns all at once.' }),

@@ -1,5 +1,5 @@
 /**
- * `watch:` — `true` (the app's cwd), `false`, or `{ paths, ignore, debounce }`. Paths stay as
+ * `watch:` — `true` (the source files under the app's cwd), `false`, or `{ paths, ignore, debounce }`. Paths stay as
  * written and are resolved against the app's cwd by the watcher, so they follow a changed cwd.
  */
 import { describe, isPlainMap, ValueError } from './issues.js';
@@ -9,18 +9,24 @@ import { parseDuration } from './values.js';
 export interface WatchSettings {
   /** relative to the app's cwd, or absolute */
   paths: string[];
-  /** extra glob patterns (`*`, `**`, `?`) on top of node_modules, .git and *.log */
+  /** glob patterns (`*`, `**`, `?`), on top of node_modules, .git and *.log */
   ignore: string[];
+  /** file extensions (no dot) that count; undefined: every file */
+  extensions?: string[];
   /** ms of quiet after the last change before one reload */
   debounce: number;
 }
 
 const DEFAULT_DEBOUNCE = 300;
+/** nodemon's default extensions, and TypeScript's: what is source in a Node project. */
+export const SOURCE_EXTENSIONS = ['js', 'mjs', 'cjs', 'jsx', 'ts', 'mts', 'cts', 'tsx', 'json'];
+/** Folders an app writes into while it runs (uploads, caches, logs): a file landing there is not new code. */
+export const DEFAULT_IGNORE = ['uploads', 'upload', 'tmp', 'temp', 'cache', '.cache', 'log', 'logs', 'coverage', '.next', '.tsgi'];
 const KEYS = ['paths', 'ignore', 'debounce'];
 
 export const watchSpec: Kind<WatchSettings | false> = {
   type: 'boolean, or { paths, ignore, debounce }',
-  format: `\`true\` watches the app's cwd; a map sets \`paths\` (list, relative to cwd; default \`["."]\`), \`ignore\` (list of globs, added to node_modules, .git and *.log) and \`debounce\` (duration, default ${DEFAULT_DEBOUNCE}ms).`,
+  format: `\`true\` watches the source files (${SOURCE_EXTENSIONS.map((e) => `.${e}`).join(' ')}, nodemon's extensions and TypeScript's) under the app's cwd, except in node_modules, .git, *.log and ${DEFAULT_IGNORE.join(', ')} (where an app writes uploads, caches and logs). A map sets \`paths\` (list, relative to cwd; default \`["."]\`; given, every file in them counts, whatever its extension), \`ignore\` (list of globs; given, it replaces ${DEFAULT_IGNORE.slice(0, 2).join(', ')}… — node_modules, .git and *.log stay ignored) and \`debounce\` (duration, default ${DEFAULT_DEBOUNCE}ms).`,
   schema: {
     anyOf: [
       { type: 'boolean' },
@@ -37,14 +43,15 @@ export const watchSpec: Kind<WatchSettings | false> = {
   },
   parse(v) {
     if (v === false) return false;
-    if (v === true) return { paths: ['.'], ignore: [], debounce: DEFAULT_DEBOUNCE };
+    if (v === true) return { paths: ['.'], ignore: DEFAULT_IGNORE, extensions: SOURCE_EXTENSIONS, debounce: DEFAULT_DEBOUNCE };
     if (!isPlainMap(v)) throw new ValueError(`expected true, false or a map with ${KEYS.join(', ')}, got ${describe(v)}`);
     for (const key of Object.keys(v)) {
       if (!KEYS.includes(key)) throw new ValueError(`unknown key; expected one of ${KEYS.join(', ')}`, undefined, [key], 'key');
     }
     return {
       paths: v.paths === undefined ? ['.'] : stringList(v.paths, 'paths', 1),
-      ignore: v.ignore === undefined ? [] : stringList(v.ignore, 'ignore', 0),
+      ignore: v.ignore === undefined ? DEFAULT_IGNORE : stringList(v.ignore, 'ignore', 0),
+      ...(v.paths === undefined ? { extensions: SOURCE_EXTENSIONS } : {}),
       debounce: v.debounce === undefined ? DEFAULT_DEBOUNCE : duration(v.debounce),
     };
   },

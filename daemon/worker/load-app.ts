@@ -78,7 +78,7 @@ export async function loadHostedApp(spec: LoadSpec): Promise<HostedApp> {
   const tsEntry = entries.find((entry) => isTypeScriptFile(entry.file));
   if (tsEntry) {
     await enableTypeScript(spec.cwd).catch((err: unknown) => {
-      throw bootError(tsEntry.ref, 'TypeScript support (tsx) failed to load', err);
+      throw bootError(tsEntry.ref, 'no TypeScript loader', err);
     });
   }
   const apps: LoadedApp[] = [];

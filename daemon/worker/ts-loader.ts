@@ -1,14 +1,26 @@
 /**
- * TypeScript without a build step, through tsx. Registered lazily and at most once per
- * process: tsx adds ~300 ms to boot, which a plain JavaScript app must not pay.
+ * TypeScript without a build step. Chosen once per process, lazily (a plain JavaScript app
+ * pays nothing), from what the app has:
+ * - `swc`: its tsconfig sets `emitDecoratorMetadata` (NestJS, TypeORM, class-validator): esbuild
+ *   (tsx) and Node's type stripping drop the metadata those libraries read, so SWC compiles it;
+ * - `tsx`: installed (the app's or tsgi's own node_modules): full TypeScript, tsconfig paths;
+ * - `native`: neither, on a Node that strips types by itself (22.18+, 23.6+): erasable syntax
+ *   only, imports written with their `.ts` extension.
+ * tsx and @swc/core are optional peer dependencies: tsgi's own install stays small.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { TsgiError } from '../errors.js';
+import { registerSwc } from './swc-register.js';
 
-/** Extensions that need tsx. */
+/** Extensions that need a TypeScript loader. */
 export const TS_EXTENSIONS: ReadonlySet<string> = new Set(['.ts', '.mts', '.cts', '.tsx']);
 
-let registering: Promise<void> | undefined;
+export type TypeScriptMode = 'swc' | 'tsx' | 'native';
+
+let registering: Promise<TypeScriptMode> | undefined;
 
 export function isTypeScriptFile(file: string): boolean {
   return TS_EXTENSIONS.has(path.extname(file));
@@ -20,18 +32,97 @@ export function typeScriptEnabled(): boolean {
 }
 
 /**
- * Registers tsx's ESM hooks (for `import()`) and CommonJS hooks (for `require()` of `.ts`
- * from CommonJS user code). Uses `<cwd>/tsconfig.json` when there is one, for paths and JSX settings.
+ * Registers the loader for the app in `cwd` (its `tsconfig.json`, its node_modules). Rejects
+ * with TSGI_ERR_APP_BOOT naming the package to install when none fits.
  */
-export function enableTypeScript(cwd: string): Promise<void> {
+export function enableTypeScript(cwd: string): Promise<TypeScriptMode> {
   registering ??= register(cwd);
   return registering;
 }
 
-async function register(cwd: string): Promise<void> {
+async function register(cwd: string): Promise<TypeScriptMode> {
+  const plan = planTypeScript(cwd);
+  if (plan.mode === 'swc') registerSwc(plan.file!);
+  if (plan.mode === 'tsx') await registerTsx(path.dirname(plan.file!), plan.tsconfig);
+  return plan.mode;
+}
+
+export interface TypeScriptPlan {
+  mode: TypeScriptMode;
+  /** @swc/core's entry, or tsx's package.json */
+  file?: string;
+  tsconfig?: string;
+}
+
+/**
+ * Which loader an app in `cwd` gets, without registering it (tsgid --check asks too). Throws
+ * TSGI_ERR_APP_BOOT naming the package to install when none fits.
+ */
+export function planTypeScript(cwd: string): TypeScriptPlan {
   const tsconfigFile = path.join(cwd, 'tsconfig.json');
   const tsconfig = existsSync(tsconfigFile) ? tsconfigFile : undefined;
-  const [esm, cjs] = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
+  if (tsconfig !== undefined && emitsDecoratorMetadata(tsconfig)) {
+    const swc = findPackage('@swc/core', cwd);
+    if (swc === undefined) {
+      throw new TsgiError(
+        'TSGI_ERR_APP_BOOT',
+        `${tsconfig} sets emitDecoratorMetadata, which tsx and Node's type stripping cannot honour (NestJS injection would break): npm install @swc/core`,
+      );
+    }
+    return { mode: 'swc', file: swc, tsconfig };
+  }
+  const tsx = findPackage('tsx/package.json', cwd);
+  if (tsx !== undefined) return { mode: 'tsx', file: tsx, tsconfig };
+  if ((process.features as { typescript?: unknown }).typescript) return { mode: 'native', tsconfig };
+  throw new TsgiError('TSGI_ERR_APP_BOOT', `Node ${process.version} cannot run TypeScript by itself: npm install tsx (or run Node 22.18+ with imports written as ./file.ts)`);
+}
+
+/**
+ * `"emitDecoratorMetadata": true` in the tsconfig or the local one it extends. A text test, not
+ * a parse: tsconfig is JSON with comments, and a false positive only means SWC compiles the app.
+ */
+export function emitsDecoratorMetadata(file: string, depth = 0): boolean {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8').replace(/^\s*\/\/.*$/gm, '');
+  } catch {
+    return false;
+  }
+  const own = /"emitDecoratorMetadata"\s*:\s*(true|false)/.exec(text);
+  if (own) return own[1] === 'true';
+  const parent = /"extends"\s*:\s*"(\.{1,2}\/[^"]+)"/.exec(text)?.[1];
+  if (parent === undefined || depth > 4) return false;
+  const next = path.resolve(path.dirname(file), parent);
+  return emitsDecoratorMetadata(next.endsWith('.json') ? next : `${next}.json`, depth + 1);
+}
+
+/** The entry file of `specifier` as the app would resolve it, else as tsgi would; undefined when neither has it. */
+function findPackage(specifier: string, cwd: string): string | undefined {
+  for (const from of [path.join(cwd, 'package.json'), fileURLToPath(import.meta.url)]) {
+    try {
+      return createRequire(from).resolve(specifier);
+    } catch {
+      // next place
+    }
+  }
+  return undefined;
+}
+
+/** The ES-module file a package's `exports` gives `subpath` under the `import` condition. */
+function importTarget(dir: string, subpath: string): string {
+  const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { exports: Record<string, { import: { default: string } }> };
+  return pathToFileURL(path.join(dir, pkg.exports[subpath]!.import.default)).href;
+}
+
+/**
+ * tsx's ESM hooks (for `import()`) and CommonJS hooks (for `require()` of `.ts` from CommonJS
+ * user code), with `<cwd>/tsconfig.json` when there is one, for paths and JSX settings.
+ */
+async function registerTsx(dir: string, tsconfig: string | undefined): Promise<void> {
+  const [esm, cjs] = (await Promise.all([import(importTarget(dir, './esm/api')), import(importTarget(dir, './cjs/api'))])) as [
+    typeof import('tsx/esm/api'),
+    typeof import('tsx/cjs/api'),
+  ];
   esm.register(tsconfig ? { tsconfig } : {});
   // tsx's CommonJS side reads its tsconfig from the environment only, and only while registering.
   const previous = process.env.TSX_TSCONFIG_PATH;
