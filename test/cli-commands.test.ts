@@ -110,7 +110,7 @@ describe('tsgictl against a real tsgid', () => {
       const out = execFileSync('bash', ['-c', line], { cwd: d.dir, env, encoding: 'utf8' });
       return out.split('\n').filter((l) => l !== '').sort();
     };
-    assert.deepEqual(complete(['tsgictl', 're']), ['reload', 'remove', 'restart']);
+    assert.deepEqual(complete(['tsgictl', 're']), ['ready', 'reload', 'remove', 'restart']);
     assert.deepEqual(complete(['tsgictl', 'logs', '--f']), ['--follow']);
     assert.deepEqual(complete(['tsgictl', 'restart', '']), ['all', 'other', 'web']);
     assert.deepEqual(complete(['tsgictl', 'scale', 'w']), ['web']);
