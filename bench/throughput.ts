@@ -1,6 +1,7 @@
 /**
  * Throughput and latency, hello world and a ~1 ms JSON endpoint, 2 workers each: tsgid vs a raw
- * node:cluster script vs one plain node:http process vs PM2 cluster mode, 50 keep-alive
+ * node:cluster script vs one plain node:http process vs PM2 cluster mode, and tsgid running the
+ * app PM2 runs (one that calls listen() itself) unmodified, 50 keep-alive
  * connections, alternating A/B/C/D per round; medians and the ratio to raw cluster.
  *
  *   npm run build && node dist/bench/throughput.js [--seconds 10] [--rounds 3] [--no-pm2]
@@ -58,6 +59,12 @@ const contenders: Record<string, Contender> = {
   async tsgid(dir, handler) {
     writeFileSync(join(dir, 'app.mjs'), `export default ${handler};\n`);
     const d = await startTsgid(dir, `apps:\n  bench:\n    app: ./app.mjs\n    listen: "127.0.0.1:${PORT}"\n    workers: 2\n`);
+    return { stop: d.stop, pid: d.proc.pid };
+  },
+  // the same unmodified server.cjs PM2 runs: it calls listen() itself (interface: listen, docs/TSGI.md §3.5)
+  async 'tsgid listen()'(dir, handler) {
+    writeFileSync(join(dir, 'server.cjs'), `require('node:http').createServer(${handler}).listen(${PORT}, '127.0.0.1');\n`);
+    const d = await startTsgid(dir, `apps:\n  bench:\n    app: ./server.cjs\n    listen: "127.0.0.1:${PORT}"\n    workers: 2\n`);
     return { stop: d.stop, pid: d.proc.pid };
   },
   async 'raw node:cluster'(dir, handler) {

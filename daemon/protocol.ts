@@ -77,7 +77,7 @@ export interface WorkerLimits {
   bodyRateGrace: number;
 }
 
-export type AppInterface = 'auto' | 'node' | 'fetch' | 'koa' | 'fastify';
+export type AppInterface = 'auto' | 'node' | 'fetch' | 'koa' | 'fastify' | 'listen';
 
 /**
  * The exit code a worker reserves for "the app did not load" (gunicorn's APP_LOAD_ERROR): the

@@ -7,6 +7,7 @@
  */
 import type { AppConfig, Config } from './config/index.js';
 import { readEnvFile } from './config/env-file.js';
+import type { ListenPlan } from './worker/intercept-listen.js';
 
 /**
  * What every program expects to find, and nothing secret. NODE_OPTIONS is not in it: tsgid's own
@@ -49,8 +50,15 @@ export function buildWorkerEnv(app: AppConfig, parent: NodeJS.ProcessEnv, withhe
   if (app.user !== undefined) Object.assign(env, { HOME: app.user.home, USER: app.user.name, LOGNAME: app.user.name });
   const fromFile = app.env_file === undefined ? {} : readEnvFile(app.env_file);
   Object.assign(env, fromFile, app.env);
+  // read and removed by the worker before the app loads (intercept-listen.ts)
+  env.TSGI_LISTEN = JSON.stringify(listenPlan(app));
   const secrets = [...new Set([...Object.values(fromFile), ...Object.values(app.env)])].filter((v) => v.length >= REDACT_MIN_LENGTH);
   return { env, secrets: secrets.sort((a, b) => b.length - a.length) };
+}
+
+function listenPlan(app: AppConfig): ListenPlan {
+  const addresses = app.listen.map((a) => (a.kind === 'tcp' ? { kind: a.kind, host: a.host, port: a.port } : { kind: a.kind, path: a.path }));
+  return { addresses, extra: app.extra_listen, bootTimeout: app.boot_timeout };
 }
 
 function matches(pattern: string, name: string): boolean {

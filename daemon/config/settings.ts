@@ -16,7 +16,7 @@ import type { EnvReference } from './yaml-source.js';
 import { ipList, logFile, rotationSize } from './log-kinds.js';
 import { group, privileges, umask, user } from './privileges.js';
 
-const INTERFACES = ['auto', 'node', 'fetch', 'koa', 'fastify'] as const satisfies readonly AppInterface[];
+const INTERFACES = ['auto', 'node', 'fetch', 'koa', 'fastify', 'listen'] as const satisfies readonly AppInterface[];
 // Compile-time check that INTERFACES lists every AppInterface.
 const everyInterface: Exclude<AppInterface, (typeof INTERFACES)[number]> extends never ? true : never = true;
 void everyInterface;
@@ -36,7 +36,8 @@ export const appSection = section(
   {
     app: setting({ kind: moduleSpec, description: 'The module to serve, `path/to/module[:export]`.', example: './app.ts:handler' }),
     mounts: setting({ kind: mountMap, description: 'Several modules behind one listener, by URL prefix (each starts with `/`).', example: { '/api': './api.ts', '/': './site.ts:handler' } }),
-    interface: setting({ kind: oneOf(INTERFACES), default: 'auto', description: 'How to call the export; `auto` detects a node listener, fetch handler, Koa or Fastify app.' }),
+    interface: setting({ kind: oneOf(INTERFACES), default: 'auto', description: 'How to call the export; `auto` detects a node listener, fetch handler, Koa or Fastify app, and, for a module that exports none of these but starts a server at import or during its boot (`app.listen(process.env.PORT)`, NestJS\'s `await app.listen(3000)`), `listen`: its listen() binds nothing and its server gets the requests of the connections the arbiter hands over, as in node:cluster\'s workers. The listen() must name one of the app\'s `listen` ports (or socket paths), or any port when the app has one `listen` address (docs/TSGI.md §3).' }),
+    extra_listen: setting({ kind: oneOf(['refuse', 'bind'] as const), default: 'refuse', description: 'For an app served through its own listen() (`interface: listen`): what a second listen() does, such as an admin or metrics port the app opens. `refuse`: a boot error (TSGI_ERR_APP_LISTEN) naming the file and line, or after boot a logged error and the server\'s \'error\' event. `bind`: that server binds its address for real in every worker, so with several workers it needs `reusePort` or a port per worker (node:cluster would share it; PM2 has no such check).' }),
     listen: setting({ kind: listens, required: true, description: 'Where the app accepts connections.', example: ['127.0.0.1:8000', 'unix:run/app.sock'] }),
     workers: setting({ kind: integer({ min: 1, max: 'max_workers' }), default: 1, description: 'Number of worker processes.' }),
     cwd: setting({ kind: directory, default: '.', description: "The workers' working directory, and the base for module paths." }),

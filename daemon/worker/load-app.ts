@@ -12,6 +12,8 @@ import { chooseAdapter, detectInterface } from './adapters/detect.js';
 import { mountListener, normalizePrefix } from './adapters/mounts.js';
 import { mountedUpgrade, type UpgradeHandler } from './upgrades.js';
 import { importModule } from './import-module.js';
+import { interceptListen, type ListenPlan } from './intercept-listen.js';
+import { listeningApp } from './adapters/listen.js';
 import { type AppRef, parseAppRef, resolveModuleFile } from './resolve-module.js';
 import { enableTypeScript, isTypeScriptFile } from './ts-loader.js';
 
@@ -21,6 +23,8 @@ export interface LoadSpec {
   module?: string;
   mounts?: Record<string, string>;
   interface: AppInterface;
+  /** The app's addresses and `extra_listen`, for an app that calls listen() (intercept-listen.ts). */
+  listen?: ListenPlan;
 }
 
 /** The loaded app, ready to be given to `http.createServer`. */
@@ -82,7 +86,12 @@ export async function loadHostedApp(spec: LoadSpec): Promise<HostedApp> {
     });
   }
   const apps: LoadedApp[] = [];
-  for (const entry of entries) apps.push(await loadOne(entry.prefix, entry.ref, entry.file, spec.interface));
+  if (spec.interface === 'listen' && spec.mounts !== undefined) {
+    throw new TsgiError('TSGI_ERR_CONFIG_INVALID', "interface 'listen' serves one module that starts its own server: use `app`, not `mounts`");
+  }
+  // an app of several mounts exports its handlers: its listen() calls stay Node's own
+  const plan = spec.mounts === undefined && (spec.interface === 'auto' || spec.interface === 'listen') ? (spec.listen ?? NO_PLAN) : undefined;
+  for (const entry of entries) apps.push(await loadOne(entry.prefix, entry.ref, entry.file, spec.interface, plan));
 
   const handler =
     spec.mounts === undefined ? apps[0]!.listener : mountListener(apps.map(({ prefix, listener }) => ({ prefix, listener })));
@@ -106,12 +115,23 @@ function entriesOf(spec: LoadSpec): Array<[prefix: string, ref: string]> {
   return mounts;
 }
 
-async function loadOne(prefix: string, ref: AppRef, file: string, forced: AppInterface): Promise<LoadedApp> {
+const NO_PLAN: ListenPlan = { addresses: [], extra: 'refuse', bootTimeout: 30_000 };
+
+async function loadOne(prefix: string, ref: AppRef, file: string, forced: AppInterface, plan?: ListenPlan): Promise<LoadedApp> {
+  const interception = plan === undefined ? undefined : interceptListen(plan, ref.ref);
   let namespace: Record<string, unknown>;
   try {
     namespace = await importModule(file);
   } catch (err) {
     throw bootError(ref, 'failed to import', err);
+  }
+  if (interception !== undefined) {
+    const exported = Object.hasOwn(namespace, ref.exportName) ? namespace[ref.exportName] : undefined;
+    const app = await listeningApp(interception, exported, ref.factory, forced, plan!, ref.ref);
+    if (app !== undefined) {
+      const hooks = hooksOf(namespace, ref);
+      return { prefix, ref, name: 'listen', listener: app.listener, close: app.close, hooks: { ...hooks, upgrade: hooks.upgrade ?? app.upgrade } };
+    }
   }
   let value = pickExport(namespace, ref);
   try {

@@ -13,6 +13,7 @@ import { EXIT_APP_LOAD_ERROR, type ArbiterMessage, type WorkerMessage, type Work
 import { applyLimits, requestGuard, upgradeGuard } from './limits.js';
 import { createAppServer, type AppServer } from './app-server.js';
 import { loadHostedApp, type HostedApp } from './load-app.js';
+import { listenPlanFromEnv } from './intercept-listen.js';
 import { makeRoom } from './connection-limit.js';
 import { wireUpgrades } from './upgrades.js';
 import { counts, durationSum, requestClosed } from './request-metrics.js';
@@ -161,7 +162,7 @@ function onOtherResponseClose(this: http.ServerResponse): void {
 
 async function boot(): Promise<void> {
   try {
-    hosted = await loadHostedApp({ cwd: spec!.cwd, module: spec!.module, mounts: spec!.mounts, interface: spec!.interface });
+    hosted = await loadHostedApp({ cwd: spec!.cwd, module: spec!.module, mounts: spec!.mounts, interface: spec!.interface, listen: listenPlanFromEnv() });
     if (spec!.tlsError !== undefined) throw new Error(spec!.tlsError);
     appServer = createAppServer(spec!.tls, limits, onRequest);
     const s = appServer.server;
