@@ -73,6 +73,8 @@ export class Arbiter {
   /** when the drain begins: shutdown_delay after the first shutdown request, or at once if hurried */
   private drainAt: number | undefined;
   private drainStarted = false;
+  /** systemd's watchdog: pinged from the tick, so a loop that stops ticking stops the pings */
+  private watchdog: { everyMs: number; ping: () => void; due: number } | undefined;
   private stopped: Promise<void> | undefined;
   private onStopped: () => void = () => {};
   private readonly startedAt: number;
@@ -180,6 +182,15 @@ export class Arbiter {
     return this.pool(name).config;
   }
 
+  /**
+   * Call `ping` from the loop every `everyMs` (half of systemd's WatchdogSec=, as sd_watchdog_enabled(3)
+   * advises): a loop that is stuck, or whose tick throws, stops pinging, and systemd restarts tsgid.
+   */
+  setWatchdog(everyMs: number, ping: () => void): void {
+    this.watchdog = { everyMs, ping, due: this.ops.now() };
+    this.schedule();
+  }
+
   get appNames(): string[] {
     return [...this.pools.keys()];
   }
@@ -210,6 +221,13 @@ export class Arbiter {
     for (const pool of this.pools.values()) {
       pool.reconcile(now);
       next = Math.min(next, pool.nextDeadline());
+    }
+    if (this.watchdog !== undefined) {
+      if (now >= this.watchdog.due) {
+        this.watchdog.due = now + this.watchdog.everyMs;
+        this.watchdog.ping();
+      }
+      next = Math.min(next, this.watchdog.due);
     }
     if (!this.shutDown) this.wakeAt(Math.max(next, now + 1));
   }

@@ -90,6 +90,8 @@ async function main(): Promise<void> {
     const token = adminToken(config, log);
     writePidfile(config.pidfile);
     await arbiter.start();
+    const watchdogMs = systemd.watchdogMs;
+    if (watchdogMs !== undefined) arbiter.setWatchdog(watchdogMs / 2, () => void systemd.notify('WATCHDOG=1'));
     api = await startAdminApi(arbiter, config, log, token);
   } catch (err) {
     removePidfile(config.pidfile);
