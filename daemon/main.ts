@@ -12,6 +12,7 @@ import { loadConfig, type Config } from './config/index.js';
 import { isTsgiError } from './errors.js';
 import { takePassedFds } from './listen-fds.js';
 import { createLogger } from './log.js';
+import { queueLimit } from './logs/drops.js';
 import { checkNodeVersion } from './node-version.js';
 import { removePidfile, writePidfile } from './pidfile.js';
 import { realOps } from './process-ops.js';
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
   // handler below would log to the same dead pipe, again and again: stop writing, keep serving.
   process.stdout.on('error', () => {});
   process.stderr.on('error', () => {});
-  const log = createLogger();
+  const log = createLogger({ maxQueued: queueLimit(config.logs.max_size) });
   // systemd's variables are read, then removed before any worker inherits the environment
   const systemd = sdNotifier(log);
   const arbiter = new Arbiter(config, log, realOps, takePassedFds());
