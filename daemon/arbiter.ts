@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
-import { formatListen, listensOverlap, loadConfig, sameAppConfig, type AppConfig, type Config } from './config/index.js';
+import { formatListen, listensOverlap, listenWhere, loadConfig, sameAppConfig, type AppConfig, type Config } from './config/index.js';
 import { TsgiError } from './errors.js';
 import type { Logger } from './log.js';
 import { AppPool, type AppMetricsView, type AppStatus } from './app-pool.js';
@@ -306,7 +306,7 @@ export class Arbiter {
     for (const [i, addr] of app.listen.entries()) {
       const key = formatListen(addr);
       if (held.has(key)) continue;
-      const where = `apps.${app.name}.listen${app.listen.length > 1 ? `[${i}]` : ''}`;
+      const where = listenWhere(this.config, app, i);
       const server = await openListener(addr, (socket) => pool.accept(socket), where, app.backlog).catch((err: unknown) => {
         throw this.passed.explainInUse(err, app.name);
       });

@@ -8,8 +8,8 @@ import { parseArgs } from 'node:util';
 import { adminToken, startAdminApi, type AdminApi } from '../api/listen.js';
 import { packageJson } from '../api/version.js';
 import { Arbiter } from './arbiter.js';
-import { loadConfig, type Config } from './config/index.js';
-import { isTsgiError } from './errors.js';
+import { listenWhere, loadConfig, whereInConfig, type Config } from './config/index.js';
+import { isTsgiError, TsgiError } from './errors.js';
 import { takePassedFds } from './listen-fds.js';
 import { createLogger } from './log.js';
 import { queueLimit } from './logs/drops.js';
@@ -32,19 +32,35 @@ Options:
 
 function fail(err: unknown): never {
   if (isTsgiError(err)) {
-    process.stderr.write(`tsgid: ${err.message} [${err.code}]\n`);
+    // a config with several problems: one line each
+    process.stderr.write(`${err.message.split('\n').map((line) => `tsgid: ${line}`).join('\n')} [${err.code}]\n`);
     process.exit(2);
   }
   process.stderr.write(`tsgid: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 }
 
+/** What a start would refuse, all of it: the config was loaded (and validated) already; its addresses are probed. */
 async function check(config: Config): Promise<void> {
+  const problems: TsgiError[] = [];
   for (const app of Object.values(config.apps)) {
-    for (const [i, addr] of app.listen.entries()) await probeListen(addr, `apps.${app.name}.listen${app.listen.length > 1 ? `[${i}]` : ''}`);
+    for (const [i, addr] of app.listen.entries()) {
+      await probeListen(addr, listenWhere(config, app, i)).catch((err: unknown) => {
+        if (!isTsgiError(err)) throw err;
+        problems.push(err);
+      });
+    }
   }
+  if (problems.length > 0) throw new TsgiError(problems[0]!.code, problems.map((p) => p.message).join('\n'));
+  for (const w of configWarnings(config)) process.stderr.write(`tsgid: warning: ${w}\n`);
   const n = Object.keys(config.apps).length;
   process.stdout.write(`${config.file}: OK (${n} app${n === 1 ? '' : 's'})\n`);
+}
+
+/** Valid, but probably not what was meant; told by `--check` and at start. */
+function configWarnings(config: Config): string[] {
+  if (Object.keys(config.apps).length > 0) return [];
+  return [`${whereInConfig(config, ['apps'])}: no apps; tsgid would serve only its admin API (add apps here, or with tsgictl add)`];
 }
 
 async function main(): Promise<void> {
@@ -98,6 +114,7 @@ async function main(): Promise<void> {
     removePidfile(config.pidfile);
     fail(err);
   }
+  for (const w of configWarnings(config)) log.warn(w);
   log.info(`tsgid ${process.pid} running ${arbiter.appNames.length} app(s) from ${config.file}; admin API on ${api.address}`);
   void settled(arbiter).then(() => {
     if (!arbiter.stopping) void systemd.notify('READY=1', `STATUS=${statusLine(arbiter)}`);
