@@ -71,7 +71,7 @@ try {
   let lastNoteInCurrent = false;
   const count = (text: string): void => {
     for (const line of text.split('\n')) {
-      if (/ flood (\d+ x+|done)"?/.test(line)) kept++;
+      if (/(^|[ "])flood (\d+ x+|done)/.test(line)) kept++;
       const m = /(\d+) line\(s\) .*dropped/.exec(line);
       if (m) noted += Number(m[1]);
     }

@@ -74,7 +74,7 @@ test('every problem in the file at once, in the order of the file, each with its
 });
 
 test('the admin API on a non-loopback address without a token is refused at load, as tsgid would at start', () => {
-  fails('admin:\n  listen: "0.0.0.0:9000"\n  token_file: ./no-such-token\n', 'TSGI_ERR_CONFIG_INVALID', '2:11', 'admin.listen: 0.0.0.0:9000 is not a loopback address, and no token is set');
+  fails('admin:\n  listen: "0.0.0.0:9000"\n  token_file: ./no-such-token\n', 'TSGI_ERR_CONFIG_INVALID', '2:11', 'admin.listen: 0.0.0.0:9000 is not a loopback address; set admin.token or admin.token_file');
   assert.doesNotThrow(() => parseConfig('admin:\n  listen: "0.0.0.0:9000"\n  token: s3cret\n', file, {}));
   assert.doesNotThrow(() => parseConfig('admin:\n  listen: "127.0.0.1:9000"\n  token_file: ./no-such-token\n', file, {}));
 });

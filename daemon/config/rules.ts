@@ -60,7 +60,7 @@ function checkClashes(entries: { path: Path; addr: ListenAddress }[]): void {
  * by a secret nobody was handed; tsgid refuses to start instead, and `--check` says so).
  */
 export const adminExposure: Rule<{ listen: ListenAddress; token?: string; token_file: string }> = {
-  description: 'A TCP `listen` that is not a loopback address needs `token`, or a `token_file` that holds one.',
+  description: 'The admin API on a TCP address that is not loopback needs `admin.token`, or an `admin.token_file` that holds one (tsgid refuses to start otherwise).',
   check(values) {
     const { listen, token, token_file: file } = values;
     if (listen.kind !== 'tcp' || isLoopback(listen.host) || (token !== undefined && token !== '')) return;
@@ -71,7 +71,7 @@ export const adminExposure: Rule<{ listen: ListenAddress; token?: string; token_
       // missing or unreadable: no token
     }
     if (fromFile !== '') return;
-    throw new ValueError(`${listen.raw} is not a loopback address, and no token is set: set admin.token, or put one in admin.token_file (${file})`, undefined, ['listen']);
+    throw new ValueError(`${listen.raw} is not a loopback address; set admin.token or admin.token_file (${file} holds no token)`, undefined, ['listen']);
   },
 };
 

@@ -81,7 +81,7 @@ export const topSection = section(
     logs: section(
       {
         dir: setting({ kind: filePath, description: "Directory of the apps' logs, `<app>.out.log` and `<app>.err.log` (created if missing). Unset: the workers' lines go to tsgid's stdout as JSON, with its own log (the container convention).", example: '/var/log/tsgi' }),
-        max_size: setting({ kind: size, default: '10MB', description: 'Rotate a log file before a line would take it past this size (0: never; use SIGUSR1 with an external logrotate). Lines are never split across files; a longer line is cut to fit, marked `[cut]`.' }),
+        max_size: setting({ kind: size, default: '10MB', description: 'Rotate a log file before a line would take it past this size (0: never; use SIGUSR1 with an external logrotate). Lines are never split across files; a longer line is cut to fit, marked `[cut]`. Also bounds what a log (or tsgid\'s stdout, when `dir` is unset) holds in memory unwritten: about this size, at least 64 KiB, at most 1 MiB; lines past it are dropped and a `[tsgi] N line(s) dropped from … to … (app stream: N)` note follows the lines kept (nginx and Kestrel block the writer instead; tsgid must not stall).' }),
         keep: setting({ kind: integer({ min: 0 }), default: 5, description: 'Rotated files kept per log (`x.log.1` newest … `x.log.N`); older ones are deleted.' }),
         gzip: setting({ kind: boolean, default: false, description: 'Compress rotated files (`x.log.1.gz`), in the background.' }),
       },
