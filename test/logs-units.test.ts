@@ -61,19 +61,19 @@ describe('RotatingFile', () => {
     assert.equal(lines.at(-1), notes[0], 'the note follows the lines queued before the drops');
   });
 
-  it('holds about max_size in memory, within 64 KiB and 1 MiB, however fast lines come', () => {
-    assert.equal(queueLimit(64 * 1024), 64 * 1024);
-    assert.equal(queueLimit(1024), 64 * 1024, 'floor');
+  it('holds about max_size in memory, within 256 KiB and 1 MiB, however fast lines come', () => {
+    assert.equal(queueLimit(512 * 1024), 512 * 1024);
+    assert.equal(queueLimit(1024), 256 * 1024, 'floor');
     assert.equal(queueLimit(10 * 1024 * 1024), 1024 * 1024, 'ceiling');
     assert.equal(queueLimit(0), 1024 * 1024, 'never rotated: the ceiling');
-    const f = new RotatingFile(join(tempDir(), 'x.log'), { maxSize: 100 * 1024, keep: 1, gzip: false }, () => {});
+    const f = new RotatingFile(join(tempDir(), 'x.log'), { maxSize: 400 * 1024, keep: 1, gzip: false }, () => {});
     let most = 0;
     for (let i = 0; i < 20_000; i++) {
       f.write(`line ${i} ${'z'.repeat(60)}`, 'a stdout');
       most = Math.max(most, f.queued);
     }
-    assert.ok(most <= 100 * 1024, `${most} bytes queued`);
-    assert.ok(most > 90 * 1024, `${most} bytes queued: the bound is max_size, not less`);
+    assert.ok(most <= 400 * 1024, `${most} bytes queued`);
+    assert.ok(most > 390 * 1024, `${most} bytes queued: the bound is max_size, not less`);
     return f.close();
   });
 
@@ -83,7 +83,7 @@ describe('RotatingFile', () => {
     // keep enough files to count every line; the note must still be in the newest one
     const f = new RotatingFile(path, { maxSize: 64 * 1024, keep: 200, gzip: false }, () => {});
     const rounds = 30;
-    const perRound = 2000; // 120 KB a round: twice the queue, so about half of each round is dropped
+    const perRound = 8000; // 480 KB a round: about twice the queue (256 KiB), so about half of each round is dropped
     const start = new Date().toISOString();
     for (let r = 0; r < rounds; r++) {
       for (let i = 0; i < perRound; i++) f.write(`line ${r * perRound + i} ${'w'.repeat(50)}`, i % 2 === 0 ? 'shop stdout' : 'shop stderr');

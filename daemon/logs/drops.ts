@@ -4,8 +4,12 @@
  * so in the log itself: nothing is lost silently.
  */
 
-/** How much output one log may hold in memory, unwritten: about `max_size`, within these bounds. */
-export const QUEUE_FLOOR = 64 * 1024;
+/**
+ * How much output one log may hold in memory, unwritten: about `max_size`, within these bounds.
+ * The floor is a few pipe reads (64 KiB each, lines growing by their time and prefix): a burst
+ * that one read delivers must fit even when the disk is idle.
+ */
+export const QUEUE_FLOOR = 256 * 1024;
 export const QUEUE_CEILING = 1024 * 1024;
 
 /** The queue bound for a log rotated at `maxSize` bytes (0: never rotated, so the ceiling). */

@@ -2,7 +2,7 @@
  * One log file, written without ever blocking the arbiter: `write()` only queues the line; one
  * async loop appends queued lines in batches and rotates by size at line boundaries, so no line
  * is lost or split across files. When the disk is slower than the lines come, the queue grows to
- * about `max_size` bytes (queueLimit: at least 64 KiB, at most 1 MiB), then lines are dropped and
+ * about `max_size` bytes (queueLimit: at least 256 KiB, at most 1 MiB), then lines are dropped and
  * counted per source, and a `[tsgi] N line(s) dropped from … to … (shop stdout: N)` note is
  * written right after the batch that was queued when they were dropped: it follows the lines
  * before the drops, so it is in the newest file (or the one before) when a flood ends, not rotated
