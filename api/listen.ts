@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { Arbiter } from '../daemon/arbiter.js';
 import { formatListen, type Config } from '../daemon/config/index.js';
+import { isLoopback } from '../daemon/config/listen.js';
 import { TsgiError } from '../daemon/errors.js';
 import type { Logger } from '../daemon/log.js';
 import { clearStaleSocket } from '../daemon/sockets.js';
@@ -68,8 +69,4 @@ function resolveToken(config: Config, log: Logger): string {
   writeFileSync(file, `${generated}\n`, { mode: 0o600 });
   log.info(`admin API token generated into ${file} (mode 0600)`);
   return generated;
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || host.startsWith('127.');
 }

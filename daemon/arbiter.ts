@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
-import { currentRunner, formatListen, listensOverlap, loadConfig, sameAppConfig, type AppConfig, type Config } from './config/index.js';
+import { currentRunner, formatListen, listensOverlap, listenWhere, loadConfig, sameAppConfig, type AppConfig, type Config } from './config/index.js';
 import { TsgiError } from './errors.js';
 import type { Logger } from './log.js';
 import { AppPool, type AppMetricsView, type AppStatus } from './app-pool.js';
@@ -92,6 +92,8 @@ export class Arbiter {
   /** when the drain begins: shutdown_delay after the first shutdown request, or at once if hurried */
   private drainAt: number | undefined;
   private drainStarted = false;
+  /** systemd's watchdog: pinged from the tick, so a loop that stops ticking stops the pings */
+  private watchdog: { everyMs: number; ping: () => void; due: number } | undefined;
   private stopped: Promise<void> | undefined;
   private onStopped: () => void = () => {};
   private readonly startedAt: number;
@@ -213,6 +215,15 @@ export class Arbiter {
     return this.pool(name).config;
   }
 
+  /**
+   * Call `ping` from the loop every `everyMs` (half of systemd's WatchdogSec=, as sd_watchdog_enabled(3)
+   * advises): a loop that is stuck, or whose tick throws, stops pinging, and systemd restarts tsgid.
+   */
+  setWatchdog(everyMs: number, ping: () => void): void {
+    this.watchdog = { everyMs, ping, due: this.ops.now() };
+    this.schedule();
+  }
+
   get appNames(): string[] {
     return [...this.pools.keys()];
   }
@@ -246,6 +257,13 @@ export class Arbiter {
     for (const pool of [...pools.slice(first), ...pools.slice(0, first)]) {
       pool.reconcile(now);
       next = Math.min(next, pool.nextDeadline());
+    }
+    if (this.watchdog !== undefined) {
+      if (now >= this.watchdog.due) {
+        this.watchdog.due = now + this.watchdog.everyMs;
+        this.watchdog.ping();
+      }
+      next = Math.min(next, this.watchdog.due);
     }
     if (!this.shutDown) this.wakeAt(Math.max(next, now + 1));
   }
@@ -332,7 +350,7 @@ export class Arbiter {
     for (const [i, addr] of app.listen.entries()) {
       const key = formatListen(addr);
       if (held.has(key)) continue;
-      const where = `apps.${app.name}.listen${app.listen.length > 1 ? `[${i}]` : ''}`;
+      const where = listenWhere(this.config, app, i);
       const server = await openListener(addr, (socket) => pool.accept(socket), where, app.backlog).catch((err: unknown) => {
         throw this.passed.explainInUse(err, app.name);
       });

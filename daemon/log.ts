@@ -4,7 +4,9 @@
  * container's log collector gets one well-formed stream. On a terminal the same records are
  * rendered as `TIME LEVEL message` and `TIME [app:worker] line` (pretty-print.ts).
  */
+import type { EventEmitter } from 'node:events';
 import { pino, type DestinationStream, type Logger as Pino } from 'pino';
+import { dropNote, Drops, QUEUE_CEILING } from './logs/drops.js';
 import { prettyTo } from './pretty-print.js';
 
 export type OutputStream = 'out' | 'err';
@@ -20,12 +22,12 @@ export interface Logger {
 }
 
 /**
- * Past this much unwritten output (a stalled stdout reader) lines are dropped rather than held:
- * the daemon's memory is not the log's buffer.
+ * `maxQueued`: past this much unwritten output (a stalled stdout reader) lines are dropped rather
+ * than held, as for a log file (logs/drops.ts: about `logs.max_size`); the daemon's memory is not
+ * the log's buffer. The drops are counted per source and told in a warning once stdout has caught up.
  */
-const MAX_BUFFERED = 16 * 1024 * 1024;
-
-export function createLogger(dest: DestinationStream = defaultDestination()): Logger {
+export function createLogger(opts: { dest?: DestinationStream; maxQueued?: number } = {}): Logger {
+  const dest = opts.dest ?? defaultDestination(opts.maxQueued ?? QUEUE_CEILING);
   const log: Pino = pino(
     {
       base: undefined,
@@ -34,27 +36,44 @@ export function createLogger(dest: DestinationStream = defaultDestination()): Lo
     },
     dest,
   );
+  // sonic-boom tells of a line it would not buffer ('drop', from inside the write, so `source` is
+  // the line's) and of an empty buffer ('drain'): then the note has room
+  let source = 'tsgid';
+  const drops = new Drops();
+  const events = dest as Partial<EventEmitter>;
+  if (typeof events.on === 'function') {
+    events.on('drop', () => drops.add(source));
+    events.on('drain', () => {
+      const c = drops.take();
+      if (c !== undefined) log.warn({ dropped: c.total }, dropNote(c, "tsgid's stdout could not keep up"));
+    });
+  }
+  const from = (s: string, write: () => void): void => {
+    source = s;
+    write();
+    source = 'tsgid';
+  };
   return {
     info: (msg) => log.info(msg),
     warn: (msg) => log.warn(msg),
     error: (msg) => log.error(msg),
-    worker: (app, worker, stream, line) => log.info({ app, worker, stream }, line),
-    access(app, lines) {
+    worker: (app, worker, stream, line) => from(`${app} ${stream === 'out' ? 'stdout' : 'stderr'}`, () => log.info({ app, worker, stream }, line)),
+    access: (app, lines) => from(`${app} access`, () => {
       for (const line of lines) {
         // a json access line is kept an object, not a string inside a string
         const record = line.startsWith('{') ? parseObject(line) : undefined;
         if (record !== undefined) log.info({ app, stream: 'access', access: record }, '');
         else log.info({ app, stream: 'access' }, line);
       }
-    },
+    }),
   };
 }
 
-function defaultDestination(): DestinationStream {
+function defaultDestination(maxQueued: number): DestinationStream {
   // colour only for a person at a terminal who has not asked for none (https://no-color.org)
   if (process.stdout.isTTY) return prettyTo(process.stdout, process.env.NO_COLOR === undefined && process.env.TERM !== 'dumb');
   // asynchronous: a slow reader of stdout must not stall the arbiter's loop
-  const dest = pino.destination({ fd: 1, sync: false, maxLength: MAX_BUFFERED });
+  const dest = pino.destination({ fd: 1, sync: false, maxLength: maxQueued });
   // a closed pipe stops the output (pino handles EPIPE); nothing else may take the daemon down
   dest.on('error', () => {});
   return dest;

@@ -8,10 +8,11 @@ import { parseArgs } from 'node:util';
 import { adminToken, startAdminApi, type AdminApi } from '../api/listen.js';
 import { packageJson } from '../api/version.js';
 import { Arbiter } from './arbiter.js';
-import { currentRunner, loadConfig, type Config } from './config/index.js';
-import { isTsgiError } from './errors.js';
+import { currentRunner, listenWhere, loadConfig, whereInConfig, type Config } from './config/index.js';
+import { isTsgiError, TsgiError } from './errors.js';
 import { takePassedFds } from './listen-fds.js';
 import { createLogger } from './log.js';
+import { queueLimit } from './logs/drops.js';
 import { checkNodeVersion } from './node-version.js';
 import { onTerminal, watchLauncher } from './foreground.js';
 import { removePidfile, writePidfile } from './pidfile.js';
@@ -45,21 +46,36 @@ NAME.yaml (.tsgi/tsgid.pid, admin.sock, admin.token for tsgi.yaml).
 
 function fail(err: unknown): never {
   if (isTsgiError(err)) {
-    process.stderr.write(`tsgid: ${err.message} [${err.code}]\n`);
+    // a config with several problems: one line each
+    process.stderr.write(`${err.message.split('\n').map((line) => `tsgid: ${line}`).join('\n')} [${err.code}]\n`);
     process.exit(2);
   }
   process.stderr.write(`tsgid: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 }
 
+/** What a start would refuse, all of it: the config was loaded (and validated) already; its addresses are probed. */
 async function check(config: Config): Promise<void> {
   checkTypeScript(config);
+  const problems: TsgiError[] = [];
   for (const app of Object.values(config.apps)) {
-    for (const [i, addr] of app.listen.entries()) await probeListen(addr, `apps.${app.name}.listen${app.listen.length > 1 ? `[${i}]` : ''}`);
+    for (const [i, addr] of app.listen.entries()) {
+      await probeListen(addr, listenWhere(config, app, i)).catch((err: unknown) => {
+        if (!isTsgiError(err)) throw err;
+        problems.push(err);
+      });
+    }
   }
-  for (const w of envWarnings(config, envFileExposure)) process.stderr.write(`tsgid: warning: ${w}\n`);
+  if (problems.length > 0) throw new TsgiError(problems[0]!.code, problems.map((p) => p.message).join('\n'));
+  for (const w of [...envWarnings(config, envFileExposure), ...configWarnings(config)]) process.stderr.write(`tsgid: warning: ${w}\n`);
   const n = Object.keys(config.apps).length;
   process.stdout.write(`${config.file}: OK (${n} app${n === 1 ? '' : 's'})\n`);
+}
+
+/** Valid, but probably not what was meant; told by `--check` and at start. */
+function configWarnings(config: Config): string[] {
+  if (Object.keys(config.apps).length > 0) return [];
+  return [`${whereInConfig(config, ['apps'])}: no apps; tsgid would serve only its admin API (add apps here, or with tsgictl add)`];
 }
 
 async function main(): Promise<void> {
@@ -97,7 +113,7 @@ async function main(): Promise<void> {
   // handler below would log to the same dead pipe, again and again: stop writing, keep serving.
   process.stdout.on('error', () => {});
   process.stderr.on('error', () => {});
-  const log = createLogger();
+  const log = createLogger({ maxQueued: queueLimit(config.logs.max_size) });
   // systemd's variables are read, then removed before any worker inherits the environment
   const systemd = sdNotifier(log);
   for (const w of envWarnings(config, envFileExposure)) log.warn(w);
@@ -107,11 +123,14 @@ async function main(): Promise<void> {
     const token = adminToken(config, log);
     writePidfile(config.pidfile);
     await arbiter.start();
+    const watchdogMs = systemd.watchdogMs;
+    if (watchdogMs !== undefined) arbiter.setWatchdog(watchdogMs / 2, () => void systemd.notify('WATCHDOG=1'));
     api = await startAdminApi(arbiter, config, log, token);
   } catch (err) {
     removePidfile(config.pidfile);
     fail(err);
   }
+  for (const w of configWarnings(config)) log.warn(w);
   log.info(`tsgid ${process.pid} running ${arbiter.appNames.length} app(s) from ${config.file}; admin API on ${api.address}`);
   void settled(arbiter).then(() => {
     if (!arbiter.stopping) void systemd.notify('READY=1', `STATUS=${statusLine(arbiter)}`);

@@ -1,5 +1,5 @@
 // Each kind of configuration error: its code, and a one-line message naming the file, the line
-// and column, and the key path.
+// and column, and the key path; several errors, one such line each.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -28,9 +28,55 @@ function fails(text: string, code: ErrorCode, where: string, ...parts: string[])
 }
 
 test('YAML syntax error', () => {
-  fails('apps:\n  hello:\n    listen: "127.0.0.1:8000\n', 'TSGI_ERR_CONFIG_YAML', '4:1', 'invalid YAML: Missing closing "quote');
-  fails('apps:\n  hello: {\n', 'TSGI_ERR_CONFIG_YAML', '3:1');
+  // the line that opened the quote or the bracket, not the end of the text where the parser gave up
+  fails('apps:\n  hello:\n    listen: "127.0.0.1:8000\n', 'TSGI_ERR_CONFIG_YAML', '3:13', 'invalid YAML: Missing closing "quote');
+  fails('apps:\n  hello: {\n', 'TSGI_ERR_CONFIG_YAML', '2:10');
+  fails('apps:\n  hello:\n    listen: [":8000"\n    workers: 2\n', 'TSGI_ERR_CONFIG_YAML', '3:13', 'end with a ]');
   fails('a: 1\na: 2\n', 'TSGI_ERR_CONFIG_YAML', '2:1', 'unique');
+});
+
+test('a key given twice is named, on its second line', () => {
+  fails(hello('    workers: 2', '    workers: 3'), 'TSGI_ERR_CONFIG_YAML', '6:5', 'the key "workers" is given twice');
+  fails('apps:\n  hello:\n    app: ./app.ts\n    "listen": ":8000"\n    "listen": ":8001"\n', 'TSGI_ERR_CONFIG_YAML', '5:5', 'the key "listen" is given twice');
+});
+
+test('every problem in the file at once, in the order of the file, each with its line', () => {
+  const text = [
+    'pidfile: ${NOT_SET_ANYWHERE}',
+    'admin:',
+    '  tokenfile: x',
+    'apps:',
+    '  hello:',
+    '    app: ./app.ts',
+    '    listen: ":8000"',
+    '    worker: 2',
+    '    timeout: soon',
+    '  other:',
+    '    app: ./nowhere.ts',
+    '    listen: ":8001"',
+    '',
+  ].join('\n');
+  assert.throws(
+    () => parseConfig(text, file, {}),
+    (err: unknown) => {
+      assert.ok(isTsgiError(err), String(err));
+      const lines = err.message.split('\n');
+      assert.deepEqual(
+        lines.map((l) => /^[^:]+:(\d+:\d+): (\S+):/.exec(l)?.slice(1, 3).join(' ')),
+        ['1:10 pidfile', '3:3 admin.tokenfile', '8:5 apps.hello.worker', '9:14 apps.hello.timeout', '11:10 apps.other.app'],
+        err.message,
+      );
+      assert.match(lines[0]!, /NOT_SET_ANYWHERE is not set/, 'an unset variable is told once, not again as a bad value');
+      assert.equal(err.code, 'TSGI_ERR_CONFIG_ENV', 'the first problem\'s code');
+      return true;
+    },
+  );
+});
+
+test('the admin API on a non-loopback address without a token is refused at load, as tsgid would at start', () => {
+  fails('admin:\n  listen: "0.0.0.0:9000"\n  token_file: ./no-such-token\n', 'TSGI_ERR_CONFIG_INVALID', '2:11', 'admin.listen: 0.0.0.0:9000 is not a loopback address; set admin.token or admin.token_file');
+  assert.doesNotThrow(() => parseConfig('admin:\n  listen: "0.0.0.0:9000"\n  token: s3cret\n', file, {}));
+  assert.doesNotThrow(() => parseConfig('admin:\n  listen: "127.0.0.1:9000"\n  token_file: ./no-such-token\n', file, {}));
 });
 
 test('unknown top-level key, with a suggestion and the allowed keys', () => {
@@ -91,8 +137,8 @@ test('exactly one of app or mounts', () => {
 
 test('bad app name', () => {
   fails('apps:\n  Hello:\n    app: ./app.ts\n    listen: ":8000"\n', 'TSGI_ERR_CONFIG_INVALID', '2:3', 'apps.Hello: expected a name matching ^[a-z0-9][a-z0-9_-]*$ of at most 64 characters, got "Hello"');
-  fails(`apps:\n  ${'a'.repeat(65)}: {}\n`, 'TSGI_ERR_CONFIG_INVALID', '2:3', 'at most 64 characters');
-  fails('apps:\n  "my app": {}\n', 'TSGI_ERR_CONFIG_INVALID', '2:3', 'apps["my app"]: expected a name');
+  fails(`apps:\n  ${'a'.repeat(65)}: { app: ./app.ts, listen: ":8000" }\n`, 'TSGI_ERR_CONFIG_INVALID', '2:3', 'at most 64 characters');
+  fails('apps:\n  "my app": { app: ./app.ts, listen: ":8000" }\n', 'TSGI_ERR_CONFIG_INVALID', '2:3', 'apps["my app"]: expected a name');
 });
 
 test('missing module file', () => {

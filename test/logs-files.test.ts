@@ -19,12 +19,16 @@ const MAX = 64 * 1024;
 const PAD = 80;
 const DEADLINE_MS = 20_000;
 
-/** Print lines [0, total) from the app, in requests of `per` lines. */
-async function print(d: Daemon, app: string, total: number, per = 1000): Promise<void> {
+/** Print lines [0, total) from the app, in requests of `per` lines (24 KB: well under the 256 KiB a log holds unwritten), each written before the next. */
+async function print(d: Daemon, app: string, total: number, per = 200): Promise<void> {
   const url = await d.url(app);
   for (let from = 0; from < total; from += per) {
-    const r = await get(`${url}/print?from=${from}&n=${Math.min(per, total - from)}&pad=${PAD}`);
+    const n = Math.min(per, total - from);
+    const r = await get(`${url}/print?from=${from}&n=${n}&pad=${PAD}`);
     assert.equal(r.status, 200);
+    // paced by the file: a log holds only about max_size unwritten, and a producer faster than
+    // the rotations would (rightly) see lines dropped
+    await untilLastLine(d, app, (l) => l !== undefined && l.startsWith(`line-${from + n - 1} `));
   }
 }
 

@@ -1,10 +1,11 @@
 /**
  * The log pieces on their own: the rotating writer's limits (a line longer than a file, a
- * queue past its bound), the live feeds (none leaked), the client address rule, and the
+ * queue past its bound, the drop note under rotation), tsgid's stdout under a flood, the live feeds (none leaked), the client address rule, and the
  * settings' errors.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,7 +20,8 @@ import { loadConfig, parseAppInput, parseConfig } from '../daemon/config/index.j
 import { isTsgiError } from '../daemon/errors.js';
 import { silentLogger } from '../daemon/log.js';
 import { AppLogs } from '../daemon/logs/app-logs.js';
-import { MAX_QUEUED, RotatingFile } from '../daemon/logs/rotating-file.js';
+import { queueLimit } from '../daemon/logs/drops.js';
+import { RotatingFile } from '../daemon/logs/rotating-file.js';
 import { clientAddress } from '../daemon/worker/client-address.js';
 import { prettyLine } from '../daemon/pretty-print.js';
 import { FIXTURES, tempDir } from './helpers/daemon.js';
@@ -45,17 +47,64 @@ describe('RotatingFile', () => {
     const path = join(tempDir(), 'x.log');
     const f = new RotatingFile(path, { maxSize: 0, keep: 0, gzip: false }, () => {});
     const line = 'y'.repeat(1023);
-    const total = Math.ceil((MAX_QUEUED * 1.5) / 1024);
-    for (let i = 0; i < total; i++) f.write(line); // all at once: the disk cannot keep up with a loop
+    const total = Math.ceil((f.maxQueued * 1.5) / 1024);
+    for (let i = 0; i < total; i++) f.write(line, 'shop stdout'); // all at once: the disk cannot keep up with a loop
     await f.close();
     const lines = readFileSync(path, 'utf8').split('\n').slice(0, -1);
     const notes = lines.filter((l) => l !== line);
     assert.equal(notes.length, 1, notes.join('\n'));
-    const m = /^\S+Z \[tsgi\] (\d+) line\(s\) dropped: /.exec(notes[0]!);
+    const m = /^\S+Z \[tsgi\] (\d+) line\(s\) dropped from \S+Z to \S+Z \(shop stdout: (\d+)\): /.exec(notes[0]!);
     assert.ok(m, notes[0]);
     const dropped = Number(m[1]);
     assert.ok(dropped > 0);
+    assert.equal(Number(m[2]), dropped);
     assert.equal(lines.length - 1 + dropped, total, 'every line is written or counted');
+    assert.equal(lines.at(-1), notes[0], 'the note follows the lines queued before the drops');
+  });
+
+  it('holds about max_size in memory, within 256 KiB and 1 MiB, however fast lines come', () => {
+    assert.equal(queueLimit(512 * 1024), 512 * 1024);
+    assert.equal(queueLimit(1024), 256 * 1024, 'floor');
+    assert.equal(queueLimit(10 * 1024 * 1024), 1024 * 1024, 'ceiling');
+    assert.equal(queueLimit(0), 1024 * 1024, 'never rotated: the ceiling');
+    const f = new RotatingFile(join(tempDir(), 'x.log'), { maxSize: 400 * 1024, keep: 1, gzip: false }, () => {});
+    let most = 0;
+    for (let i = 0; i < 20_000; i++) {
+      f.write(`line ${i} ${'z'.repeat(60)}`, 'a stdout');
+      most = Math.max(most, f.queued);
+    }
+    assert.ok(most <= 400 * 1024, `${most} bytes queued`);
+    assert.ok(most > 390 * 1024, `${most} bytes queued: the bound is max_size, not less`);
+    return f.close();
+  });
+
+  it('keeps the drop note of a flood under rotation: the newest file names the streams, the count and the time', { timeout: 60_000 }, async () => {
+    const dir = tempDir();
+    const path = join(dir, 'x.log');
+    // keep enough files to count every line; the note must still be in the newest one
+    const f = new RotatingFile(path, { maxSize: 64 * 1024, keep: 200, gzip: false }, () => {});
+    const rounds = 30;
+    const perRound = 8000; // 480 KB a round: about twice the queue (256 KiB), so about half of each round is dropped
+    const start = new Date().toISOString();
+    for (let r = 0; r < rounds; r++) {
+      for (let i = 0; i < perRound; i++) f.write(`line ${r * perRound + i} ${'w'.repeat(50)}`, i % 2 === 0 ? 'shop stdout' : 'shop stderr');
+      await f.flush();
+    }
+    await f.close();
+    const files = readdirSync(dir).filter((n) => n.startsWith('x.log'));
+    assert.ok(files.length > 5, `rotated: ${files.join(' ')}`);
+    const current = readFileSync(path, 'utf8').split('\n').slice(0, -1);
+    const last = current.at(-1)!;
+    const m = /^(\S+Z) \[tsgi\] (\d+) line\(s\) dropped from (\S+Z) to (\S+Z) \(shop stdout: (\d+), shop stderr: (\d+)\): /.exec(last);
+    assert.ok(m, `the flood's last line is its drop note, in the current file: ${last}`);
+    assert.equal(Number(m[2]), Number(m[5]) + Number(m[6]));
+    assert.ok(m[3]! >= start && m[3]! <= m[4]! && m[4]! <= m[1]!, last);
+    // every line is in a file or counted by a note: none was dropped unsaid
+    const all = files.flatMap((n) => readFileSync(join(dir, n), 'utf8').split('\n').slice(0, -1));
+    const kept = all.filter((l) => l.startsWith('line ')).length;
+    const counted = all.filter((l) => l.includes(' [tsgi] ')).reduce((n, l) => n + Number(/\] (\d+) line/.exec(l)![1]), 0);
+    assert.ok(counted > 0);
+    assert.equal(kept + counted, rounds * perRound);
   });
 
   it('flush() waits for the lines queued before it, not for lines that keep coming', { timeout: 30_000 }, async () => {
@@ -148,6 +197,44 @@ describe('RotatingFile', () => {
     await f.close();
     assert.equal(errors.length, 1, errors.join('\n'));
     assert.match(errors[0]!, /nested\.log: .*dropping lines/);
+  });
+
+  it('writes the note of lines lost to a failed write once the file works again, though no line comes after', { timeout: 60_000 }, async () => {
+    const dir = tempDir();
+    const path = join(dir, 'd', 'x.log');
+    // d is a file, so d/x.log cannot be created: both lines are dropped
+    writeFileSync(join(dir, 'd'), '');
+    const f = new RotatingFile(path, { maxSize: 0, keep: 0, gzip: false }, () => {});
+    f.write('a', 'shop stdout');
+    f.write('b', 'shop stderr');
+    await f.flush();
+    rmSync(join(dir, 'd'));
+    // the pause after the failure ends; nothing else is written
+    while (!existsSync(path) || !readFileSync(path, 'utf8').includes('\n')) await new Promise((r) => setTimeout(r, 50));
+    assert.match(readFileSync(path, 'utf8'), /^\S+Z \[tsgi\] 2 line\(s\) dropped from \S+Z to \S+Z \(shop stdout: 1, shop stderr: 1\): /);
+    await f.close();
+  });
+});
+
+describe("tsgid's stdout when it cannot keep up (logs.dir unset)", () => {
+  it('holds at most maxQueued, drops the rest, and says how many of which stream once it has caught up', { timeout: 60_000 }, () => {
+    const dir = tempDir();
+    const script = join(dir, 'flood.mjs');
+    // a real pipe, real sonic-boom: 10 000 lines written at once cannot all fit in 64 KiB
+    writeFileSync(script, `
+import { createLogger } from ${JSON.stringify(new URL('../daemon/log.js', import.meta.url).href)};
+const log = createLogger({ maxQueued: 64 * 1024 });
+for (let i = 0; i < 10000; i++) log.worker('shop', 1, i % 10 === 0 ? 'err' : 'out', 'line ' + i + ' ' + 'v'.repeat(50));
+`);
+    const r = spawnSync(process.execPath, [script], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    assert.equal(r.status, 0, r.stderr);
+    const records = r.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { level: string; msg: string; dropped?: number });
+    const lines = records.filter((x) => x.msg.startsWith('line '));
+    const notes = records.filter((x) => x.level === 'warn' && x.dropped !== undefined);
+    assert.ok(notes.length >= 1, r.stdout.slice(-500));
+    assert.ok(lines.length < 10000, 'some were dropped');
+    for (const n of notes) assert.match(n.msg, /^\d+ line\(s\) dropped from \S+Z to \S+Z \(shop stdout: \d+(, shop stderr: \d+)?\): tsgid's stdout could not keep up$/);
+    assert.equal(lines.length + notes.reduce((sum, n) => sum + n.dropped!, 0), 10000, 'every line written or counted');
   });
 });
 

@@ -2,7 +2,8 @@
  * sd_notify, received for real: systemd-socket-activate makes the NOTIFY_SOCKET (a unix datagram
  * socket, which Node cannot open) and hands it to a receiver that prints each datagram. tsgid,
  * run with NOTIFY_SOCKET pointing there, says READY=1 once its apps are up, RELOADING=1 then
- * READY=1 around a SIGHUP, STOPPING=1 on SIGTERM; its workers never see NOTIFY_SOCKET.
+ * READY=1 around a SIGHUP, STOPPING=1 on SIGTERM, WATCHDOG=1 under WATCHDOG_USEC only; its workers
+ * never see NOTIFY_SOCKET or WATCHDOG_USEC.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -11,7 +12,7 @@ import readline from 'node:readline';
 import { describe, it } from 'node:test';
 import { silentLogger } from '../daemon/log.js';
 import { sdNotifier } from '../daemon/sd-notify.js';
-import { FIXTURES, get, startDaemon, tempDir } from './helpers/daemon.js';
+import { FIXTURES, get, startDaemon, tempDir, type Daemon } from './helpers/daemon.js';
 import { track } from './helpers/procs.js';
 import { needs, SOCKET_ACTIVATE_TOOL, SYSTEMD_NOTIFY_TOOL } from './helpers/tools.js';
 import { scaled } from './helpers/wait.js';
@@ -34,55 +35,109 @@ describe('sd_notify', () => {
     assert.match(warnings[0]!, /cannot be run/);
   });
 
-  it('sends READY, RELOADING then READY, and STOPPING to NOTIFY_SOCKET', { ...needs(SOCKET_ACTIVATE_TOOL, SYSTEMD_NOTIFY_TOOL), timeout: scaled(90_000) }, async () => {
+  it('sends READY, RELOADING then READY, and STOPPING to NOTIFY_SOCKET, and no WATCHDOG=1 without WATCHDOG_USEC', { ...needs(SOCKET_ACTIVATE_TOOL, SYSTEMD_NOTIFY_TOOL), timeout: scaled(120_000) }, async () => {
     const dir = tempDir();
-    const notifySocket = join(dir, 'notify.sock');
-    const recv = track(spawn('/usr/bin/systemd-socket-activate', ['--datagram', '-l', notifySocket, '--', process.execPath, join(S, 'notify-recv.mjs')], { stdio: ['ignore', 'pipe', 'pipe'] }));
-    const messages: string[] = [];
-    const waiters: Array<() => void> = [];
-    readline.createInterface({ input: recv.stdout! }).on('line', (line) => {
-      const m = JSON.parse(line) as string;
-      // systemd-notify's BARRIER=1 only waits until the message before it has been read
-      if (m !== 'BARRIER=1') messages.push(m);
-      for (const w of waiters.splice(0)) w();
-    });
-    /** Resolves once `count` messages have arrived. */
-    const received = (count: number): Promise<string[]> =>
-      new Promise((resolve) => {
-        const check = (): void => (messages.length >= count ? resolve(messages.slice(0, count)) : void waiters.push(check));
-        check();
-      });
-    await new Promise<void>((resolve) => {
-      let err = '';
-      recv.stderr!.on('data', (c: Buffer) => {
-        err += c.toString();
-        if (err.includes('Listening on')) resolve();
-      });
-    });
+    const recv = await notifyReceiver(dir);
+    let d: Daemon | undefined;
     try {
-      const d = await startDaemon(`
+      d = await startDaemon(`
 apps:
   web:
     app: ${S}/env-app.mjs
     listen: "127.0.0.1:0"
     workers: 2
-`, { dir, env: { NOTIFY_SOCKET: notifySocket } });
-      const [ready] = await received(1);
+`, { dir, env: { NOTIFY_SOCKET: recv.socket } });
+      const [ready] = await recv.received(1);
       assert.equal(ready, 'READY=1\nSTATUS=1 app(s) ready');
       const served = JSON.parse((await get(await d.url('web'))).body) as { NOTIFY_SOCKET: string | null };
       assert.equal(served.NOTIFY_SOCKET, null, 'workers do not inherit NOTIFY_SOCKET');
 
       d.proc.kill('SIGHUP');
-      const [, reloading, readyAgain] = await received(3);
+      const [, reloading, readyAgain] = await recv.received(3);
       assert.match(reloading!, /^RELOADING=1\nMONOTONIC_USEC=\d+$/);
       assert.equal(readyAgain, 'READY=1\nSTATUS=1 app(s) ready');
 
       assert.deepEqual(await d.stop('SIGTERM'), { code: 0, signal: null });
-      const all = await received(4);
+      const all = await recv.received(4);
       assert.equal(all[3], 'STOPPING=1');
-      assert.equal(messages.length, 4, d.output());
+      // over a daemon's life of several idle ticks: not one WATCHDOG=1
+      assert.equal(recv.messages.length, 4, d.output());
     } finally {
-      recv.kill('SIGTERM');
+      await d?.stop('SIGKILL');
+      recv.stop();
     }
   });
+
+  it('pings WATCHDOG=1 from the loop every WATCHDOG_USEC/2, and the workers do not inherit WATCHDOG_USEC', { ...needs(SOCKET_ACTIVATE_TOOL, SYSTEMD_NOTIFY_TOOL), timeout: scaled(120_000) }, async () => {
+    const dir = tempDir();
+    const recv = await notifyReceiver(dir);
+    let d: Daemon | undefined;
+    try {
+      // 1 s: a ping every 500 ms, three of them within a few idle ticks
+      d = await startDaemon(`
+apps:
+  web:
+    app: ${S}/env-app.mjs
+    listen: "127.0.0.1:0"
+`, { dir, env: { NOTIFY_SOCKET: recv.socket, WATCHDOG_USEC: '1000000' } });
+      await recv.received((m) => m.filter((x) => x === 'WATCHDOG=1').length >= 3);
+      const served = JSON.parse((await get(await d.url('web'))).body) as { WATCHDOG_USEC: string | null };
+      assert.equal(served.WATCHDOG_USEC, null, 'workers do not inherit WATCHDOG_USEC');
+      assert.ok(recv.messages.includes('READY=1\nSTATUS=1 app(s) ready'), recv.messages.join(' | '));
+      assert.deepEqual(await d.stop('SIGTERM'), { code: 0, signal: null });
+    } finally {
+      await d?.stop('SIGKILL');
+      recv.stop();
+    }
+  });
+
+  it('sends no WATCHDOG=1 when WATCHDOG_PID names another process', () => {
+    const env: NodeJS.ProcessEnv = { NOTIFY_SOCKET: '/run/nowhere.sock', WATCHDOG_USEC: '30000000', WATCHDOG_PID: '1' };
+    assert.equal(sdNotifier(silentLogger, env, 'systemd-notify', 4242).watchdogMs, undefined);
+    assert.deepEqual(env, {}, 'all three removed, so the workers do not inherit them');
+    assert.equal(sdNotifier(silentLogger, { NOTIFY_SOCKET: '/x', WATCHDOG_USEC: '30000000', WATCHDOG_PID: '4242' }, 'systemd-notify', 4242).watchdogMs, 30_000);
+    assert.equal(sdNotifier(silentLogger, { NOTIFY_SOCKET: '/x' }, 'systemd-notify', 4242).watchdogMs, undefined);
+  });
 });
+
+/**
+ * A NOTIFY_SOCKET: systemd-socket-activate makes the datagram socket and hands it to a receiver
+ * that prints each datagram as a JSON line.
+ */
+async function notifyReceiver(dir: string): Promise<{
+  socket: string;
+  messages: string[];
+  /** resolves once `count` messages have arrived (or `until` says so) */
+  received(until: number | ((m: string[]) => boolean)): Promise<string[]>;
+  stop(): void;
+}> {
+  const socket = join(dir, 'notify.sock');
+  const recv = track(spawn('/usr/bin/systemd-socket-activate', ['--datagram', '-l', socket, '--', process.execPath, join(S, 'notify-recv.mjs')], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const messages: string[] = [];
+  const waiters: Array<() => void> = [];
+  readline.createInterface({ input: recv.stdout! }).on('line', (line) => {
+    const m = JSON.parse(line) as string;
+    // systemd-notify's BARRIER=1 only waits until the message before it has been read
+    if (m !== 'BARRIER=1') messages.push(m);
+    for (const w of waiters.splice(0)) w();
+  });
+  await new Promise<void>((resolve, reject) => {
+    let err = '';
+    recv.once('exit', () => reject(new Error(`systemd-socket-activate exited: ${err}`)));
+    recv.stderr!.on('data', (c: Buffer) => {
+      err += c.toString();
+      if (err.includes('Listening on')) resolve();
+    });
+  });
+  return {
+    socket,
+    messages,
+    received: (until) =>
+      new Promise((resolve) => {
+        const done = typeof until === 'number' ? (m: string[]) => m.length >= until : until;
+        const check = (): void => (done(messages) ? resolve(messages.slice(0, typeof until === 'number' ? until : undefined)) : void waiters.push(check));
+        check();
+      }),
+    stop: () => void recv.kill('SIGTERM'),
+  };
+}

@@ -2,7 +2,7 @@
  * The configuration module's public surface: load a file, accept one app from the admin API,
  * compare apps for live reload, and the value parsers other settings may reuse.
  */
-export { loadConfig, parseConfig } from './load.js';
+export { listenWhere, loadConfig, parseConfig, whereInConfig } from './load.js';
 export { parseAppInput, appJsonSchema } from './app-input.js';
 export { sameAppConfig } from './same-app.js';
 export { APP_NAME, appSection, topSection, type AppConfig, type Config } from './settings.js';

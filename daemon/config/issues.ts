@@ -25,13 +25,37 @@ export class ValueError extends Error {
     readonly at: Path = [],
     /** Point at the key (unknown or missing keys) or at the value (a bad value). */
     readonly target: 'key' | 'value' = 'value',
+    /** the other problems found in the same walk, so a file's errors are all told at once */
+    readonly others: readonly ValueError[] = [],
   ) {
     super(message);
   }
 
   /** The same error seen from one level up. */
   under(...keys: Path): ValueError {
-    return new ValueError(this.message, this.code, [...keys, ...this.at], this.target);
+    return new ValueError(this.message, this.code, [...keys, ...this.at], this.target, this.others.map((o) => o.under(...keys)));
+  }
+
+  /** This problem and the others, each on its own. */
+  all(): ValueError[] {
+    return [new ValueError(this.message, this.code, this.at, this.target), ...this.others];
+  }
+}
+
+/** Several problems as one error (the first's message and code), or undefined for none. */
+export function combine(errors: readonly ValueError[]): ValueError | undefined {
+  const flat = errors.flatMap((e) => e.all());
+  const [first, ...rest] = flat;
+  return first && new ValueError(first.message, first.code, first.at, first.target, rest);
+}
+
+/** Runs `fn`; a ValueError it throws is kept in `errors` (seen from `keys`), so the walk goes on. */
+export function collect(errors: ValueError[], fn: () => void, ...keys: Path): void {
+  try {
+    fn();
+  } catch (err) {
+    if (!(err instanceof ValueError)) throw err;
+    errors.push(err.under(...keys));
   }
 }
 

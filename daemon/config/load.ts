@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { TsgiError } from '../errors.js';
 import { withDerivedDefaults } from './admin-defaults.js';
-import { formatIssue, ValueError } from './issues.js';
+import { combine, formatIssue, formatPath, ValueError, type Path, type Position } from './issues.js';
 import { topSection, type Config } from './settings.js';
 import type { Runner } from './users.js';
 import { parseSection } from './validate.js';
@@ -36,11 +36,44 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   const dir = dirname(abs);
   const source = readYaml(text, file, env);
   const values: Record<string, unknown> = {};
+  let invalid: ValueError | undefined;
   try {
     parseSection(topSection, withDerivedDefaults(source.value, abs), { dir, top: values, ...(runner !== undefined && { runner }) }, values);
   } catch (err) {
     if (!(err instanceof ValueError)) throw err;
-    throw new TsgiError(err.code, formatIssue(file, source.locate(err.at, err.target), err.at, err.message), { cause: err });
+    invalid = err;
   }
-  return { file: abs, dir, ...values, env_references: source.references } as Config;
+  // every problem in the file, in the file's order; a value that could not be read (an unset
+  // ${VAR}) is told once, not again as the invalid value it was left as
+  const read = source.problems?.all() ?? [];
+  const seen = new Set(read.map((e) => JSON.stringify(e.at)));
+  const all = [...read, ...(invalid?.all() ?? []).filter((e) => !seen.has(JSON.stringify(e.at)))];
+  if (all.length > 0) {
+    const placed = all.map((e) => ({ e, pos: source.locate(e.at, e.target) }));
+    placed.sort((a, b) => (a.pos?.line ?? 0) - (b.pos?.line ?? 0) || (a.pos?.col ?? 0) - (b.pos?.col ?? 0));
+    const message = placed.map(({ e, pos }) => formatIssue(file, pos, e.at, e.message)).join('\n');
+    throw new TsgiError(placed[0]!.e.code, message, { cause: combine(placed.map((p) => p.e)) });
+  }
+  const config = { file: abs, dir, ...values, env_references: source.references } as Config;
+  // not a setting: where each key is, for messages about the running config (a port in use)
+  Object.defineProperty(config, PLACES, { value: (path: Path) => (source.has(path.slice(0, 3)) ? source.locate(path, 'value') : undefined), enumerable: false });
+  return config;
+}
+
+const PLACES = Symbol('tsgi.config.places');
+
+/**
+ * `tsgi.yaml:7:13: apps.web.listen` for a key of a loaded config (its line and column in the
+ * file); the key path alone for a config not read from a file (an app added through the API).
+ */
+/** `apps.web.listen` (or `apps.web.listen[1]` when it lists several), with its place in the file. */
+export function listenWhere(config: Config, app: { name: string; listen: readonly unknown[] }, i: number): string {
+  const path = ['apps', app.name, 'listen', i];
+  return whereInConfig(config, path, app.listen.length > 1 ? path : path.slice(0, 3));
+}
+
+export function whereInConfig(config: Config, path: Path, shown: Path = path): string {
+  const locate = (config as unknown as Record<symbol, ((p: Path) => Position | undefined) | undefined>)[PLACES];
+  const pos = locate?.(path);
+  return pos === undefined ? formatPath(shown) : `${config.file}:${pos.line}:${pos.col}: ${formatPath(shown)}`;
 }

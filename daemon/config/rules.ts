@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import type { Rule } from './declare.js';
 import { formatPath, ValueError, type Path } from './issues.js';
-import { listensOverlap, type ListenAddress } from './listen.js';
+import { isLoopback, listensOverlap, type ListenAddress } from './listen.js';
 import { appModules, MODULE_EXTENSIONS } from './modules.js';
 
 export function exactlyOne<K extends string>(a: K, b: K): Rule<Partial<Record<K, unknown>>> {
@@ -53,6 +53,27 @@ function checkClashes(entries: { path: Path; addr: ListenAddress }[]): void {
     if (a) throw new ValueError(`expected a listen address not used elsewhere, got "${b.addr.raw}", which clashes with ${formatPath(a.path)} ("${a.addr.raw}")`, undefined, b.path);
   });
 }
+
+/**
+ * The admin API on a non-loopback TCP address needs a token: one given, or a non-empty token
+ * file (a missing one would be generated, but then anyone who can reach the port is refused only
+ * by a secret nobody was handed; tsgid refuses to start instead, and `--check` says so).
+ */
+export const adminExposure: Rule<{ listen: ListenAddress; token?: string; token_file: string }> = {
+  description: 'The admin API on a TCP address that is not loopback needs `admin.token`, or an `admin.token_file` that holds one (tsgid refuses to start otherwise).',
+  check(values) {
+    const { listen, token, token_file: file } = values;
+    if (listen.kind !== 'tcp' || isLoopback(listen.host) || (token !== undefined && token !== '')) return;
+    let fromFile = '';
+    try {
+      fromFile = readFileSync(file, 'utf8').trim();
+    } catch {
+      // missing or unreadable: no token
+    }
+    if (fromFile !== '') return;
+    throw new ValueError(`${listen.raw} is not a loopback address; set admin.token or admin.token_file (${file} holds no token)`, undefined, ['listen']);
+  },
+};
 
 interface TlsValues {
   certfile?: string;

@@ -9,7 +9,7 @@ import { envNames, listens, moduleSpec, mountMap, stringMap } from './app-kinds.
 import { envFileReadable } from './env-file.js';
 import { BASE_ENV, REDACT_MIN_LENGTH } from '../worker-env.js';
 import { boolean, directory, duration, filePath, integer, listen, oneOf, size, text } from './kinds.js';
-import { distinctListens, exactlyOne, modulesExist, tlsFiles, uniqueListens } from './rules.js';
+import { adminExposure, distinctListens, exactlyOne, modulesExist, tlsFiles, uniqueListens } from './rules.js';
 import { namedSections } from './validate.js';
 import { watchSpec } from './watch-kind.js';
 import type { EnvReference } from './yaml-source.js';
@@ -87,7 +87,7 @@ export const topSection = section(
       listen: setting({ kind: listen, default: 'unix:.tsgi/admin.sock', description: 'Where the admin API (used by tsgictl) listens. The default follows the config file\'s name: `.tsgi/admin.sock` for `tsgi.yaml`, `.tsgi/NAME.sock` for `NAME.yaml`, so two configs in one folder do not collide.' }),
       token: setting({ kind: text, description: 'Bearer token for the admin API; when unset, `admin.token_file` holds it.', example: '${TSGI_TOKEN}' }),
       token_file: setting({ kind: filePath, default: '.tsgi/admin.token', description: 'File holding the admin API token, used when `admin.token` is unset; `.tsgi/NAME.token` for a config file `NAME.yaml`.' }),
-    }),
+    }, [adminExposure]),
     pidfile: setting({ kind: filePath, default: '.tsgi/tsgid.pid', description: "Where the daemon writes its process id (`.tsgi/NAME.pid` for a config file `NAME.yaml`); a live pid in it stops a second tsgid from starting (gunicorn\'s `pidfile`, which has no default)." }),
     stats_interval: setting({ kind: duration, default: '1s', description: 'How often one sampler reads the memory and CPU of every worker (for `max_memory` and status).' }),
     max_workers: setting({ kind: integer({ min: 1 }), default: 128, description: "Ceiling for any app's `workers`." }),
@@ -96,7 +96,7 @@ export const topSection = section(
     logs: section(
       {
         dir: setting({ kind: filePath, description: "Directory of the apps' logs, `<app>.out.log` and `<app>.err.log` (created if missing). Unset: the workers' lines go to tsgid's stdout as JSON, with its own log (the container convention).", example: '/var/log/tsgi' }),
-        max_size: setting({ kind: size, default: '10MB', description: 'Rotate a log file before a line would take it past this size (0: never; use SIGUSR1 with an external logrotate). Lines are never split across files; a longer line is cut to fit, marked `[cut]`.' }),
+        max_size: setting({ kind: size, default: '10MB', description: 'Rotate a log file before a line would take it past this size (0: never; use SIGUSR1 with an external logrotate). Lines are never split across files; a longer line is cut to fit, marked `[cut]`. Also bounds what a log (or tsgid\'s stdout, when `dir` is unset) holds in memory unwritten: about this size, at least 256 KiB, at most 1 MiB; lines past it are dropped and a `[tsgi] N line(s) dropped from … to … (app stream: N)` note follows the lines kept (nginx and Kestrel block the writer instead; tsgid must not stall).' }),
         keep: setting({ kind: integer({ min: 0 }), default: 5, description: 'Rotated files kept per log (`x.log.1` newest … `x.log.N`); older ones are deleted.' }),
         gzip: setting({ kind: boolean, default: false, description: 'Compress rotated files (`x.log.1.gz`), in the background.' }),
       },

@@ -3,33 +3,37 @@
  * defaults, required keys, each setting's kind, then the section's rules.
  */
 import type { Fields, Section, ValuesOf } from './declare.js';
-import { describe, isPlainMap, rethrowUnder, setOwn, ValueError } from './issues.js';
+import { collect, combine, describe, isPlainMap, setOwn, ValueError } from './issues.js';
 import { sectionSchema } from './json-schema.js';
 import type { Kind, ParseContext } from './kinds.js';
 
 /**
  * Fills `into` (a fresh object unless given) in declaration order and returns it; errors carry a
- * key path relative to the section.
+ * key path relative to the section. Every problem is found before one error (holding them all,
+ * see ValueError.others) is thrown; the section's rules run once its settings are all valid.
  */
 export function parseSection<F extends Fields>(sec: Section<F>, raw: unknown, ctx: ParseContext, into: Record<string, unknown> = {}): ValuesOf<F> {
   const allowed = Object.keys(sec.fields);
   const given = raw ?? {};
   if (!isPlainMap(given)) throw new ValueError(`expected a map with keys ${allowed.join(', ')}, got ${describe(raw)}`);
-  for (const key of Object.keys(given)) {
-    if (!Object.hasOwn(sec.fields, key)) throw new ValueError(unknownKey(key, allowed), undefined, [key], 'key');
-  }
+  const unknown = Object.keys(given)
+    .filter((key) => !Object.hasOwn(sec.fields, key))
+    .map((key) => new ValueError(unknownKey(key, allowed), undefined, [key], 'key'));
+  const errors: ValueError[] = [];
   for (const [key, field] of Object.entries(sec.fields)) {
     const value = given[key];
-    try {
+    collect(errors, () => {
       if (field.is === 'section') into[key] = parseSection(field, value, ctx);
       else if (value !== undefined && value !== null) into[key] = field.kind.parse(value, ctx);
       else if (field.default !== undefined) into[key] = field.kind.parse(field.default, ctx);
       else if (field.presence === 'required') throw new ValueError(`required key is missing (${field.kind.type})`, undefined, [], 'key');
-    } catch (err) {
-      rethrowUnder(err, key);
-    }
+    }, key);
   }
-  for (const rule of sec.rules) rule.check(into, ctx);
+  // a rule reads settings that parsed: with one missing it would report nonsense (an unknown key
+  // changes no setting, so the rules still run)
+  if (errors.length === 0) for (const rule of sec.rules) collect(errors, () => rule.check(into, ctx));
+  const err = combine([...unknown, ...errors]);
+  if (err) throw err;
   return into as ValuesOf<F>;
 }
 
@@ -49,14 +53,13 @@ export function namedSections<F extends Fields>(
     parse(v, ctx) {
       if (!isPlainMap(v)) throw new ValueError(`expected a map of names to ${noun}s, got ${describe(v)}`);
       const out: Record<string, { name: string } & ValuesOf<F>> = {};
+      const errors: ValueError[] = [];
       for (const [key, item] of Object.entries(v)) {
-        checkName(key, name);
-        try {
-          setOwn(out, key, { name: key, ...parseSection(sec, item, ctx) });
-        } catch (err) {
-          rethrowUnder(err, key);
-        }
+        collect(errors, () => checkName(key, name));
+        collect(errors, () => setOwn(out, key, { name: key, ...parseSection(sec, item, ctx) }), key);
       }
+      const err = combine(errors);
+      if (err) throw err;
       return out;
     },
   };

@@ -7,12 +7,16 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { TsgiError } from '../errors.js';
 import { interpolate, hasReference, referencedNames } from './interpolate.js';
-import { formatIssue, setOwn, ValueError, type Path, type Position } from './issues.js';
+import { combine, formatIssue, setOwn, ValueError, type Path, type Position } from './issues.js';
 
 export interface YamlSource {
   value: unknown;
+  /** problems found while reading values (an unset `${VAR}`): the value is kept as written */
+  problems: ValueError | undefined;
   /** The nearest recorded position for a key path (falls back to the closest ancestor). */
   locate(path: Path, target: 'key' | 'value'): Position | undefined;
+  /** Whether the key path is in the text. */
+  has(path: Path): boolean;
   /** every `${VAR}` expanded, and where: which variables belong to which app (worker-env.ts) */
   references: EnvReference[];
 }
@@ -29,12 +33,14 @@ export function readYaml(text: string, file: string, env: NodeJS.ProcessEnv): Ya
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number | undefined): Position | undefined => (offset === undefined ? undefined : lineCounter.linePos(offset));
-  const syntax = doc.errors[0];
-  if (syntax) {
-    const pos = at(syntax.pos[0]);
-    const message = syntax.message.split('\n')[0] ?? syntax.code;
-    throw new TsgiError('TSGI_ERR_CONFIG_YAML', `${file}:${pos?.line}:${pos?.col}: invalid YAML: ${message}`, { cause: syntax });
+  if (doc.errors.length > 0) {
+    const lines = doc.errors.map((e) => {
+      const pos = at(syntaxOffset(text, e.code, e.message, e.pos[0]));
+      return `${file}:${pos?.line}:${pos?.col}: invalid YAML: ${syntaxMessage(text, e.code, e.message, e.pos[0])}`;
+    });
+    throw new TsgiError('TSGI_ERR_CONFIG_YAML', lines.join('\n'), { cause: doc.errors[0] });
   }
+  const problems: ValueError[] = [];
 
   const positions = new Map<string, { key?: Position; value?: Position }>();
   const references: EnvReference[] = [];
@@ -62,7 +68,13 @@ export function readYaml(text: string, file: string, env: NodeJS.ProcessEnv): Ya
     if (isSeq(node)) return node.items.map((item, i) => walk(item, [...path, i], active));
     if (isScalar(node)) {
       if (typeof node.value === 'string') for (const name of referencedNames(node.value)) references.push({ name, path });
-      return scalar(node.value, node.type, path, env);
+      try {
+        return scalar(node.value, node.type, path, env);
+      } catch (err) {
+        if (!(err instanceof ValueError)) throw err;
+        problems.push(err);
+        return node.value;
+      }
     }
     return null;
   };
@@ -82,7 +94,38 @@ export function readYaml(text: string, file: string, env: NodeJS.ProcessEnv): Ya
     }
     return undefined;
   }
-  return { value, locate, references };
+  return { value, problems: combine(problems), locate, has: (path) => positions.has(key(path)), references };
+}
+
+/**
+ * Where a syntax error is: the yaml parser reports an unclosed `[`, `{` or quote where it gave
+ * up, at the end of the text or the next line; the line to fix is the one that opened it.
+ */
+function syntaxOffset(text: string, code: string, message: string, offset: number): number {
+  if (code === 'MISSING_CHAR' && /quote/.test(message)) {
+    const quote = /'/.test(message.split('\n')[0]!) && !/"/.test(message.split('\n')[0]!) ? "'" : '"';
+    const open = text.lastIndexOf(quote, offset - 1);
+    return open === -1 ? offset : open;
+  }
+  const close = /end with an? ([\]}])/.exec(message)?.[1];
+  if (close !== undefined) {
+    const openChar = close === ']' ? '[' : '{';
+    let depth = 0;
+    for (let i = Math.min(offset, text.length) - 1; i >= 0; i--) {
+      if (text[i] === close) depth++;
+      else if (text[i] === openChar && depth-- === 0) return i;
+    }
+  }
+  return offset;
+}
+
+/** The parser's first line, and for a repeated key the key itself. */
+function syntaxMessage(text: string, code: string, message: string, offset: number): string {
+  const first = message.split('\n')[0] ?? code;
+  if (code !== 'DUPLICATE_KEY') return first;
+  const m = /^("(?:[^"\\]|\\.)*"|'[^']*'|[^:#\n]+?)\s*:/.exec(text.slice(offset));
+  const name = m?.[1]?.replace(/^["']|["']$/g, '');
+  return name === undefined ? first : `the key "${name}" is given twice in the same map (${first.toLowerCase()})`;
 }
 
 function key(path: Path): string {

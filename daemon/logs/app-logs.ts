@@ -70,7 +70,7 @@ export class AppLogs implements Logger {
     const time = new Date().toISOString();
     const entry: LogEntry = { time, app, worker, stream, line };
     if (to === STDOUT) this.recent.get(app)?.push(entry);
-    else this.files.get(to)?.file.write(fileLine({ time, app, worker, line }));
+    else this.files.get(to)?.file.write(fileLine({ time, app, worker, line }), `${app} ${stream === 'out' ? 'stdout' : 'stderr'}`);
     if (fans !== undefined) for (const f of fans) f.line(entry);
   }
 
@@ -79,7 +79,7 @@ export class AppLogs implements Logger {
     if (to === undefined) return; // turned off by a config reload while the old workers drain
     if (to === STDOUT) return this.base.access(app, lines);
     const file = this.files.get(to)?.file;
-    for (const line of lines) file?.write(line);
+    for (const line of lines) file?.write(line, `${app} access`);
   }
 
   /** Route an app's output as its config says (on start, and when a config reload changes it). */

@@ -2,8 +2,11 @@
  * One log file, written without ever blocking the arbiter: `write()` only queues the line; one
  * async loop appends queued lines in batches and rotates by size at line boundaries, so no line
  * is lost or split across files. When the disk is slower than the lines come, the queue grows to
- * MAX_QUEUED bytes, then lines are dropped and counted, and a `[tsgi] N line(s) dropped` note is
- * written in their place once the disk catches up.
+ * about `max_size` bytes (queueLimit: at least 256 KiB, at most 1 MiB), then lines are dropped and
+ * counted per source, and a `[tsgi] N line(s) dropped from … to … (shop stdout: N)` note is
+ * written right after the batch that was queued when they were dropped: it follows the lines
+ * before the drops, so it is in the newest file (or the one before) when a flood ends, not rotated
+ * away behind a queue of older lines.
  *
  * Rotation (gunicorn has none; this is logrotate's scheme): `x.log` → `x.log.1` → … → `x.log.K`,
  * the oldest deleted; with gzip each rotated file becomes `x.log.1.gz`, compressed in the
@@ -16,6 +19,7 @@ import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
+import { dropNote, Drops, queueLimit, type DropCount } from './drops.js';
 import { noteLine } from './line-format.js';
 
 export interface Rotation {
@@ -25,8 +29,6 @@ export interface Rotation {
   gzip: boolean;
 }
 
-/** Unwritten bytes a file may hold in memory before lines are dropped. */
-export const MAX_QUEUED = 8 * 1024 * 1024;
 /** Bytes appended per write call. */
 const BATCH = 256 * 1024;
 /** New log files: read by the owner and its group (nginx and logrotate's default is 0640 too). */
@@ -40,10 +42,15 @@ const EXTS = ['', '.gz'];
 
 export class RotatingFile {
   private queue: string[] = [];
+  /** each queued line's source, for the drop note */
+  private sources: string[] = [];
   private queuedBytes = 0;
   /** lines given to write() since the pump last took the queue: those queued and those dropped */
   private queueLines = 0;
-  private dropped = 0;
+  private readonly drops = new Drops();
+  /** unwritten bytes held before lines are dropped */
+  readonly maxQueued: number;
+  private retryTimer: NodeJS.Timeout | undefined;
   private fh: FileHandle | undefined;
   private size = 0;
   private running = false;
@@ -63,10 +70,17 @@ export class RotatingFile {
     private readonly rotation: Rotation,
     /** told once per failure episode, not once per line */
     private readonly onError: (message: string) => void,
-  ) {}
+  ) {
+    this.maxQueued = queueLimit(rotation.maxSize);
+  }
 
-  /** Queue one line (no newline). Never throws, never waits. */
-  write(line: string): void {
+  /** Bytes queued in memory now, unwritten. */
+  get queued(): number {
+    return this.queuedBytes;
+  }
+
+  /** Queue one line (no newline); `source` names it in a drop note. Never throws, never waits. */
+  write(line: string, source = 'tsgi'): void {
     let text = `${line}\n`;
     let bytes = Buffer.byteLength(text);
     const max = this.rotation.maxSize;
@@ -80,9 +94,10 @@ export class RotatingFile {
     this.taken++;
     // a dropped line is settled in its turn, with the batch it would have been in
     this.queueLines++;
-    if (this.queuedBytes + bytes > MAX_QUEUED || Date.now() < this.retryAt) this.dropped++;
+    if (this.queuedBytes + bytes > this.maxQueued || Date.now() < this.retryAt) this.drops.add(source);
     else {
       this.queue.push(text);
+      this.sources.push(source);
       this.queuedBytes += bytes;
     }
     void this.pump();
@@ -107,6 +122,13 @@ export class RotatingFile {
 
   async close(): Promise<void> {
     await this.flush();
+    clearTimeout(this.retryTimer);
+    // a note still waiting out a failed write's pause gets its last chance
+    const c = this.drops.take();
+    if (c !== undefined) {
+      if (this.running) this.drops.restore(c);
+      else await this.writeNote(c);
+    }
     await this.closeHandle();
   }
 
@@ -114,31 +136,40 @@ export class RotatingFile {
     if (this.running) return;
     this.running = true;
     try {
-      while (this.queueLines > 0 || this.reopenAsked) {
+      while (this.queueLines > 0 || this.reopenAsked || (this.drops.total > 0 && Date.now() >= this.retryAt)) {
         if (this.reopenAsked) {
           this.reopenAsked = false;
           await this.closeHandle();
         }
         const items = this.queue;
+        const sources = this.sources;
         const lines = this.queueLines;
         this.queue = [];
+        this.sources = [];
         this.queuedBytes = 0;
         this.queueLines = 0;
-        if (items.length === 0 || Date.now() < this.retryAt) {
-          this.dropped += items.length;
+        if (Date.now() < this.retryAt) {
+          for (const source of sources) this.drops.add(source);
           this.settle(lines);
           continue;
         }
-        if (this.dropped > 0) {
-          items.unshift(`${noteLine(new Date().toISOString(), `${this.dropped} line(s) dropped: the log file could not keep up, or could not be written`)}\n`);
-          this.dropped = 0;
+        // the lines dropped so far came once this batch had filled the queue: the note follows it
+        const dropped = this.drops.take();
+        if (items.length > 0) await this.append(items, sources);
+        if (dropped !== undefined) {
+          if (Date.now() < this.retryAt) this.drops.restore(dropped);
+          else await this.writeNote(dropped);
         }
-        await this.append(items);
         this.settle(lines);
       }
     } finally {
       this.running = false;
     }
+  }
+
+  private async writeNote(c: DropCount): Promise<void> {
+    const note = noteLine(new Date().toISOString(), dropNote(c, 'the log file could not keep up, or could not be written'));
+    if (!(await this.append([`${note}\n`]))) this.drops.restore(c);
   }
 
   private settle(lines: number): void {
@@ -149,8 +180,11 @@ export class RotatingFile {
     this.waiting = still;
   }
 
-  /** Appends lines in order, rotating between two lines whenever the next one would not fit. */
-  private async append(items: string[]): Promise<void> {
+  /**
+   * Appends lines in order, rotating between two lines whenever the next one would not fit.
+   * false: a write failed, and the lines not written are counted as dropped (by `sources`).
+   */
+  private async append(items: string[], sources: string[] = []): Promise<boolean> {
     const max = this.rotation.maxSize;
     let i = 0;
     try {
@@ -172,12 +206,17 @@ export class RotatingFile {
         }
         if (i < items.length && max > 0 && this.size + Buffer.byteLength(items[i]!) > max) await this.rotate();
       }
+      return true;
     } catch (err) {
-      this.dropped += items.length - i;
+      for (const source of sources.slice(i)) this.drops.add(source);
       this.retryAt = Date.now() + RETRY_MS;
       if (!this.failing) this.onError(`${this.path}: ${(err as Error).message}; dropping lines for ${RETRY_MS}ms, then trying again`);
       this.failing = true;
+      // the drop note is due after the pause even if no line comes to start the pump again
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => void this.pump(), RETRY_MS).unref();
       await this.closeHandle();
+      return false;
     }
   }
 
