@@ -97,7 +97,10 @@ interface Activator {
  * once it has bound them all; it execs `command` on the first connection.
  */
 async function activate(dir: string, listen: string[], names: string | undefined, command: string[]): Promise<Activator> {
-  const args = [...listen.flatMap((l) => ['-l', l]), ...(names === undefined ? [] : [`--fdname=${names}`]), '--', ...command];
+  // the activator passes on no environment but what -E names: tsgid runs as root here (CI), and its
+  // apps set no user, which it allows only with TSGI_ALLOW_ROOT (set by helpers/daemon.ts)
+  const env = ['TSGI_ALLOW_ROOT'].filter((v) => process.env[v] !== undefined).flatMap((v) => ['-E', v]);
+  const args = [...listen.flatMap((l) => ['-l', l]), ...(names === undefined ? [] : [`--fdname=${names}`]), ...env, '--', ...command];
   const proc = track(spawn(ACTIVATE, args, { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] }));
   let out = '';
   proc.stdout!.on('data', (c: Buffer) => (out += c.toString()));
@@ -389,6 +392,6 @@ describe('systemd socket activation', () => {
     const cfg = appsConfig(dir, { web: [`127.0.0.1:${port}`], blog: ['127.0.0.1:0'] });
     const { code, out } = await refusedStart(dir, [`127.0.0.1:${port}`], 'blog', cfg);
     assert.equal(code, 2, out);
-    assert.match(out, new RegExp(`tsgid: apps\\.web\\.listen: 127\\.0\\.0\\.1:${port} is already in use by another process; systemd passed tsgid fd 3 \\("blog"\\) \\(LISTEN_FDS\\): if systemd holds this address, set FileDescriptorName=web in its \\.socket unit .* \\[TSGI_ERR_LISTEN_IN_USE\\]`));
+    assert.match(out, new RegExp(`tsgid: \\S+/tsgi\\.yaml:\\d+:\\d+: apps\\.web\\.listen: 127\\.0\\.0\\.1:${port} is already in use by another process; systemd passed tsgid fd 3 \\("blog"\\) \\(LISTEN_FDS\\): if systemd holds this address, set FileDescriptorName=web in its \\.socket unit .* \\[TSGI_ERR_LISTEN_IN_USE\\]`));
   });
 });
