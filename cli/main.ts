@@ -8,7 +8,7 @@ import { isTsgiError } from '../daemon/errors.js';
 import { parseCommandLine } from './args.js';
 import { createClient, type Client } from './client.js';
 import { add, remove } from './commands/apps.js';
-import { configCheck, configReload } from './commands/config.js';
+import { configCheck, configDiff, configReload } from './commands/config.js';
 import { help, version } from './commands/info.js';
 import { completion } from './commands/completion.js';
 import { logs } from './commands/logs.js';
@@ -21,7 +21,7 @@ import { realTerminal } from './terminal.js';
 import type { CommandDef } from './types.js';
 import { commandUsage, usage } from './usage.js';
 
-const COMMANDS: CommandDef[] = [status, top, start, stop, restart, reload, scale, logs, add, remove, configReload, configCheck, version];
+const COMMANDS: CommandDef[] = [status, top, start, stop, restart, reload, scale, logs, add, remove, configReload, configDiff, configCheck, version];
 const HELP = help(COMMANDS);
 const ALL: CommandDef[] = [...COMMANDS, HELP, completion([...COMMANDS, HELP])];
 

@@ -32,13 +32,27 @@ const restartSection = section({
   retry_failed: setting({ kind: duration, default: '60s', description: 'A failed app (crash loop or boot failure) is tried again on its own this long after it was marked failed, for ever, as Kubernetes retries a CrashLoopBackOff pod (0: never; wait for `tsgictl start`).' }),
 });
 
+/** The admin API's named tokens (`admin.tokens`). */
+export const TOKEN_NAME = { pattern: /^[a-z0-9][a-z0-9_-]*$/, maxLength: 64 };
+export const TOKEN_ROLES = ['read', 'full'] as const;
+export type TokenRole = (typeof TOKEN_ROLES)[number];
+const tokenSection = section(
+  {
+    token: setting({ kind: text, description: 'The bearer token (at least 16 characters).', example: '${DEPLOY_TOKEN}' }),
+    token_file: setting({ kind: filePath, description: 'A file holding the token (mode 0600), instead of `token`.', example: '/etc/tsgi/grafana.token' }),
+    role: setting({ kind: oneOf(TOKEN_ROLES), default: 'read', description: '`read`: GET routes but logs; `full`: every route. Default `read`: the safe one.' }),
+  },
+  [exactlyOne('token', 'token_file')],
+);
+
 export const appSection = section(
   {
     app: setting({ kind: moduleSpec, description: 'The module to serve, `path/to/module[:export]`.', example: './app.ts:handler' }),
     mounts: setting({ kind: mountMap, description: 'Several modules behind one listener, by URL prefix (each starts with `/`).', example: { '/api': './api.ts', '/': './site.ts:handler' } }),
     interface: setting({ kind: oneOf(INTERFACES), default: 'auto', description: 'How to call the export; `auto` detects a node listener, fetch handler, Koa or Fastify app.' }),
     listen: setting({ kind: listens, required: true, description: 'Where the app accepts connections.', example: ['127.0.0.1:8000', 'unix:run/app.sock'] }),
-    workers: setting({ kind: integer({ min: 1, max: 'max_workers' }), default: 1, description: 'Number of worker processes.' }),
+    workers: setting({ kind: integer({ min: 1, max: 'max_workers' }), default: 1, description: 'Number of worker processes. `tsgictl scale` writes its new value back here.' }),
+    autostart: setting({ kind: boolean, default: true, description: "Start the app's workers when tsgid starts, the app is added or a config reload sets it back to true; `false` keeps the app configured, its sockets open (answering 503), and no worker running. `tsgictl stop` writes `autostart: false` here and `tsgictl start` removes it, so a stopped app stays stopped over a config reload and a restart of tsgid (supervisord's `autostart`)." }),
     cwd: setting({ kind: directory, default: '.', description: "The workers' working directory, and the base for module paths." }),
     env: setting({ kind: stringMap, default: {}, description: `Environment variables for the workers, on top of \`env_file\`'s. Their values (${REDACT_MIN_LENGTH} characters or longer) are shown as \`[redacted]\` in boot errors (status, API, dashboard, tsgid's log).`, example: { NODE_ENV: 'production' } }),
     env_file: setting({ kind: filePath, description: "A dotenv file (`NAME=value` lines) of more variables for the workers, read by tsgid at every worker start, so `tsgictl reload` passes on a rotated secret; `env` wins over it. Its values are redacted like `env`'s. Missing or malformed: a config error; readable by group or others: a warning (chmod 600). Docker Compose's and systemd's `env_file`/`EnvironmentFile=`.", example: '/etc/tsgi/shop.env' }),
@@ -86,6 +100,12 @@ export const topSection = section(
       listen: setting({ kind: listen, default: 'unix:.tsgi/admin.sock', description: 'Where the admin API (used by tsgictl) listens.' }),
       token: setting({ kind: text, description: 'Bearer token for the admin API; when unset, `admin.token_file` holds it.', example: '${TSGI_TOKEN}' }),
       token_file: setting({ kind: filePath, default: '.tsgi/admin.token', description: 'File holding the admin API token, used when `admin.token` is unset.' }),
+      tokens: setting({
+        kind: namedSections(tokenSection, 'token', TOKEN_NAME),
+        default: {},
+        description: 'More admin API tokens over TCP, by name, each with a role: `read` may call every GET route but the apps\' logs (which may hold what an app prints: secrets), for dashboards and Prometheus; `full` may call everything, for deploys. The name, never the token, is what the audit records show. `admin.token` (or `token_file`) stays, as a `full` token named `admin`. Kubernetes\' RBAC roles `view` and `edit`; PM2 and supervisord have one password for everything.',
+        example: { deploy: { token: '${DEPLOY_TOKEN}', role: 'full' }, grafana: { token_file: '/etc/tsgi/grafana.token', role: 'read' } },
+      }),
     }),
     pidfile: setting({ kind: filePath, default: '.tsgi/tsgid.pid', description: "Where the daemon writes its process id." }),
     stats_interval: setting({ kind: duration, default: '1s', description: 'How often one sampler reads the memory and CPU of every worker (for `max_memory` and status).' }),
