@@ -28,6 +28,8 @@ export class EventHub {
   private readonly statsMs: number;
   private readonly pingMs: number;
   private readonly onWorker = (e: WorkerEvent): void => this.broadcast(frame('worker', e));
+  /** an admin action (api/audit.ts), so a dashboard shows who did what */
+  private readonly onAudit = (e: unknown): void => this.broadcast(frame('audit', e));
 
   constructor(
     private readonly control: Control,
@@ -62,12 +64,14 @@ export class EventHub {
 
   private open(): void {
     this.control.events.on('worker', this.onWorker);
+    this.control.events.on('audit', this.onAudit);
     this.statsTimer = setInterval(() => this.broadcast(frame('stats', this.control.status())), this.statsMs).unref();
     this.pingTimer = setInterval(() => this.broadcast(': ping\n\n'), this.pingMs).unref();
   }
 
   private shut(): void {
     this.control.events.off('worker', this.onWorker);
+    this.control.events.off('audit', this.onAudit);
     clearInterval(this.statsTimer);
     clearInterval(this.pingTimer);
   }

@@ -13,6 +13,10 @@ import type { Logger } from '../daemon/log.js';
 import { clearStaleSocket } from '../daemon/sockets.js';
 import { runtimeDir } from '../daemon/runtime-dir.js';
 import { buildApi } from './server.js';
+import type { ApiToken } from './auth.js';
+
+/** A shorter named token is refused: it could be guessed. */
+const MIN_TOKEN_LENGTH = 16;
 
 export interface AdminApi {
   address: string;
@@ -27,9 +31,32 @@ export function adminToken(config: Config, log: Logger): string | undefined {
   return config.admin.listen.kind === 'tcp' ? resolveToken(config, log) : undefined;
 }
 
-export async function startAdminApi(arbiter: Arbiter, config: Config, log: Logger, token: string | undefined): Promise<AdminApi> {
+/**
+ * The named tokens of admin.tokens, each read now (a token_file too), so a missing file or a
+ * short token stops tsgid before any app starts. None on a unix socket, which needs no token.
+ */
+export function adminTokens(config: Config, log: Logger): ApiToken[] {
+  if (config.admin.listen.kind !== 'tcp') return [];
+  return Object.values(config.admin.tokens).map(({ name, token, token_file: file, role }) => {
+    const where = `admin.tokens.${name}`;
+    let value = token;
+    if (file !== undefined) {
+      try {
+        value = readFileSync(file, 'utf8').trim();
+      } catch (err) {
+        throw new TsgiError('TSGI_ERR_CONFIG_INVALID', `${where}.token_file: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
+      }
+      const mode = statSync(file).mode & 0o777;
+      if ((mode & 0o077) !== 0) log.warn(`${where}.token_file: ${file} has mode 0${mode.toString(8)}, open to other users; chmod 600 it`);
+    }
+    if (value === undefined || value.length < MIN_TOKEN_LENGTH) throw new TsgiError('TSGI_ERR_CONFIG_INVALID', `${where}: expected a token of at least ${MIN_TOKEN_LENGTH} characters, got ${value?.length ?? 0}`);
+    return { name, token: value, role };
+  });
+}
+
+export async function startAdminApi(arbiter: Arbiter, config: Config, log: Logger, token: string | undefined, tokens: ApiToken[] = []): Promise<AdminApi> {
   const addr = config.admin.listen;
-  const app = buildApi(arbiter, { token, maxWorkers: config.max_workers, baseDir: config.dir, adminListen: addr, log });
+  const app = buildApi(arbiter, { token, ...(tokens.length > 0 && { tokens }), maxWorkers: config.max_workers, baseDir: config.dir, adminListen: addr, log });
   if (addr.kind === 'unix') {
     runtimeDir(dirname(addr.path));
     // anyone may swap the socket in a world-writable folder without the sticky bit

@@ -2,7 +2,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { parsedDefault, topSection, type ListenAddress } from '../daemon/config/index.js';
 import type { Logger } from '../daemon/log.js';
-import { installAuth } from './auth.js';
+import { installAudit } from './audit.js';
+import { installAuth, type ApiToken } from './auth.js';
 import type { Control } from './control.js';
 import { frameworkErrors, installErrorHandling } from './errors.js';
 import { collectRoutes } from './openapi.js';
@@ -15,8 +16,10 @@ import { logRoutes } from './routes/logs.js';
 import { metaRoutes } from './routes/meta.js';
 
 export interface ApiOptions {
-  /** required on every route but /v1/health and /v1/ready when set */
+  /** required on every route but /v1/health and /v1/ready when set: a full-role token named `admin` */
   token?: string;
+  /** more tokens, each with a role (admin.tokens) */
+  tokens?: ApiToken[];
   /** ceiling for any app's workers (the max_workers setting; default: that setting's default) */
   maxWorkers?: number;
   /** where relative paths of an added app resolve (default: the config file's directory) */
@@ -45,7 +48,9 @@ export function buildApi(control: Control, options: ApiOptions = {}): FastifyIns
   app.removeContentTypeParser('text/plain');
   const routes = collectRoutes(app);
   installErrorHandling(app, options.log);
-  installAuth(app, options.token);
+  const tokens = [...(options.token === undefined ? [] : [{ name: 'admin', token: options.token, role: 'full' as const }]), ...(options.tokens ?? [])];
+  installAuth(app, options.token === undefined && options.tokens === undefined ? undefined : tokens);
+  installAudit(app, control, options.log);
   metaRoutes(app, routes, control);
   appRoutes(app, control, { maxWorkers: options.maxWorkers ?? MAX_WORKERS, baseDir: options.baseDir, adminListen: options.adminListen });
   configRoutes(app, control);

@@ -23,13 +23,16 @@ import { Sampler } from './sampler.js';
 import { AppLogs } from './logs/app-logs.js';
 import { withheldFor } from './worker-env.js';
 import { History, type AppHistory } from './history.js';
+import { planReload, type ReloadPlan } from './config/diff.js';
+import { persistCommand } from './config/persist-command.js';
 
 export type Command =
   | { kind: 'start' | 'stop' | 'restart' | 'reload'; app: string }
   | { kind: 'scale'; app: string; workers: number }
   /** replace one worker gracefully: a new one boots, then this one drains */
   | { kind: 'stop-worker'; app: string; worker: number }
-  | { kind: 'add'; config: AppConfig }
+  /** `input`: the entry as the API got it, which is what the config file gets (write-back.ts) */
+  | { kind: 'add'; config: AppConfig; input?: Record<string, unknown> }
   | { kind: 'remove'; app: string }
   | { kind: 'config-reload' }
   /** `now` skips what is left of shutdown_delay (a second SIGTERM) */
@@ -47,7 +50,11 @@ interface Queued {
 export interface ConfigReloadResult {
   added: string[];
   removed: string[];
+  /** rolled onto new settings, or given them while stopped */
   changed: string[];
+  /** `autostart` turned true or false in the file */
+  started: string[];
+  stopped: string[];
   unchanged: string[];
   /** per app: what went wrong; the rest of the reload still happened */
   errors: Array<{ app: string; code: string; message: string }>;
@@ -110,6 +117,8 @@ export class Arbiter {
     private readonly log: Logger,
     ops: ProcessOps = realOps,
     private readonly passed: PassedFds = new PassedFds([]),
+    /** write API changes back into the config file (tsgid does; tests of the loop alone need not) */
+    private readonly writeBack = false,
   ) {
     this.ops = ops;
     this.startedAt = ops.now();
@@ -274,7 +283,36 @@ export class Arbiter {
     this.timer = setTimeout(() => this.schedule(), at - this.ops.now());
   }
 
+  /** What a config reload would do now (GET /v1/config/diff): the plan applyConfigFile follows. */
+  planConfigReload(): ReloadPlan {
+    const next = loadConfig(this.config.file, process.env, currentRunner());
+    return planReload([...this.pools.values()].map((p) => p.config), next, this.config);
+  }
+
+  /**
+   * An API change is written into the config file before it is applied (write-back.ts); a write
+   * that fails throws here and the command is refused with nothing done.
+   */
   private apply(cmd: Command): Promise<unknown> {
+    if (!this.writeBack) return this.applyNow(cmd);
+    const target = cmd.kind === 'add' ? cmd.config.name : 'app' in cmd ? cmd.app : undefined;
+    const pool = target === undefined ? undefined : this.pools.get(target);
+    const persisted = persistCommand(this.config.file, cmd, pool?.config);
+    if (pool !== undefined && persisted.config !== undefined) pool.config = persisted.config;
+    return this.applyNow(cmd).catch((err: unknown) => {
+      // an add that opened no socket left no app: the file must not keep it either
+      if (persisted.undo !== undefined && target !== undefined && !this.pools.has(target)) {
+        try {
+          persisted.undo();
+        } catch (undoErr) {
+          this.log.error(`${target}: could not take the failed add back out of ${this.config.file}: ${undoErr instanceof Error ? undoErr.message : String(undoErr)}`);
+        }
+      }
+      throw err;
+    });
+  }
+
+  private applyNow(cmd: Command): Promise<unknown> {
     switch (cmd.kind) {
       case 'start': return this.pool(cmd.app).start();
       case 'stop': return this.pool(cmd.app).stop();
@@ -305,7 +343,7 @@ export class Arbiter {
     if (this.pools.has(app.name)) throw new TsgiError('TSGI_ERR_APP_EXISTS', `an app named "${app.name}" already exists`);
     const pool = await this.addPool(app);
     this.schedule();
-    await pool.start();
+    if (app.autostart) await pool.start();
   }
 
   private async addPool(app: AppConfig): Promise<AppPool> {
@@ -337,6 +375,7 @@ export class Arbiter {
       throw new TsgiError('TSGI_ERR_DAEMON_SHUTTING_DOWN', 'tsgid is shutting down');
     }
     this.pools.set(app.name, pool);
+    if (!app.autostart) void pool.stop();
     this.logs.setApp(app);
     this.watcher.set(app.name, app.cwd, app.watch);
     this.log.info(`${app.name}: listening on ${pool.listening.join(', ')} with ${app.workers} worker(s)`);
@@ -426,31 +465,31 @@ export class Arbiter {
    */
   private async applyConfigFile(): Promise<ConfigReloadResult> {
     const next = loadConfig(this.config.file, process.env, currentRunner());
-    const result: ConfigReloadResult = { added: [], removed: [], changed: [], unchanged: [], errors: [] };
+    const result: ConfigReloadResult = { added: [], removed: [], changed: [], started: [], stopped: [], unchanged: [], errors: [] };
     const record = (app: string, err: unknown): void => {
       const e = err instanceof TsgiError ? err : new TsgiError('TSGI_ERR_APP_BOOT', String(err));
       result.errors.push({ app, code: e.code, message: e.message });
     };
     const steps: Array<Promise<void>> = [];
-    for (const name of this.pools.keys()) {
-      if (next.apps[name] !== undefined) continue;
-      result.removed.push(name);
-      steps.push(this.remove(name).catch((err: unknown) => record(name, err)));
-    }
-    for (const app of Object.values(next.apps)) {
-      const pool = this.pools.get(app.name);
-      if (pool === undefined) {
-        result.added.push(app.name);
-        steps.push(this.add(app).catch((err: unknown) => record(app.name, err)));
-      } else if (sameAppConfig(pool.config, app)) {
-        result.unchanged.push(app.name);
+    const plan = planReload([...this.pools.values()].map((p) => p.config), next, this.config);
+    for (const { app: name, action } of plan.apps) {
+      const app = next.apps[name]!;
+      const pool = this.pools.get(name);
+      if (action === 'remove') {
+        result.removed.push(name);
+        steps.push(this.remove(name).catch((err: unknown) => record(name, err)));
+      } else if (action === 'add' || pool === undefined) {
+        result.added.push(name);
+        steps.push(this.add(app).catch((err: unknown) => record(name, err)));
+      } else if (action === 'unchanged') {
+        result.unchanged.push(name);
       } else {
-        result.changed.push(app.name);
-        steps.push(this.change(pool, app).catch((err: unknown) => record(app.name, err)));
+        (action === 'start' ? result.started : action === 'stop' ? result.stopped : result.changed).push(name);
+        steps.push(this.change(pool, app, action).catch((err: unknown) => record(name, err)));
       }
     }
-    if (JSON.stringify(next.admin) !== JSON.stringify(this.config.admin) || next.max_workers !== this.config.max_workers || JSON.stringify(next.logs) !== JSON.stringify(this.config.logs)) {
-      this.log.warn('config reload: admin.*, max_workers and logs.* take effect when tsgid restarts');
+    if (plan.needs_restart.length > 0) {
+      this.log.warn(`config reload: ${plan.needs_restart.join(', ')} changed; admin.*, max_workers and logs.* take effect when tsgid restarts`);
     }
     this.config = { ...next, admin: this.config.admin, max_workers: this.config.max_workers, logs: this.config.logs };
     this.sampler.start(next.stats_interval);
@@ -458,11 +497,11 @@ export class Arbiter {
     this.pacer.setLimit(next.max_concurrent_boots);
     this.schedule();
     await Promise.all(steps);
-    this.log.info(`config reloaded: added [${result.added}] removed [${result.removed}] changed [${result.changed}] unchanged [${result.unchanged}]${result.errors.length > 0 ? `; errors: ${result.errors.map((e) => `${e.app}: ${e.message}`).join('; ')}` : ''}`);
+    this.log.info(`config reloaded: added [${result.added}] removed [${result.removed}] changed [${result.changed}] started [${result.started}] stopped [${result.stopped}] unchanged [${result.unchanged}]${result.errors.length > 0 ? `; errors: ${result.errors.map((e) => `${e.app}: ${e.message}`).join('; ')}` : ''}`);
     return result;
   }
 
-  private async change(pool: AppPool, app: AppConfig): Promise<void> {
+  private async change(pool: AppPool, app: AppConfig, action: 'roll' | 'start' | 'stop' | 'update' = 'roll'): Promise<void> {
     await this.bind(pool, app);
     // systemd's sockets stay whatever the new listen list says: the .socket unit owns them
     this.unbind(app.name, new Set([...app.listen.map(formatListen), ...(this.passedKeys.get(app.name) ?? [])]));
@@ -470,7 +509,9 @@ export class Arbiter {
     this.logs.setApp(app);
     this.watcher.set(app.name, app.cwd, app.watch);
     this.schedule();
-    await pool.reload();
+    // a stopped app takes its new settings and stays stopped; reload() starts a stopped one
+    if (action === 'stop') await pool.stop();
+    else if (action !== 'update') await pool.reload();
   }
 
   /**

@@ -19,6 +19,8 @@ export interface Logger {
   worker(app: string, worker: number, stream: OutputStream, line: string): void;
   /** Access-log lines a worker sent (already formatted as the app's access_log_format says). */
   access(app: string, lines: readonly string[]): void;
+  /** One admin API action (api/audit.ts): the record as fields, `msg` a line for a person. */
+  audit?(record: object, msg: string): void;
 }
 
 /**
@@ -58,6 +60,7 @@ export function createLogger(opts: { dest?: DestinationStream; maxQueued?: numbe
     warn: (msg) => log.warn(msg),
     error: (msg) => log.error(msg),
     worker: (app, worker, stream, line) => from(`${app} ${stream === 'out' ? 'stdout' : 'stderr'}`, () => log.info({ app, worker, stream }, line)),
+    audit: (record, msg) => log.info({ audit: record }, msg),
     access: (app, lines) => from(`${app} access`, () => {
       for (const line of lines) {
         // a json access line is kept an object, not a string inside a string

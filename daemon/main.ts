@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { adminToken, startAdminApi, type AdminApi } from '../api/listen.js';
+import { adminToken, adminTokens, startAdminApi, type AdminApi } from '../api/listen.js';
 import { packageJson } from '../api/version.js';
 import { Arbiter } from './arbiter.js';
 import { currentRunner, listenWhere, loadConfig, whereInConfig, type Config } from './config/index.js';
@@ -23,13 +23,16 @@ import { probeListen } from './sockets.js';
 import { envFileExposure } from './config/env-file.js';
 import { envWarnings } from './worker-env.js';
 
-const USAGE = `Usage: tsgid [-c FILE] [--check]
+const USAGE = `Usage: tsgid [-c FILE] [--check [--diff]]
 
 Runs the apps named in a YAML config file, each in its own pool of worker processes.
 
 Options:
   -c, --config FILE   the config file (default: ./tsgi.yaml)
       --check         validate the config (and that its addresses are free), then exit: 0 valid, 2 invalid
+      --diff          with --check: validate the file, then ask the tsgid running it (found by the
+                      file's admin.listen) what a config reload would change; its addresses are not
+                      probed, as that daemon holds them
   -h, --help          show this help
   -v, --version       print the version
 
@@ -78,6 +81,17 @@ function configWarnings(config: Config): string[] {
   return [`${whereInConfig(config, ['apps'])}: no apps; tsgid would serve only its admin API (add apps here, or with tsgictl add)`];
 }
 
+/** `tsgid --check --diff`: the file is valid; now, what would the daemon running it do on a reload? */
+async function checkAgainstRunning(config: Config): Promise<void> {
+  for (const w of envWarnings(config, envFileExposure)) process.stderr.write(`tsgid: warning: ${w}\n`);
+  const { findDaemon } = await import('../cli/find-daemon.js');
+  const { createClient } = await import('../cli/client.js');
+  const { formatPlan } = await import('./config/diff.js');
+  const client = createClient(() => findDaemon({ config: config.file }));
+  const plan = await client.get<import('./config/diff.js').ReloadPlan>('/v1/config/diff');
+  process.stdout.write(`${config.file}: OK; a config reload of the running tsgid would do:\n${formatPlan(plan)}`);
+}
+
 async function main(): Promise<void> {
   let args;
   try {
@@ -85,6 +99,7 @@ async function main(): Promise<void> {
       options: {
         config: { type: 'string', short: 'c', default: 'tsgi.yaml' },
         check: { type: 'boolean', default: false },
+        diff: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', short: 'v', default: false },
       },
@@ -101,6 +116,11 @@ async function main(): Promise<void> {
   try {
     checkNodeVersion(process.version, packageJson().engines.node);
     config = loadConfig(resolve(args.config), process.env, currentRunner());
+    if (args.diff && !args.check) throw new TsgiError('TSGI_ERR_CLI_USAGE', '--diff goes with --check');
+    if (args.check && args.diff) {
+      await checkAgainstRunning(config);
+      process.exit(0);
+    }
     if (args.check) {
       await check(config);
       process.exit(0);
@@ -117,15 +137,16 @@ async function main(): Promise<void> {
   // systemd's variables are read, then removed before any worker inherits the environment
   const systemd = sdNotifier(log);
   for (const w of envWarnings(config, envFileExposure)) log.warn(w);
-  const arbiter = new Arbiter(config, log, realOps, takePassedFds());
+  const arbiter = new Arbiter(config, log, realOps, takePassedFds(), true);
   let api: AdminApi | undefined;
   try {
     const token = adminToken(config, log);
+    const tokens = adminTokens(config, log);
     writePidfile(config.pidfile);
     await arbiter.start();
     const watchdogMs = systemd.watchdogMs;
     if (watchdogMs !== undefined) arbiter.setWatchdog(watchdogMs / 2, () => void systemd.notify('WATCHDOG=1'));
-    api = await startAdminApi(arbiter, config, log, token);
+    api = await startAdminApi(arbiter, config, log, token, tokens);
   } catch (err) {
     removePidfile(config.pidfile);
     fail(err);

@@ -76,8 +76,9 @@ export function withheldFor(config: Config, app: string): Withheld {
   for (const { name, path } of refs) {
     if (path[0] === 'admin' || (path[0] === 'apps' && path[1] !== app && !mine.has(name))) names.add(name);
   }
-  const token = config.admin.token;
-  return { names, values: new Set(token === undefined || token === '' ? [] : [token]) };
+  // every admin token's value, admin.tokens' too: a worker must not hold the keys to the daemon
+  const tokens = [config.admin.token, ...Object.values(config.admin.tokens ?? {}).map((t) => t.token)];
+  return { names, values: new Set(tokens.filter((t): t is string => t !== undefined && t !== '')) };
 }
 
 /** Replaces every secret in `text` with `[redacted]`; `secrets` longest first, so none is left half-shown. */

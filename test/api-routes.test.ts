@@ -232,7 +232,7 @@ describe('admin API routes against a real arbiter', () => {
   it('POST /v1/config/reload applies a changed file, and a bad file changes nothing (400)', async () => {
     writeFileSync(file, configYaml(`  fromfile:\n    app: ./app.mjs\n    listen: "127.0.0.1:0"\n`).replace('workers: 2', 'workers: 1'));
     const r = await call().post('/v1/config/reload').set(AUTH).expect(200);
-    assert.deepEqual(r.body, { added: ['fromfile'], removed: [], changed: ['web'], unchanged: ['other', 'fragile'], errors: [] });
+    assert.deepEqual(r.body, { added: ['fromfile'], removed: [], changed: ['web'], started: [], stopped: [], unchanged: ['other', 'fragile'], errors: [] });
     assert.equal((await app('fromfile')).state, 'running');
     assert.equal((await app('web')).ready, 1);
 
@@ -252,7 +252,7 @@ describe('admin API routes against a real arbiter', () => {
       .flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ key: `${method.toUpperCase()} ${path}`, path, method, op })));
     const expected = [
       'GET /v1/health', 'GET /v1/ready', 'GET /v1/openapi.json', 'GET /v1/apps', 'GET /v1/apps/{name}', 'POST /v1/apps', 'DELETE /v1/apps/{name}',
-      ...['start', 'stop', 'restart', 'reload', 'scale'].map((a) => `POST /v1/apps/{name}/${a}`), 'POST /v1/config/reload', 'GET /metrics', 'GET /v1/apps/{name}/logs',
+      ...['start', 'stop', 'restart', 'reload', 'scale'].map((a) => `POST /v1/apps/{name}/${a}`), 'POST /v1/config/reload', 'GET /v1/config/diff', 'GET /metrics', 'GET /v1/apps/{name}/logs',
       'GET /v1/events', 'GET /v1/apps/{name}/history', 'POST /v1/apps/{name}/workers/{id}/stop',
     ];
     assert.deepEqual(ops.map((o) => o.key).sort(), expected.sort());

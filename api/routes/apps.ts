@@ -43,7 +43,7 @@ export function appRoutes(app: FastifyInstance, control: Control, limits: NewApp
     async (req, reply) => {
       const { name, ...input } = req.body;
       const config = checkNewApp(control, name, input, limits);
-      return run(reply, waits(req.query), added(control.command({ kind: 'add', config })), () => ({ app: appView(control, name) }), 201);
+      return run(reply, waits(req.query), added(control.command({ kind: 'add', config, input })), () => ({ app: appView(control, name) }), 201);
     },
   );
 

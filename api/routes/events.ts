@@ -20,7 +20,8 @@ const DESCRIPTION = [
   '`text/event-stream`. First a `snapshot` event (the body of GET /v1/apps), then a `worker` event',
   'on every change of a worker\'s state ({type, app, worker, pid, from, to, reason, at}) and a `stats`',
   'event every second (the daemon\'s status as in GET /v1/apps without the apps\' config: workers',
-  'with rss, cpu and requests, recent_restarts). A `: ping` comment every 15 s keeps the stream open',
+  'with rss, cpu and requests, recent_restarts), and an `audit` event for every admin action and every',
+  'call refused for its token ({at, who, method, route, app, body, status, code}: api/audit.ts). A `: ping` comment every 15 s keeps the stream open',
   'through proxies. Send `Authorization: Bearer TOKEN` as on every route (with fetch(): EventSource',
   'cannot send headers).',
 ].join(' ');

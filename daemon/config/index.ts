@@ -5,7 +5,7 @@
 export { listenWhere, loadConfig, parseConfig, whereInConfig } from './load.js';
 export { parseAppInput, appJsonSchema } from './app-input.js';
 export { sameAppConfig } from './same-app.js';
-export { APP_NAME, appSection, topSection, type AppConfig, type Config } from './settings.js';
+export { APP_NAME, appSection, topSection, TOKEN_ROLES, type AppConfig, type Config, type TokenRole } from './settings.js';
 export { formatListen, listensOverlap, parseListen, type ListenAddress } from './listen.js';
 export { parseDuration, parseSize } from './values.js';
 export { appModules, resolveModule, type ModuleRef } from './modules.js';

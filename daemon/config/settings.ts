@@ -32,6 +32,19 @@ const restartSection = section({
   retry_failed: setting({ kind: duration, default: '60s', description: 'A failed app (crash loop or boot failure) is tried again on its own this long after it was marked failed, for ever, as Kubernetes retries a CrashLoopBackOff pod (0: never; wait for `tsgictl start`).' }),
 });
 
+/** The admin API's named tokens (`admin.tokens`). */
+export const TOKEN_NAME = { pattern: /^[a-z0-9][a-z0-9_-]*$/, maxLength: 64 };
+export const TOKEN_ROLES = ['read', 'full'] as const;
+export type TokenRole = (typeof TOKEN_ROLES)[number];
+const tokenSection = section(
+  {
+    token: setting({ kind: text, description: 'The bearer token (at least 16 characters).', example: '${DEPLOY_TOKEN}' }),
+    token_file: setting({ kind: filePath, description: 'A file holding the token (mode 0600), instead of `token`.', example: '/etc/tsgi/grafana.token' }),
+    role: setting({ kind: oneOf(TOKEN_ROLES), default: 'read', description: '`read`: GET routes but logs; `full`: every route. Default `read`: the safe one.' }),
+  },
+  [exactlyOne('token', 'token_file')],
+);
+
 export const appSection = section(
   {
     app: setting({ kind: moduleSpec, description: 'The module to serve, `path/to/module[:export]`.', example: './app.ts:handler' }),
@@ -39,7 +52,8 @@ export const appSection = section(
     interface: setting({ kind: oneOf(INTERFACES), default: 'auto', description: 'How to call the export; `auto` detects a node listener, fetch handler, Koa or Fastify app, and, for a module that exports none of these but starts a server at import or during its boot (`app.listen(process.env.PORT)`, NestJS\'s `await app.listen(3000)`), `listen`: its listen() binds nothing and its server gets the requests of the connections the arbiter hands over, as in node:cluster\'s workers. The listen() must name one of the app\'s `listen` ports (or socket paths), or any port when the app has one `listen` address (docs/TSGI.md §3).' }),
     extra_listen: setting({ kind: oneOf(['refuse', 'bind'] as const), default: 'refuse', description: 'For an app served through its own listen() (`interface: listen`): what a second listen() does, such as an admin or metrics port the app opens. `refuse`: a boot error (TSGI_ERR_APP_LISTEN) naming the file and line, or after boot a logged error and the server\'s \'error\' event. `bind`: that server binds its address for real in every worker, so with several workers it needs `reusePort` or a port per worker (node:cluster would share it; PM2 has no such check).' }),
     listen: setting({ kind: listens, required: true, description: 'Where the app accepts connections.', example: ['127.0.0.1:8000', 'unix:run/app.sock'] }),
-    workers: setting({ kind: integer({ min: 1, max: 'max_workers' }), default: 1, description: 'Number of worker processes.' }),
+    workers: setting({ kind: integer({ min: 1, max: 'max_workers' }), default: 1, description: 'Number of worker processes. `tsgictl scale` writes its new value back here.' }),
+    autostart: setting({ kind: boolean, default: true, description: "Start the app's workers when tsgid starts, the app is added or a config reload sets it back to true; `false` keeps the app configured, its sockets open (answering 503), and no worker running. `tsgictl stop` writes `autostart: false` here and `tsgictl start` removes it, so a stopped app stays stopped over a config reload and a restart of tsgid (supervisord's `autostart`)." }),
     cwd: setting({ kind: directory, default: '.', description: "The workers' working directory, and the base for module paths." }),
     env: setting({ kind: stringMap, default: {}, description: `Environment variables for the workers, on top of \`env_file\`'s. Their values (${REDACT_MIN_LENGTH} characters or longer) are shown as \`[redacted]\` in boot errors (status, API, dashboard, tsgid's log).`, example: { NODE_ENV: 'production' } }),
     env_file: setting({ kind: filePath, description: "A dotenv file (`NAME=value` lines) of more variables for the workers, read by tsgid at every worker start, so `tsgictl reload` passes on a rotated secret; `env` wins over it. Its values are redacted like `env`'s. Missing or malformed: a config error; readable by group or others: a warning (chmod 600). Docker Compose's and systemd's `env_file`/`EnvironmentFile=`.", example: '/etc/tsgi/shop.env' }),
@@ -87,6 +101,12 @@ export const topSection = section(
       listen: setting({ kind: listen, default: 'unix:.tsgi/admin.sock', description: 'Where the admin API (used by tsgictl) listens. The default follows the config file\'s name: `.tsgi/admin.sock` for `tsgi.yaml`, `.tsgi/NAME.sock` for `NAME.yaml`, so two configs in one folder do not collide.' }),
       token: setting({ kind: text, description: 'Bearer token for the admin API; when unset, `admin.token_file` holds it.', example: '${TSGI_TOKEN}' }),
       token_file: setting({ kind: filePath, default: '.tsgi/admin.token', description: 'File holding the admin API token, used when `admin.token` is unset; `.tsgi/NAME.token` for a config file `NAME.yaml`.' }),
+      tokens: setting({
+        kind: namedSections(tokenSection, 'token', TOKEN_NAME),
+        default: {},
+        description: 'More admin API tokens over TCP, by name, each with a role: `read` may call every GET route but the apps\' logs (which may hold what an app prints: secrets), for dashboards and Prometheus; `full` may call everything, for deploys. The name, never the token, is what the audit records show. `admin.token` (or `token_file`) stays, as a `full` token named `admin`. Kubernetes\' RBAC roles `view` and `edit`; PM2 and supervisord have one password for everything.',
+        example: { deploy: { token: '${DEPLOY_TOKEN}', role: 'full' }, grafana: { token_file: '/etc/tsgi/grafana.token', role: 'read' } },
+      }),
     }, [adminExposure]),
     pidfile: setting({ kind: filePath, default: '.tsgi/tsgid.pid', description: "Where the daemon writes its process id (`.tsgi/NAME.pid` for a config file `NAME.yaml`); a live pid in it stops a second tsgid from starting (gunicorn\'s `pidfile`, which has no default)." }),
     stats_interval: setting({ kind: duration, default: '1s', description: 'How often one sampler reads the memory and CPU of every worker (for `max_memory` and status).' }),
