@@ -123,7 +123,7 @@ export type WorkerMessage =
       requests: number;
       inflight: number;
       connections: number;
-      /** cumulative responses by status class, duration buckets and seconds summed (daemon/request-stats.ts) */
+      /** cumulative responses by status class, duration buckets and seconds summed (daemon/pool/request-stats.ts) */
       codes: number[];
       buckets: number[];
       sum: number;

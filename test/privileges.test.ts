@@ -12,7 +12,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { DaemonStatus } from '../daemon/arbiter.js';
+import type { DaemonStatus } from '../daemon/arbiter/arbiter.js';
 import { findGroup, findUser, type UserAccount } from '../daemon/config/users.js';
 import { selfSignedCert } from './helpers/tls.js';
 import { delay, get, readyPids, startDaemon, tempDir, TSGID, writeConfig, type Daemon } from './helpers/daemon.js';

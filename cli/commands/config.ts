@@ -3,7 +3,7 @@
  * (validates a file here, with no daemon: the config module is loaded only for this command).
  */
 import { resolve } from 'node:path';
-import type { ConfigReloadResult } from '../../daemon/arbiter.js';
+import type { ConfigReloadResult } from '../../daemon/arbiter/arbiter.js';
 import type { CommandDef } from '../types.js';
 import { failures } from './actions.js';
 

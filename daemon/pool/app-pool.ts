@@ -4,20 +4,20 @@
  * Connections accepted on the app's sockets come in through `accept()`; the pool hands each to a
  * ready worker round-robin, as node:cluster does, or holds it until one is ready.
  */
-import { formatListen, workerIds, type AppConfig } from './config/index.js';
-import { TsgiError } from './errors.js';
-import type { Logger } from './log.js';
-import type { ProcessOps, ProcStats } from './process-ops.js';
-import { EXIT_APP_LOAD_ERROR, type Connection, type WorkerSpec } from './protocol.js';
+import { formatListen, workerIds, type AppConfig } from '../config/index.js';
+import { TsgiError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { ProcessOps, ProcStats } from '../os/process-ops.js';
+import { EXIT_APP_LOAD_ERROR, type Connection, type WorkerSpec } from '../protocol.js';
 import { decideRestart, formatMs } from './restart-policy.js';
-import { workerTls } from './tls-files.js';
-import { Worker, type WorkerEvent, type WorkerStatus } from './worker.js';
+import { workerTls } from '../os/tls-files.js';
+import { WorkerRecord, type WorkerEvent, type WorkerStatus } from './worker-record.js';
 import type { AppState, ExitReason, WorkerState } from './worker-state.js';
-import { pipeLines } from './lines.js';
+import { pipeLines } from '../os/lines.js';
 import { describeMessage, parseWorkerMessage } from './worker-messages.js';
 import { buildWorkerEnv, NOTHING_WITHHELD, redact, type Withheld, type WorkerEnv } from './worker-env.js';
 import { AppMetricsTotals, type AppMetrics, type UnavailableReason } from './app-metrics.js';
-import { BootPacer } from './boot-pacer.js';
+import { BootPacer } from '../arbiter/boot-pacer.js';
 import { answerUnavailable, unavailableAnswer, type Unavailable } from './hold-503.js';
 import { externalKill } from './restart-policy.js';
 
@@ -104,13 +104,13 @@ export const RECENT_EXITS = 20;
 const KILL_GRACE_MS = 1000;
 
 export class AppPool {
-  private readonly workers = new Map<number, Worker>();
-  private ready: Worker[] = [];
+  private readonly workers = new Map<number, WorkerRecord>();
+  private ready: WorkerRecord[] = [];
   private rr = 0;
   private pending: Held[] = [];
   private nextConn = 1;
   /** connections sent to a worker that has not yet said it got them */
-  private readonly unacked = new Map<number, { conn: Connection; worker: Worker }>();
+  private readonly unacked = new Map<number, { conn: Connection; worker: WorkerRecord }>();
   private nextId = 1;
   private generation = 1;
   private target: number;
@@ -233,14 +233,14 @@ export class AppPool {
     (this.deps.unavailable ?? answerUnavailable)(conn, u);
   }
 
-  private pick(): Worker | undefined {
+  private pick(): WorkerRecord | undefined {
     const n = this.ready.length;
     if (n === 0) return undefined;
     this.rr = (this.rr + 1) % n;
     return this.ready[this.rr];
   }
 
-  private handTo(worker: Worker, conn: Connection): void {
+  private handTo(worker: WorkerRecord, conn: Connection): void {
     const id = this.nextConn++;
     this.unacked.set(id, { conn, worker });
     const sent = worker.proc.send({ t: 'conn', id }, conn, (err) => {
@@ -250,7 +250,7 @@ export class AppPool {
   }
 
   /** The worker took these connections: close the arbiter's copies (the connections live on in it). */
-  private acknowledged(w: Worker, ids: number[]): void {
+  private acknowledged(w: WorkerRecord, ids: number[]): void {
     for (const id of ids) {
       const entry = this.unacked.get(id);
       // only its own: a copy another worker has not taken yet is what redelivers it if that one dies
@@ -272,7 +272,7 @@ export class AppPool {
     this.accept(entry.conn);
   }
 
-  private redeliverAll(worker: Worker): void {
+  private redeliverAll(worker: WorkerRecord): void {
     for (const [id, entry] of this.unacked) if (entry.worker === worker) this.redeliver(id);
   }
 
@@ -324,7 +324,7 @@ export class AppPool {
   }
 
   /** Replace a worker gracefully (max_requests, max_memory): a new one boots, then this one drains. */
-  private retire(w: Worker, reason: ExitReason, detail: string): void {
+  private retire(w: WorkerRecord, reason: ExitReason, detail: string): void {
     if (w.state !== 'ready' || w.retiring !== undefined) return;
     w.retiring = reason;
     this.deps.log.info(`${this.name}: recycling worker ${w.id} (pid ${w.pid}): ${detail}`);
@@ -423,7 +423,7 @@ export class AppPool {
     }
   }
 
-  private kill(w: Worker): void {
+  private kill(w: WorkerRecord): void {
     w.proc.kill('SIGKILL');
     w.killed = true;
     w.killAt = undefined;
@@ -511,7 +511,7 @@ export class AppPool {
       }
       this.deps.emit(e);
     };
-    const w = new Worker(c.name, id, generation, proc, now, emit);
+    const w = new WorkerRecord(c.name, id, generation, proc, now, emit);
     this.workers.set(id, w);
     this.secrets.set(id, built.secrets);
     if (proc.stdout) pipeLines(proc.stdout, (line) => this.deps.log.worker(c.name, id, 'out', line));
@@ -539,7 +539,7 @@ export class AppPool {
     this.deps.changed();
   }
 
-  private onMessage(w: Worker, raw: unknown): void {
+  private onMessage(w: WorkerRecord, raw: unknown): void {
     const msg = parseWorkerMessage(raw);
     if (msg === undefined) {
       // the app's own process.send(): told once per worker, so a loop of them cannot flood the log
@@ -583,7 +583,7 @@ export class AppPool {
     this.deps.changed();
   }
 
-  private onExit(w: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+  private onExit(w: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
     const now = this.deps.ops.now();
     w.exitCode = code;
     w.exitSignal = signal;
@@ -605,7 +605,7 @@ export class AppPool {
     this.deps.changed();
   }
 
-  private afterFailure(w: Worker, to: WorkerState, now: number): void {
+  private afterFailure(w: WorkerRecord, to: WorkerState, now: number): void {
     const how = w.exitSignal !== null ? `signal ${w.exitSignal}` : `code ${w.exitCode}`;
     if (w.bootError !== undefined) this.lastBootError = w.bootError;
     const run = this.run;
@@ -662,7 +662,7 @@ export class AppPool {
     while (this.pending.length > 0 && now - this.pending[0]!.at >= this.config.hold_timeout) this.unavailable(this.pending.shift()!.conn, 'hold_timeout');
   }
 
-  private drain(w: Worker, reason: ExitReason, now: number): void {
+  private drain(w: WorkerRecord, reason: ExitReason, now: number): void {
     if (w.state === 'draining') return;
     w.transition('draining', now, reason);
     this.drainDeadline.set(w.id, now + this.config.graceful_timeout + KILL_GRACE_MS);
@@ -670,7 +670,7 @@ export class AppPool {
     this.refreshReady();
   }
 
-  private serving(): Worker[] {
+  private serving(): WorkerRecord[] {
     return [...this.workers.values()].filter((w) => w.state === 'starting' || w.state === 'ready');
   }
 
@@ -701,7 +701,7 @@ export class AppPool {
       return new TsgiError('TSGI_ERR_APP_UNSTABLE', `${this.name}: ${crash.detail}, within restart.min_uptime (${formatMs(this.config.restart.min_uptime)}); it is being restarted with backoff: see its log`);
     }
     const serving = this.serving();
-    const settled = (w: Worker): boolean => w.state === 'ready' && w.readyAt !== null && this.lastNow - w.readyAt >= this.config.restart.min_uptime;
+    const settled = (w: WorkerRecord): boolean => w.state === 'ready' && w.readyAt !== null && this.lastNow - w.readyAt >= this.config.restart.min_uptime;
     return serving.length === this.target && serving.every(settled) ? null : undefined;
   }
 
@@ -766,8 +766,8 @@ export class AppPool {
   }
 
   /** Used by the stats sampler to know whom to measure. */
-  pids(): Array<{ worker: Worker; pid: number }> {
-    const out: Array<{ worker: Worker; pid: number }> = [];
+  pids(): Array<{ worker: WorkerRecord; pid: number }> {
+    const out: Array<{ worker: WorkerRecord; pid: number }> = [];
     for (const w of this.workers.values()) if (w.pid !== undefined) out.push({ worker: w, pid: w.pid });
     return out;
   }
@@ -778,6 +778,6 @@ function mb(bytes: number): string {
 }
 
 /** scale-down order: a worker not yet ready is the cheapest to let go */
-function rank(w: Worker): number {
+function rank(w: WorkerRecord): number {
   return w.state === 'starting' ? 0 : 1;
 }

@@ -3,7 +3,7 @@
  * Every change of state goes through `transition()`, which checks the move against
  * WORKER_MOVES and emits one event; nothing else assigns `state`.
  */
-import type { WorkerProcess } from './process-ops.js';
+import type { WorkerProcess } from '../os/process-ops.js';
 import { canMove, type ExitReason, type WorkerState } from './worker-state.js';
 import { emptyCounts, type RequestCounts } from './request-stats.js';
 
@@ -34,7 +34,7 @@ export interface WorkerStatus {
   retiring: ExitReason | null;
 }
 
-export class Worker {
+export class WorkerRecord {
   state: WorkerState = 'starting';
   readonly startedAt: number;
   readyAt: number | null = null;

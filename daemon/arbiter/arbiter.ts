@@ -5,23 +5,23 @@
  */
 import { EventEmitter } from 'node:events';
 import type net from 'node:net';
-import { currentRunner, formatListen, listensOverlap, loadConfig, sameAppConfig, type AppConfig, type Config } from './config/index.js';
-import { TsgiError } from './errors.js';
-import type { Logger } from './log.js';
-import { AppPool, type AppMetricsView, type AppStatus } from './app-pool.js';
-import { realOps, type ProcessOps } from './process-ops.js';
-import { adoptListener, boundAddress, closeListener, openListener } from './sockets.js';
-import type { Connection } from './protocol.js';
+import { currentRunner, formatListen, listensOverlap, loadConfig, sameAppConfig, type AppConfig, type Config } from '../config/index.js';
+import { TsgiError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { AppPool, type AppMetricsView, type AppStatus } from '../pool/app-pool.js';
+import { realOps, type ProcessOps } from '../os/process-ops.js';
+import { adoptListener, boundAddress, closeListener, openListener } from '../os/sockets.js';
+import type { Connection } from '../protocol.js';
 import { BootPacer } from './boot-pacer.js';
-import { answerUnavailable, RETRY_AFTER_IDLE_S } from './hold-503.js';
-import { PassedFds } from './listen-fds.js';
+import { answerUnavailable, RETRY_AFTER_IDLE_S } from '../pool/hold-503.js';
+import { PassedFds } from '../os/listen-fds.js';
 import { readiness, type Readiness } from './readiness.js';
-import { formatMs } from './restart-policy.js';
-import type { WorkerEvent } from './worker.js';
+import { formatMs } from '../pool/restart-policy.js';
+import type { WorkerEvent } from '../pool/worker-record.js';
 import { Watcher } from './watch.js';
 import { Sampler } from './sampler.js';
-import { AppLogs } from './logs/app-logs.js';
-import { withheldFor } from './worker-env.js';
+import { AppLogs } from '../logs/app-logs.js';
+import { withheldFor } from '../pool/worker-env.js';
 import { History, type AppHistory } from './history.js';
 
 export type Command =

@@ -5,8 +5,8 @@
  * and what tsgi itself sets (TSGI_WORKER_SPEC, process-ops.ts). Never TSGI_TOKEN, nor a variable
  * the config names under `admin` or only in another app, nor the admin token's value.
  */
-import type { AppConfig, Config } from './config/index.js';
-import { readEnvFile } from './config/env-file.js';
+import type { AppConfig, Config } from '../config/index.js';
+import { readEnvFile } from '../config/env-file.js';
 
 /**
  * What every program expects to find, and nothing secret. NODE_OPTIONS is not in it: tsgid's own
