@@ -1,8 +1,8 @@
 /**
  * One app's pool of workers. It owns no timer: the arbiter calls `reconcile(now)` on every tick,
  * and the pool converges on what it was asked for (its target count, a rolling reload, a stop).
- * Connections accepted on the app's sockets come in through `accept()`; the pool hands each to a
- * ready worker round-robin, as node:cluster does, or holds it until one is ready.
+ * Connections accepted on the app's sockets come in through `accept()` and go to routing.ts, which
+ * hands each to a ready worker (round-robin, as node:cluster does) or holds it until one is ready.
  */
 import { formatListen, workerIds, type AppConfig } from '../config/index.js';
 import { TsgiError } from '../errors.js';
@@ -19,6 +19,7 @@ import { buildWorkerEnv, NOTHING_WITHHELD, redact, type Withheld, type WorkerEnv
 import { AppMetricsTotals, type AppMetrics, type UnavailableReason } from './app-metrics.js';
 import { BootPacer } from '../arbiter/boot-pacer.js';
 import { answerUnavailable, unavailableAnswer, type Unavailable } from './hold-503.js';
+import { Router } from './routing.js';
 import { externalKill } from './restart-policy.js';
 
 export interface PoolDeps {
@@ -33,11 +34,6 @@ export interface PoolDeps {
   pacer?: BootPacer;
   /** answer a connection no worker can take (hold-503.ts; a fake in unit tests) */
   unavailable?: (conn: Connection, u: Unavailable) => void;
-}
-
-interface Held {
-  conn: Connection;
-  at: number;
 }
 
 interface Run {
@@ -105,12 +101,8 @@ const KILL_GRACE_MS = 1000;
 
 export class AppPool {
   private readonly workers = new Map<number, WorkerRecord>();
-  private ready: WorkerRecord[] = [];
-  private rr = 0;
-  private pending: Held[] = [];
-  private nextConn = 1;
-  /** connections sent to a worker that has not yet said it got them */
-  private readonly unacked = new Map<number, { conn: Connection; worker: WorkerRecord }>();
+  /** the app's connections: to a ready worker, held, or answered 503 */
+  private readonly routing: Router;
   private nextId = 1;
   private generation = 1;
   private target: number;
@@ -147,6 +139,12 @@ export class AppPool {
   ) {
     this.target = config.workers;
     this.pacer = deps.pacer ?? new BootPacer(Infinity);
+    this.routing = new Router({
+      now: () => this.deps.ops.now(),
+      backlog: () => this.config.backlog,
+      refusal: () => this.refusal(),
+      unavailable: (conn, reason) => this.unavailable(conn, reason),
+    });
   }
 
   get name(): string {
@@ -194,7 +192,7 @@ export class AppPool {
 
   /** Rolling reload: new workers boot first; old ones drain only once every new one is ready. */
   reload(): Promise<void> {
-    if (this.wanted === 'stopped' || this.failedReason !== undefined || this.ready.length === 0) return this.restart();
+    if (this.wanted === 'stopped' || this.failedReason !== undefined || this.routing.readyWorkers.length === 0) return this.restart();
     return this.enqueueRun('reload');
   }
 
@@ -214,15 +212,7 @@ export class AppPool {
   // ---- connections ----
 
   accept(conn: Connection): void {
-    if (this.refusing()) {
-      this.unavailable(conn, this.wanted === 'stopped' ? 'stopped' : 'failed');
-      return;
-    }
-    const worker = this.pick();
-    if (worker !== undefined) this.handTo(worker, conn);
-    // a full queue is answered at once rather than reset
-    else if (this.pending.length >= this.config.backlog) this.unavailable(conn, 'queue_full');
-    else this.pending.push({ conn, at: this.deps.ops.now() });
+    this.routing.accept(conn);
   }
 
   /** Answer a connection no worker can take: 503 with Retry-After (hold-503.ts), counted. */
@@ -233,55 +223,10 @@ export class AppPool {
     (this.deps.unavailable ?? answerUnavailable)(conn, u);
   }
 
-  private pick(): WorkerRecord | undefined {
-    const n = this.ready.length;
-    if (n === 0) return undefined;
-    this.rr = (this.rr + 1) % n;
-    return this.ready[this.rr];
-  }
-
-  private handTo(worker: WorkerRecord, conn: Connection): void {
-    const id = this.nextConn++;
-    this.unacked.set(id, { conn, worker });
-    const sent = worker.proc.send({ t: 'conn', id }, conn, (err) => {
-      if (err !== null) this.redeliver(id);
-    });
-    if (!sent) this.redeliver(id);
-  }
-
-  /** The worker took these connections: close the arbiter's copies (the connections live on in it). */
-  private acknowledged(w: WorkerRecord, ids: number[]): void {
-    for (const id of ids) {
-      const entry = this.unacked.get(id);
-      // only its own: a copy another worker has not taken yet is what redelivers it if that one dies
-      if (entry === undefined || entry.worker !== w) continue;
-      this.unacked.delete(id);
-      entry.conn.close();
-    }
-  }
-
-  /**
-   * The worker died between pick and delivery (its exit may not be reaped yet): give the
-   * connection to another. The arbiter never read from it, so the client loses nothing.
-   */
-  private redeliver(id: number): void {
-    const entry = this.unacked.get(id);
-    if (entry === undefined) return;
-    this.unacked.delete(id);
-    this.ready = this.ready.filter((w) => w !== entry.worker);
-    this.accept(entry.conn);
-  }
-
-  private redeliverAll(worker: WorkerRecord): void {
-    for (const [id, entry] of this.unacked) if (entry.worker === worker) this.redeliver(id);
-  }
-
-  private flushPending(): void {
-    while (this.pending.length > 0 && this.ready.length > 0) this.handTo(this.pick()!, this.pending.shift()!.conn);
-  }
-
-  private refusing(): boolean {
-    return this.wanted === 'stopped' || (this.failedReason !== undefined && this.ready.length === 0);
+  /** Why the app takes no connection at all, if it takes none. */
+  private refusal(): 'stopped' | 'failed' | undefined {
+    if (this.wanted === 'stopped') return 'stopped';
+    return this.failedReason !== undefined && this.routing.readyWorkers.length === 0 ? 'failed' : undefined;
   }
 
   // ---- the tick ----
@@ -301,8 +246,9 @@ export class AppPool {
       if (this.run !== undefined) this.advanceRun(now);
       else this.converge(now, this.generation);
     }
-    if (this.refusing()) this.dropPending();
-    else this.expireHeld(now);
+    const refused = this.refusal();
+    if (refused !== undefined) this.routing.dropHeld(refused);
+    else this.routing.expireHeld(now, this.config.hold_timeout);
     this.settle();
   }
 
@@ -435,10 +381,10 @@ export class AppPool {
   nextDeadline(): number {
     let t = this.backoffUntil > this.lastNow ? this.backoffUntil : Infinity;
     if (this.failedReason !== undefined && this.config.restart.retry_failed > 0) t = Math.min(t, this.failedAt + this.config.restart.retry_failed);
-    if (this.pending.length > 0) t = Math.min(t, this.pending[0]!.at + this.config.hold_timeout);
+    t = Math.min(t, this.routing.nextExpiry(this.config.hold_timeout));
     if (this.pendings.length > 0) {
       // `start` waits for its workers to have been ready min_uptime
-      for (const w of this.ready) if (w.readyAt !== null && w.readyAt + this.config.restart.min_uptime > this.lastNow) t = Math.min(t, w.readyAt + this.config.restart.min_uptime);
+      for (const w of this.routing.readyWorkers) if (w.readyAt !== null && w.readyAt + this.config.restart.min_uptime > this.lastNow) t = Math.min(t, w.readyAt + this.config.restart.min_uptime);
     }
     for (const w of this.workers.values()) {
       if (w.killed) continue;
@@ -528,7 +474,7 @@ export class AppPool {
     this.deps.log.error(`${this.name}: cannot start a worker: ${reason}`);
     if (this.run?.kind === 'reload' && generation === this.run.generation) {
       this.run.error ??= reason;
-    } else if (this.ready.length === 0) {
+    } else if (this.routing.readyWorkers.length === 0) {
       this.fail(`boot failure: ${reason}`, now);
     } else {
       const { decision, failures } = decideRestart(this.config.restart, this.failures, now, 0);
@@ -554,7 +500,7 @@ export class AppPool {
         if (w.state !== 'starting') return;
         w.transition('ready', now);
         this.refreshReady();
-        this.flushPending();
+        this.routing.flushHeld();
         break;
       case 'boot-error': {
         // the app's own message may quote its secrets (a connection string): every reader of
@@ -568,7 +514,7 @@ export class AppPool {
         this.retire(w, msg.reason, `served ${w.requests > 0 ? w.requests : 'its'} max_requests`);
         return;
       case 'got':
-        this.acknowledged(w, msg.ids);
+        this.routing.acknowledged(w, msg.ids);
         return;
       case 'access':
         this.deps.log.access(this.name, msg.lines);
@@ -597,7 +543,7 @@ export class AppPool {
     this.drainDeadline.delete(w.id);
     this.secrets.delete(w.id);
     this.refreshReady();
-    this.redeliverAll(w);
+    this.routing.redeliverAll(w);
     this.lastExit = { worker: w.id, pid: w.pid, state: to, reason: w.reason, code, signal, at: now };
     this.recentExits.push(this.lastExit);
     if (this.recentExits.length > RECENT_EXITS) this.recentExits.shift();
@@ -619,7 +565,7 @@ export class AppPool {
     // a kill from outside is not the app's crash, nor a boot timeout while the host booted others too:
     // replaced at once (the boot pacer bounds how fast), never counted toward a crash loop
     if (w.reason === 'killed' || (w.reason === 'boot-timeout' && w.bootTimeoutShared)) return;
-    if (to === 'failed' && w.reason !== 'boot-timeout' && this.ready.length === 0) {
+    if (to === 'failed' && w.reason !== 'boot-timeout' && this.routing.readyWorkers.length === 0) {
       // the code on disk does not load: looping on it helps nobody (gunicorn halts on APP_LOAD_ERROR)
       this.fail(`boot failure: ${w.bootError}`, now);
       return;
@@ -657,11 +603,6 @@ export class AppPool {
     this.clearFailure();
   }
 
-  /** Connections that waited hold_timeout for a ready worker get a 503 rather than wait on. */
-  private expireHeld(now: number): void {
-    while (this.pending.length > 0 && now - this.pending[0]!.at >= this.config.hold_timeout) this.unavailable(this.pending.shift()!.conn, 'hold_timeout');
-  }
-
   private drain(w: WorkerRecord, reason: ExitReason, now: number): void {
     if (w.state === 'draining') return;
     w.transition('draining', now, reason);
@@ -676,13 +617,7 @@ export class AppPool {
 
   private refreshReady(): void {
     // a worker being killed stays 'ready' until reaped, but takes no more connections
-    this.ready = [...this.workers.values()].filter((w) => w.state === 'ready' && w.killAt === undefined && !w.killed);
-  }
-
-  private dropPending(): void {
-    const held = this.pending;
-    this.pending = [];
-    for (const { conn } of held) this.unavailable(conn, this.wanted === 'stopped' ? 'stopped' : 'failed');
+    this.routing.setReady([...this.workers.values()].filter((w) => w.state === 'ready' && w.killAt === undefined && !w.killed));
   }
 
   // ---- waiting for an action to finish ----
@@ -735,7 +670,7 @@ export class AppPool {
     if (this.failedReason !== undefined) return 'failed';
     if (this.run !== undefined) return 'reloading';
     const serving = this.serving();
-    if (serving.length === this.target && this.ready.length === this.target) return 'running';
+    if (serving.length === this.target && this.routing.readyWorkers.length === this.target) return 'running';
     return this.failures.length > 0 || this.backoffUntil > now ? 'degraded' : 'starting';
   }
 
@@ -744,11 +679,11 @@ export class AppPool {
       name: this.name,
       state: this.state(now),
       target: this.target,
-      ready: this.ready.length,
+      ready: this.routing.readyWorkers.length,
       generation: this.generation,
       restarts: this.restarts,
       listen: this.listening.length > 0 ? this.listening : this.config.listen.map(formatListen),
-      pending_connections: this.pending.length,
+      pending_connections: this.routing.waiting,
       failed_reason: this.failedReason ?? null,
       retry_at: this.failedReason !== undefined && this.config.restart.retry_failed > 0 ? this.failedAt + this.config.restart.retry_failed : null,
       last_boot_error: this.lastBootError ?? null,
@@ -762,7 +697,7 @@ export class AppPool {
   /** Totals that survive worker replacement, and each live worker as the arbiter last saw it. */
   metrics(): AppMetricsView {
     const workers = [...this.workers.values()].map((w) => ({ id: w.id, requests: w.requests, codes: [...w.counts.codes], inflight: w.inflight, connections: w.connections, rss: w.rss, cpuSeconds: w.cpuSeconds }));
-    return { name: this.name, target: this.target, ready: this.ready.length, ...this.totals.snapshot(), workers };
+    return { name: this.name, target: this.target, ready: this.routing.readyWorkers.length, ...this.totals.snapshot(), workers };
   }
 
   /** Used by the stats sampler to know whom to measure. */
