@@ -4,13 +4,12 @@
  * Connections accepted on the app's sockets come in through `accept()` and go to routing.ts, which
  * hands each to a ready worker (round-robin, as node:cluster does) or holds it until one is ready.
  */
-import { formatListen, workerIds, type AppConfig } from '../config/index.js';
+import { formatListen, type AppConfig } from '../config/index.js';
 import { TsgiError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ProcessOps, ProcStats } from '../os/process-ops.js';
-import { EXIT_APP_LOAD_ERROR, type Connection, type WorkerSpec } from '../protocol.js';
+import { EXIT_APP_LOAD_ERROR, type Connection } from '../protocol.js';
 import { decideRestart, formatMs } from './restart-policy.js';
-import { workerTls } from '../os/tls-files.js';
 import { WorkerRecord, type WorkerEvent, type WorkerStatus } from './worker-record.js';
 import type { AppState, ExitReason, WorkerState } from './worker-state.js';
 import { pipeLines } from '../os/lines.js';
@@ -20,6 +19,7 @@ import { AppMetricsTotals, type AppMetrics, type UnavailableReason } from './app
 import { BootPacer } from '../arbiter/boot-pacer.js';
 import { answerUnavailable, unavailableAnswer, type Unavailable } from './hold-503.js';
 import { Router } from './routing.js';
+import { workerSpec } from './worker-spec.js';
 import { externalKill } from './restart-policy.js';
 
 export interface PoolDeps {
@@ -93,7 +93,6 @@ export interface AppMetricsView extends AppMetrics {
   workers: Array<{ id: number; requests: number; codes: readonly number[]; inflight: number; connections: number; rss: number | null; cpuSeconds: number | null }>;
 }
 
-const HEARTBEAT_MAX_MS = 1000;
 /** enough to see a crash loop or the last reloads on the dashboard, little enough to send every second */
 export const RECENT_EXITS = 20;
 /** SIGKILL follows SIGTERM this long after, for a worker that does not go by itself */
@@ -420,34 +419,7 @@ export class AppPool {
       return false;
     }
     const id = this.nextId++;
-    const spec: WorkerSpec = {
-      app: c.name,
-      workerId: id,
-      cwd: c.cwd,
-      module: c.app,
-      mounts: c.mounts,
-      interface: c.interface,
-      gracefulTimeout: c.graceful_timeout,
-      heartbeatInterval: Math.max(50, Math.min(HEARTBEAT_MAX_MS, Math.floor(c.timeout / 4))),
-      heartbeatMax: Math.max(50, Math.floor(c.timeout / 3)),
-      maxRequests: c.max_requests > 0 ? c.max_requests + Math.floor(this.deps.ops.random() * (c.max_requests_jitter + 1)) : 0,
-      limits: {
-        requestLine: c.limit_request_line,
-        requestFields: c.limit_request_fields,
-        requestFieldSize: c.limit_request_field_size,
-        requestBody: c.limit_request_body,
-        headerTimeout: c.header_timeout,
-        keepAlive: c.keepalive,
-        maxConnections: c.max_connections,
-        requestTimeout: c.request_timeout,
-        minBodyRate: c.min_body_rate,
-        bodyRateGrace: c.min_body_rate_grace,
-      },
-      ...workerTls(c),
-      ...(c.access_log !== undefined && { accessLog: { format: c.access_log_format, trusted: c.forwarded_allow_ips } }),
-      ...workerIds(c),
-      umask: c.umask,
-    };
+    const spec = workerSpec(c, id, () => this.deps.ops.random());
     const proc = this.deps.ops.spawn(spec, built.env);
     // the boot slot goes back when the worker leaves `starting`, whichever way
     const emit = (e: WorkerEvent): void => {
