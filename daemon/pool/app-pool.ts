@@ -8,7 +8,7 @@ import { formatListen, type AppConfig } from '../config/index.js';
 import { TsgiError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ProcessOps, ProcStats } from '../os/process-ops.js';
-import { EXIT_APP_LOAD_ERROR, type Connection } from '../protocol.js';
+import type { Connection } from '../protocol.js';
 import { decideRestart, formatMs } from './restart-policy.js';
 import { WorkerRecord, type WorkerEvent, type WorkerStatus } from './worker-record.js';
 import type { AppState, ExitReason, WorkerState } from './worker-state.js';
@@ -20,7 +20,6 @@ import { BootPacer } from '../arbiter/boot-pacer.js';
 import { answerUnavailable, unavailableAnswer, type Unavailable } from './hold-503.js';
 import { Router } from './routing.js';
 import { workerSpec } from './worker-spec.js';
-import { externalKill } from './restart-policy.js';
 
 export interface PoolDeps {
   ops: ProcessOps;
@@ -126,7 +125,6 @@ export class AppPool {
   /** reloads asked for while one runs are merged into this one */
   private nextRun: Run | undefined;
   private pendings: Pending[] = [];
-  private readonly drainDeadline = new Map<number, number>();
   /** per worker: the values of its env and env_file, redacted from what it reports */
   private readonly secrets = new Map<number, readonly string[]>();
   /** the addresses actually bound (a configured port 0 becomes the kernel's choice) */
@@ -270,8 +268,7 @@ export class AppPool {
 
   /** Replace a worker gracefully (max_requests, max_memory): a new one boots, then this one drains. */
   private retire(w: WorkerRecord, reason: ExitReason, detail: string): void {
-    if (w.state !== 'ready' || w.retiring !== undefined) return;
-    w.retiring = reason;
+    if (!w.retire(reason)) return;
     this.deps.log.info(`${this.name}: recycling worker ${w.id} (pid ${w.pid}): ${detail}`);
     this.deps.changed();
   }
@@ -348,20 +345,16 @@ export class AppPool {
       if (w.killAt !== undefined) {
         if (now >= w.killAt) this.kill(w);
       } else if (w.state === 'starting' && now - w.startedAt > this.config.boot_timeout) {
-        w.bootError = `not ready within boot_timeout (${formatMs(this.config.boot_timeout)})`;
-        w.reason = 'boot-timeout';
         // other workers booting beside it: the host may be what was slow, not the app
-        w.bootTimeoutShared = this.pacer.booting > 1;
+        w.bootTimedOut(`not ready within boot_timeout (${formatMs(this.config.boot_timeout)})`, this.pacer.booting > 1);
         this.deps.log.warn(`${this.name}: worker ${w.id} (pid ${w.pid}) ${w.bootError}; killing it`);
         this.kill(w);
       } else if (w.state === 'ready' && now - w.lastSeen > this.config.timeout) {
-        w.reason = 'timeout';
         this.deps.log.warn(`${this.name}: worker ${w.id} (pid ${w.pid}) sent no heartbeat for ${formatMs(now - w.lastSeen)} (timeout ${formatMs(this.config.timeout)}); killing it`);
-        w.proc.kill('SIGTERM');
-        w.killAt = now + KILL_GRACE_MS;
+        w.terminate('timeout', now + KILL_GRACE_MS);
         // it cannot take connections any more: route them to its siblings during the grace
         this.refreshReady();
-      } else if (w.state === 'draining' && now > (this.drainDeadline.get(w.id) ?? Infinity)) {
+      } else if (w.state === 'draining' && now > (w.drainDeadline ?? Infinity)) {
         this.deps.log.warn(`${this.name}: worker ${w.id} (pid ${w.pid}) still draining after graceful_timeout; killing it`);
         this.kill(w);
       }
@@ -369,9 +362,7 @@ export class AppPool {
   }
 
   private kill(w: WorkerRecord): void {
-    w.proc.kill('SIGKILL');
-    w.killed = true;
-    w.killAt = undefined;
+    w.kill();
     this.refreshReady();
   }
 
@@ -390,7 +381,7 @@ export class AppPool {
       if (w.killAt !== undefined) t = Math.min(t, w.killAt);
       else if (w.state === 'starting') t = Math.min(t, w.startedAt + this.config.boot_timeout + 1);
       else if (w.state === 'ready') t = Math.min(t, w.lastSeen + this.config.timeout + 1);
-      else if (w.state === 'draining') t = Math.min(t, this.drainDeadline.get(w.id) ?? Infinity);
+      else if (w.state === 'draining') t = Math.min(t, w.drainDeadline ?? Infinity);
     }
     return t;
   }
@@ -461,12 +452,11 @@ export class AppPool {
     const msg = parseWorkerMessage(raw);
     if (msg === undefined) {
       // the app's own process.send(): told once per worker, so a loop of them cannot flood the log
-      if (!w.sentMalformed) this.deps.log.warn(`${this.name}: worker ${w.id} sent a message that is not tsgi's; ignored, as any more will be: ${describeMessage(raw)}`);
-      w.sentMalformed = true;
+      if (w.sentMalformed()) this.deps.log.warn(`${this.name}: worker ${w.id} sent a message that is not tsgi's; ignored, as any more will be: ${describeMessage(raw)}`);
       return;
     }
     const now = this.deps.ops.now();
-    w.lastSeen = now;
+    w.heard(now);
     switch (msg.t) {
       case 'ready':
         if (w.state !== 'starting') return;
@@ -478,7 +468,7 @@ export class AppPool {
         // the app's own message may quote its secrets (a connection string): every reader of
         // bootError (status, API, dashboard, this log) gets it redacted
         const secrets = this.secrets.get(w.id) ?? [];
-        w.bootError = redact(msg.message, secrets);
+        w.bootFailed(redact(msg.message, secrets));
         this.deps.log.error(`${this.name}: worker ${w.id} failed to boot: ${redact(msg.stack ?? msg.message, secrets)}`);
         break;
       }
@@ -503,16 +493,9 @@ export class AppPool {
 
   private onExit(w: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
     const now = this.deps.ops.now();
-    w.exitCode = code;
-    w.exitSignal = signal;
-    const bootFailed = w.state === 'starting' && (w.bootError !== undefined || code === EXIT_APP_LOAD_ERROR);
-    const to: WorkerState = w.state === 'draining' ? 'stopped' : bootFailed ? 'failed' : 'crashed';
-    if (to === 'failed') w.bootError ??= `exited with code ${code} before it was ready`;
-    if (to === 'crashed' && w.reason === undefined && externalKill(signal)) w.reason = 'killed';
-    w.transition(to, now, to === 'failed' ? (w.reason ?? 'boot-error') : to === 'crashed' ? (w.reason ?? 'crash') : undefined);
+    const to = w.exited(code, signal, now);
     this.totals.exited(w.reason);
     this.workers.delete(w.id);
-    this.drainDeadline.delete(w.id);
     this.secrets.delete(w.id);
     this.refreshReady();
     this.routing.redeliverAll(w);
@@ -577,9 +560,7 @@ export class AppPool {
 
   private drain(w: WorkerRecord, reason: ExitReason, now: number): void {
     if (w.state === 'draining') return;
-    w.transition('draining', now, reason);
-    this.drainDeadline.set(w.id, now + this.config.graceful_timeout + KILL_GRACE_MS);
-    if (!w.proc.send({ t: 'drain' })) w.proc.kill('SIGTERM');
+    w.drain(reason, now, now + this.config.graceful_timeout + KILL_GRACE_MS);
     this.refreshReady();
   }
 
@@ -589,7 +570,7 @@ export class AppPool {
 
   private refreshReady(): void {
     // a worker being killed stays 'ready' until reaped, but takes no more connections
-    this.routing.setReady([...this.workers.values()].filter((w) => w.state === 'ready' && w.killAt === undefined && !w.killed));
+    this.routing.setReady([...this.workers.values()].filter((w) => w.takesConnections));
   }
 
   // ---- waiting for an action to finish ----
