@@ -3,7 +3,7 @@
  * and anything named like a credential stay in the daemon (PM2's `pm2 env` prints them all);
  * env shows as its keys only.
  */
-import type { AppStatus } from '../daemon/app-pool.js';
+import type { AppStatus } from '../daemon/pool/app-pool.js';
 import { appSection, formatListen, type AppConfig, type ListenAddress } from '../daemon/config/index.js';
 import type { Fields } from '../daemon/config/declare.js';
 import type { Control } from './control.js';

@@ -3,7 +3,7 @@
  * one listener on the arbiter's events and one stats timer however many clients there are, and
  * none at all while nobody listens. Each event is serialised once and written to every client.
  */
-import type { WorkerEvent } from '../daemon/worker.js';
+import type { WorkerEvent } from '../daemon/pool/worker-record.js';
 import { daemonView } from './app-view.js';
 import type { Control } from './control.js';
 

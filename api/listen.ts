@@ -5,13 +5,13 @@
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
-import type { Arbiter } from '../daemon/arbiter.js';
+import type { Arbiter } from '../daemon/arbiter/arbiter.js';
 import { formatListen, type Config } from '../daemon/config/index.js';
 import { isLoopback } from '../daemon/config/listen.js';
 import { TsgiError } from '../daemon/errors.js';
 import type { Logger } from '../daemon/log.js';
-import { clearStaleSocket } from '../daemon/sockets.js';
-import { runtimeDir } from '../daemon/runtime-dir.js';
+import { clearStaleSocket } from '../daemon/os/sockets.js';
+import { runtimeDir } from '../daemon/os/runtime-dir.js';
 import { buildApi } from './server.js';
 import type { ApiToken } from './auth.js';
 

@@ -8,8 +8,8 @@
  * prom-client's Counter and Histogram (made to observe events one by one) cannot take as they are.
  */
 import { Registry, type Metric } from 'prom-client';
-import type { AppMetricsView } from '../daemon/app-pool.js';
-import { codeLabel, DURATION_BOUNDS } from '../daemon/request-stats.js';
+import type { AppMetricsView } from '../daemon/pool/app-pool.js';
+import { codeLabel, DURATION_BOUNDS } from '../daemon/pool/request-stats.js';
 
 export interface MetricsSource {
   metrics(): { uptime_ms: number; apps: AppMetricsView[] };

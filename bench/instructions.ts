@@ -31,7 +31,7 @@
  * --app express: both serve the same route from an Express app instead of a bare handler.
  */
 import { spawn } from 'node:child_process';
-import { symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -121,7 +121,9 @@ if (cluster.isPrimary) {
 async function tsgid(name: string, root: string): Promise<Contender> {
   const dir = copyBuild('instructions', root);
   // fork runs execPath with execArgv and the worker's module: the wrapper runs them under callgrind
-  patchOnce(join(dir, 'dist/daemon/process-ops.js'), 'execArgv: [],', `execArgv: [], execPath: ${JSON.stringify(wrapper(dir, PERF_MAP))},`, 'bench/instructions.ts');
+  // where process-ops.js is: daemon/os/ since the daemon was grouped into folders, daemon/ in older builds
+  const ops = ['dist/daemon/os/process-ops.js', 'dist/daemon/process-ops.js'].map((f) => join(dir, f)).find((f) => existsSync(f)) ?? join(dir, 'dist/daemon/os/process-ops.js');
+  patchOnce(ops, 'execArgv: [],', `execArgv: [], execPath: ${JSON.stringify(wrapper(dir, PERF_MAP))},`, 'bench/instructions.ts');
   const port = await freePort();
   writeFileSync(join(dir, 'app.mjs'), APP.esm);
   // boot_timeout and timeout (the heartbeat guard) allow for valgrind's slowdown

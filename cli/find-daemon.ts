@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { TsgiError, type ErrorCode } from '../daemon/errors.js';
 import { parseListen } from '../daemon/config/listen.js';
-import { alive, readPid } from '../daemon/pidfile.js';
+import { alive, readPid } from '../daemon/os/pidfile.js';
 import { readAdminSection, type AdminSection } from './admin-yaml.js';
 import { usageError } from './errors.js';
 

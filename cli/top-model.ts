@@ -3,9 +3,9 @@
  * event a second), worker events applied at once in between, and request rates from the
  * differences between two stats events. No I/O: the frame is drawn from this by top-view.ts.
  */
-import type { AppStatus } from '../daemon/app-pool.js';
-import type { DaemonStatus } from '../daemon/arbiter.js';
-import type { WorkerEvent, WorkerStatus } from '../daemon/worker.js';
+import type { AppStatus } from '../daemon/pool/app-pool.js';
+import type { DaemonStatus } from '../daemon/arbiter/arbiter.js';
+import type { WorkerEvent, WorkerStatus } from '../daemon/pool/worker-record.js';
 
 /** sparkline points kept per app, one a stats event */
 export const HISTORY = 60;

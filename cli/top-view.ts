@@ -3,7 +3,7 @@
  * a row per worker (pid, state, uptime, rss, cpu, requests, req/s) and its last exits. Pure, so
  * a test renders it without a terminal; top.ts decides how the lines reach the screen.
  */
-import type { ExitRecord } from '../daemon/app-pool.js';
+import type { ExitRecord } from '../daemon/pool/app-pool.js';
 import { formatBytes, formatDuration, paint, table, type Style } from './table.js';
 import type { TopModel } from './top-model.js';
 

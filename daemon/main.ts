@@ -7,21 +7,21 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { adminToken, adminTokens, startAdminApi, type AdminApi } from '../api/listen.js';
 import { packageJson } from '../api/version.js';
-import { Arbiter } from './arbiter.js';
+import { Arbiter } from './arbiter/arbiter.js';
 import { currentRunner, listenWhere, loadConfig, whereInConfig, type Config } from './config/index.js';
 import { isTsgiError, TsgiError } from './errors.js';
-import { takePassedFds } from './listen-fds.js';
+import { takePassedFds } from './os/listen-fds.js';
 import { createLogger } from './log.js';
 import { queueLimit } from './logs/drops.js';
 import { checkNodeVersion } from './node-version.js';
 import { onTerminal, watchLauncher } from './foreground.js';
-import { removePidfile, writePidfile } from './pidfile.js';
+import { removePidfile, writePidfile } from './os/pidfile.js';
 import { checkTypeScript } from './ts-check.js';
-import { realOps } from './process-ops.js';
-import { monotonicUsec, sdNotifier } from './sd-notify.js';
-import { probeListen } from './sockets.js';
+import { realOps } from './os/process-ops.js';
+import { monotonicUsec, sdNotifier } from './os/sd-notify.js';
+import { probeListen } from './os/sockets.js';
 import { envFileExposure } from './config/env-file.js';
-import { envWarnings } from './worker-env.js';
+import { envWarnings } from './pool/worker-env.js';
 
 const USAGE = `Usage: tsgid [-c FILE] [--check [--diff]]
 

@@ -1,7 +1,8 @@
 /**
  * What the arbiter and a worker say to each other over the worker's IPC channel.
- * Imports nothing, so both sides (and tests) can use it without pulling the other in.
+ * Imports nothing at run time (one type only), so both sides (and tests) can use it without pulling the other in.
  */
+import type { WorkerLimits } from './pool/worker-spec.js';
 
 /** Everything a worker needs to boot, passed in the TSGI_WORKER_SPEC environment variable as JSON. */
 export interface WorkerSpec {
@@ -53,29 +54,11 @@ export interface WorkerTls {
   http2: boolean;
 }
 
-/** The app's limit settings, in bytes, counts and milliseconds; 0 turns a limit off unless noted. */
-export interface WorkerLimits {
-  /** Longest request line (method, URL, version) → 414. */
-  requestLine: number;
-  /** Most header fields in one request (never 0) → 431. */
-  requestFields: number;
-  /** Longest header line (name, value, `: ` and CRLF) → 431. */
-  requestFieldSize: number;
-  /** Largest request body → 413. */
-  requestBody: number;
-  /** Time a client has to send a request's complete headers. */
-  headerTimeout: number;
-  /** Idle time a kept-alive connection waits for its next request; 0 turns keep-alive off. */
-  keepAlive: number;
-  /** Connections one worker serves at once (never 0); more are answered 503. */
-  maxConnections: number;
-  /** Time a response has to finish → 503. */
-  requestTimeout: number;
-  /** Slowest average body rate in bytes per second after bodyRateGrace → 408 (0: none). */
-  minBodyRate: number;
-  /** ms before minBodyRate counts. */
-  bodyRateGrace: number;
-}
+/**
+ * The app's limit settings, in bytes, counts and milliseconds (0 turns a limit off unless its
+ * setting says otherwise): derived from the settings' declarations by pool/worker-spec.ts.
+ */
+export type { WorkerLimits };
 
 export type AppInterface = 'auto' | 'node' | 'fetch' | 'koa' | 'fastify' | 'listen';
 
@@ -123,7 +106,7 @@ export type WorkerMessage =
       requests: number;
       inflight: number;
       connections: number;
-      /** cumulative responses by status class, duration buckets and seconds summed (daemon/request-stats.ts) */
+      /** cumulative responses by status class, duration buckets and seconds summed (daemon/pool/request-stats.ts) */
       codes: number[];
       buckets: number[];
       sum: number;

@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { PAGE_ROUTES } from '../api/routes/dashboard.js';
 import { buildApi } from '../api/server.js';
-import { Arbiter } from '../daemon/arbiter.js';
+import { Arbiter } from '../daemon/arbiter/arbiter.js';
 import { parseConfig } from '../daemon/config/index.js';
 import { silentLogger } from '../daemon/log.js';
 import { ROOT, tempDir } from './helpers/daemon.js';

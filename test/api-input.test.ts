@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server.js';
-import { Arbiter } from '../daemon/arbiter.js';
+import { Arbiter } from '../daemon/arbiter/arbiter.js';
 import { loadConfig } from '../daemon/config/index.js';
 import { silentLogger } from '../daemon/log.js';
 import { FIXTURES, tempDir } from './helpers/daemon.js';

@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import request from 'supertest';
 import { buildApi } from '../api/server.js';
 import { publicConfig, REDACTED, type AppView } from '../api/app-view.js';
-import { Arbiter } from '../daemon/arbiter.js';
+import { Arbiter } from '../daemon/arbiter/arbiter.js';
 import { loadConfig } from '../daemon/config/index.js';
 import { silentLogger } from '../daemon/log.js';
 import { FIXTURES, get, tempDir } from './helpers/daemon.js';

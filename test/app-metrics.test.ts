@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AppMetricsTotals } from '../daemon/app-metrics.js';
-import { CODE_SLOTS, DURATION_BOUNDS, emptyCounts } from '../daemon/request-stats.js';
+import { AppMetricsTotals } from '../daemon/pool/app-metrics.js';
+import { CODE_SLOTS, DURATION_BOUNDS, emptyCounts } from '../daemon/pool/request-stats.js';
 
 /** A worker's cumulative report: `ok` 2xx answers and `missing` 4xx, all in the first bucket. */
 function beat(ok: number, missing: number, sum: number) {

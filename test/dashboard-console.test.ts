@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import type { DaemonStatus } from '../daemon/arbiter.js';
+import type { DaemonStatus } from '../daemon/arbiter/arbiter.js';
 import { get, readyPids, startDaemon, tempDir, type Daemon } from './helpers/daemon.js';
 import { adminAddress, launchChromium, openPage } from './helpers/dashboard-page.js';
 import { CHROMIUM_TOOL, needs } from './helpers/tools.js';

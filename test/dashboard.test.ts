@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import type { DaemonStatus } from '../daemon/arbiter.js';
+import type { DaemonStatus } from '../daemon/arbiter/arbiter.js';
 import { adminAddress, FIXTURES, get, readyPids, startDaemon, tempDir, type Daemon } from './helpers/daemon.js';
 import { launchChromium, openPage as open } from './helpers/dashboard-page.js';
 import { CHROMIUM_TOOL, needs } from './helpers/tools.js';

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { delay, FIXTURES, get, startDaemon, tempDir, type Daemon } from './helpers/daemon.js';
+import { FIXTURES, get, startDaemon, tempDir, type Daemon } from './helpers/daemon.js';
+import { waitFor } from './helpers/wait.js';
 
 const mode = (path: string): number => statSync(path).mode & 0o777;
 
@@ -36,7 +37,7 @@ apps:
       }
     };
     // the lines are written within 100 ms; a file appears with its first line
-    for (let i = 0; i < 200 && !files.every(exists); i++) await delay(50);
+    await waitFor(() => files.every(exists), { what: `the log files ${files.join(', ')}`, timeout: 10_000 });
     assert.equal(mode(join(dir, '.tsgi')), 0o700);
     assert.equal(mode(join(dir, '.tsgi/tsgid.pid')), 0o600);
     assert.equal(mode(logs) & 0o007, 0, `logs dir mode 0${mode(logs).toString(8)}`);

@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { AppStatus, ExitRecord } from '../daemon/app-pool.js';
-import type { AppMetrics } from '../daemon/app-metrics.js';
-import { HISTORY_POINTS, History, quantile } from '../daemon/history.js';
-import { DURATION_BOUNDS, emptyCounts } from '../daemon/request-stats.js';
+import type { AppStatus, ExitRecord } from '../daemon/pool/app-pool.js';
+import type { AppMetrics } from '../daemon/pool/app-metrics.js';
+import { HISTORY_POINTS, History, quantile } from '../daemon/arbiter/history.js';
+import { DURATION_BOUNDS, emptyCounts } from '../daemon/pool/request-stats.js';
 
 function metrics(ok: number, notFound: number, buckets: Record<number, number>): AppMetrics {
   const requests = emptyCounts();

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { type Daemon, FIXTURES, delay, get, readyPids, startDaemon, tempDir } from './helpers/daemon.js';
+import { waitFor } from './helpers/wait.js';
 import { exchange, hostPort, parseReply, RAW_DEADLINE_MS } from './helpers/raw-http.js';
 import { selfSignedCert } from './helpers/tls.js';
 
@@ -27,11 +28,7 @@ async function count(url: string): Promise<Count> {
 }
 
 async function untilOutput(d: Daemon, pattern: RegExp): Promise<void> {
-  const deadline = Date.now() + RAW_DEADLINE_MS;
-  while (!pattern.test(d.output())) {
-    if (Date.now() > deadline) assert.match(d.output(), pattern);
-    await delay(50);
-  }
+  await waitFor(() => pattern.test(d.output()), { what: `tsgid's output to match ${pattern}`, timeout: RAW_DEADLINE_MS, detail: () => d.output() });
 }
 
 /** Resolves when `socket` closes; rejects if it has not within the deadline. */

@@ -10,7 +10,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { LogEntry } from '../daemon/logs/line-format.js';
-import type { AppStatus } from '../daemon/app-pool.js';
+import type { AppStatus } from '../daemon/pool/app-pool.js';
 import { FIXTURES, get, request, startDaemon, tempDir, TSGICTL, TSGID, writeConfig, type Daemon } from './helpers/daemon.js';
 import { track } from './helpers/procs.js';
 import { needs, SCRIPT_TOOL } from './helpers/tools.js';

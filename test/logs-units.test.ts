@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { notIn } from '../api/routes/logs.js';
 import { buildApi } from '../api/server.js';
-import { Arbiter } from '../daemon/arbiter.js';
+import { Arbiter } from '../daemon/arbiter/arbiter.js';
 import { loadConfig, parseAppInput, parseConfig } from '../daemon/config/index.js';
 import { isTsgiError } from '../daemon/errors.js';
 import { silentLogger } from '../daemon/log.js';

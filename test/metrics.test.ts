@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { DaemonStatus } from '../daemon/arbiter.js';
+import type { DaemonStatus } from '../daemon/arbiter/arbiter.js';
 import { get, readyPids, startDaemon, type Daemon } from './helpers/daemon.js';
 import { parseExposition, scrapeUntil, value, type Sample } from './helpers/metrics.js';
 

@@ -7,17 +7,17 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { AppPool } from '../daemon/app-pool.js';
+import { AppPool } from '../daemon/pool/app-pool.js';
 import { parseAppInput, parsedDefault, topSection, type AppConfig } from '../daemon/config/index.js';
-import { BootPacer } from '../daemon/boot-pacer.js';
-import type { Unavailable } from '../daemon/hold-503.js';
+import { BootPacer } from '../daemon/arbiter/boot-pacer.js';
+import type { Unavailable } from '../daemon/pool/hold-503.js';
 import type { Connection } from '../daemon/protocol.js';
 import { silentLogger } from '../daemon/log.js';
-import type { ProcessOps, WorkerProcess } from '../daemon/process-ops.js';
+import type { ProcessOps, WorkerProcess } from '../daemon/os/process-ops.js';
 import type { WorkerSpec } from '../daemon/protocol.js';
-import { decideRestart } from '../daemon/restart-policy.js';
-import type { WorkerEvent } from '../daemon/worker.js';
-import { canMove, WORKER_MOVES } from '../daemon/worker-state.js';
+import { decideRestart } from '../daemon/pool/restart-policy.js';
+import type { WorkerEvent } from '../daemon/pool/worker-record.js';
+import { canMove, WORKER_MOVES } from '../daemon/pool/worker-state.js';
 
 class FakeProc extends EventEmitter implements WorkerProcess {
   static nextPid = 1000;

@@ -12,10 +12,11 @@ import http from 'node:http';
 import https from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { DaemonStatus } from '../daemon/arbiter.js';
+import type { DaemonStatus } from '../daemon/arbiter/arbiter.js';
 import { findGroup, findUser, type UserAccount } from '../daemon/config/users.js';
 import { selfSignedCert } from './helpers/tls.js';
-import { delay, get, readyPids, startDaemon, tempDir, TSGID, writeConfig, type Daemon } from './helpers/daemon.js';
+import { get, readyPids, startDaemon, tempDir, TSGID, writeConfig, type Daemon } from './helpers/daemon.js';
+import { waitFor } from './helpers/wait.js';
 
 const ROOT_ONLY = 'switching users needs tsgid to run as root (CI runs the suite as root)';
 const isRoot = process.getuid?.() === 0;
@@ -166,9 +167,7 @@ apps:
   it('their lines reach the log files tsgid holds', { timeout: 30_000 }, async () => {
     await json(`${url.a}/log?line=hello-from-a`);
     const file = join(dir, 'logs', 'a.out.log');
-    for (let deadline = Date.now() + 20_000; !readOr(file).includes('hello-from-a'); await delay(50)) {
-      if (Date.now() > deadline) assert.fail(`no line in ${file}:\n${readOr(file)}\n--- tsgid ---\n${d!.output()}`);
-    }
+    await waitFor(() => readOr(file).includes('hello-from-a'), { what: `the line in ${file}`, detail: () => `${readOr(file)}\n--- tsgid ---\n${d!.output()}` });
   });
 
   it('a reload starts new workers as the same user', { timeout: 60_000 }, async () => {

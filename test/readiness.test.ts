@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { readiness, type AppReadiness } from '../daemon/readiness.js';
+import { readiness, type AppReadiness } from '../daemon/arbiter/readiness.js';
 import { FIXTURES, get, pidAlive, readyPids, startDaemon, type Daemon } from './helpers/daemon.js';
 import { freePort } from './helpers/nginx.js';
 import { waitFor } from './helpers/wait.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import readline from 'node:readline';
 import { describe, it } from 'node:test';
 import { silentLogger } from '../daemon/log.js';
-import { sdNotifier } from '../daemon/sd-notify.js';
+import { sdNotifier } from '../daemon/os/sd-notify.js';
 import { FIXTURES, get, startDaemon, tempDir, type Daemon } from './helpers/daemon.js';
 import { track } from './helpers/procs.js';
 import { needs, SOCKET_ACTIVATE_TOOL, SYSTEMD_NOTIFY_TOOL } from './helpers/tools.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { ListenAddress } from '../daemon/config/index.js';
 import type { Connection } from '../daemon/protocol.js';
-import { boundAddress, closeListener, openListener } from '../daemon/sockets.js';
+import { boundAddress, closeListener, openListener } from '../daemon/os/sockets.js';
 import { tempDir } from './helpers/daemon.js';
 
 /** Listen on `addr`, connect a client that sends a request, and return what the arbiter's side got. */

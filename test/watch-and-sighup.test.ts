@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { globToRegExp } from '../daemon/watch.js';
+import { globToRegExp } from '../daemon/arbiter/watch.js';
 import { FIXTURES, get, readyPids, startDaemon, type Daemon } from './helpers/daemon.js';
 import { waitFor } from './helpers/wait.js';
 

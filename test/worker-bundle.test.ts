@@ -2,7 +2,7 @@
  * Workers run tsgi's worker code as one bundled module, dist/daemon/worker/bundle.js (esbuild, in
  * package.json's "build"), not as the thirty-odd modules tsc emits: on Node 20 each module the ES
  * loader reads is a FileHandle, and those made EventEmitter's inline caches generic before the
- * first request (daemon/process-ops.ts, BENCHMARKS.md).
+ * first request (daemon/os/process-ops.ts, BENCHMARKS.md).
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';

@@ -1,5 +1,5 @@
 /** tsgictl start|stop|restart|reload APP|all, and scale APP N|+N|-N. */
-import type { AppStatus } from '../../daemon/app-pool.js';
+import type { AppStatus } from '../../daemon/pool/app-pool.js';
 import { isTsgiError } from '../../daemon/errors.js';
 import { usageError } from '../errors.js';
 import { paint } from '../table.js';

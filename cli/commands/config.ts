@@ -4,7 +4,7 @@
  * the config module is loaded only for this command).
  */
 import { resolve } from 'node:path';
-import type { ConfigReloadResult } from '../../daemon/arbiter.js';
+import type { ConfigReloadResult } from '../../daemon/arbiter/arbiter.js';
 import { formatPlan, type ReloadPlan } from '../../daemon/config/diff.js';
 import type { CommandDef } from '../types.js';
 import { failures } from './actions.js';

@@ -1,6 +1,6 @@
 /** tsgictl status [APP]: a table like `pm2 ls`, one row per worker; with APP, its config too (env keys only). */
 import type { AppView } from '../../api/app-view.js';
-import type { DaemonStatus } from '../../daemon/arbiter.js';
+import type { DaemonStatus } from '../../daemon/arbiter/arbiter.js';
 import { formatBytes, formatDuration, paint, table, type Style } from '../table.js';
 import type { CommandDef } from '../types.js';
 

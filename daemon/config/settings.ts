@@ -7,7 +7,7 @@ import type { AppInterface } from '../protocol.js';
 import { section, setting, type Simplify, type ValuesOf } from './declare.js';
 import { envNames, listens, moduleSpec, mountMap, stringMap } from './app-kinds.js';
 import { envFileReadable } from './env-file.js';
-import { BASE_ENV, REDACT_MIN_LENGTH } from '../worker-env.js';
+import { BASE_ENV, REDACT_MIN_LENGTH } from '../pool/worker-env.js';
 import { boolean, directory, duration, filePath, integer, listen, oneOf, size, text } from './kinds.js';
 import { adminExposure, distinctListens, exactlyOne, modulesExist, tlsFiles, uniqueListens } from './rules.js';
 import { namedSections } from './validate.js';

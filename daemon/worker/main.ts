@@ -43,7 +43,12 @@ const limits = spec.limits;
 let hosted: HostedApp | undefined;
 let server: http.Server | undefined;
 let appServer: AppServer | undefined;
-let draining = false;
+/**
+ * Where this worker is in its life, one way only: booting (loading the app) → serving (told the
+ * arbiter it is ready) → draining (told to go: finishing what is in flight) → exiting (onShutdown,
+ * the last heartbeat, exit). A drain may come while booting: then it never serves.
+ */
+let phase: 'booting' | 'serving' | 'draining' | 'exiting' = 'booting';
 let requests = 0;
 let inflight = 0;
 let connections = 0;
@@ -120,7 +125,7 @@ function accept(socket: Socket): void {
 function onSocketClose(this: Socket): void {
   connections--;
   connectionClosed(this);
-  if (draining && connections === 0) void exitAfterShutdown();
+  if (phase === 'draining' && connections === 0) void exitAfterShutdown();
 }
 
 function onTlsClose(this: Socket): void {
@@ -183,7 +188,8 @@ async function boot(): Promise<void> {
     setTimeout(() => process.exit(EXIT_APP_LOAD_ERROR), 50);
     return;
   }
-  if (draining) return;
+  if (phase !== 'booting') return;
+  phase = 'serving';
   send({ t: 'ready' });
   const beat = setInterval(heartbeat, spec!.heartbeatInterval);
   beat.unref();
@@ -214,12 +220,9 @@ function exitWithLastBeat(): void {
   setTimeout(() => process.exit(0), 500);
 }
 
-let drainStarted = false;
-
 function drain(limit: number): void {
-  if (drainStarted) return;
-  drainStarted = true;
-  draining = true;
+  if (phase === 'draining' || phase === 'exiting') return;
+  phase = 'draining';
   // HTTP/1 responses in flight (and any later) say Connection: close when their head goes out
   drainResponses();
   appServer?.closeSessions();
@@ -234,11 +237,9 @@ function drain(limit: number): void {
   if (server === undefined || connections === 0) void exitAfterShutdown();
 }
 
-let exiting = false;
-
 async function exitAfterShutdown(): Promise<void> {
-  if (exiting) return;
-  exiting = true;
+  if (phase === 'exiting') return;
+  phase = 'exiting';
   try {
     await hosted?.onShutdown();
   } catch (err) {

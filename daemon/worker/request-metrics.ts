@@ -9,7 +9,7 @@
  * under 1% of a hello-world request (BENCHMARKS.md, bench/metrics-cost.ts).
  */
 import type { ServerResponse } from 'node:http';
-import { ABORTED, DURATION_BOUNDS, emptyCounts } from '../request-stats.js';
+import { ABORTED, DURATION_BOUNDS, emptyCounts } from '../pool/request-stats.js';
 
 const BOUNDS_MS = DURATION_BOUNDS.map((s) => s * 1000);
 const LAST = BOUNDS_MS.length;

@@ -5,7 +5,7 @@
  * with a bounded deadline, for every app to be back at its target, and reports what it saw.
  */
 import { readFileSync } from 'node:fs';
-import type { DaemonStatus } from '../../daemon/arbiter.js';
+import type { DaemonStatus } from '../../daemon/arbiter/arbiter.js';
 import { delay, pidAlive, type Daemon } from './daemon.js';
 import { keepAliveLoad, type LoadResult } from './load.js';
 

@@ -7,9 +7,9 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { dirname } from 'node:path';
-import { formatListen, type ListenAddress } from './config/index.js';
-import { TsgiError } from './errors.js';
-import type { Connection } from './protocol.js';
+import { formatListen, type ListenAddress } from '../config/index.js';
+import { TsgiError } from '../errors.js';
+import type { Connection } from '../protocol.js';
 
 type OnConnection = (conn: Connection) => void;
 

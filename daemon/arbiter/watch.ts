@@ -5,8 +5,8 @@
  */
 import { extname, relative, resolve, sep } from 'node:path';
 import chokidar, { type FSWatcher } from 'chokidar';
-import type { WatchSettings } from './config/watch-kind.js';
-import type { Logger } from './log.js';
+import type { WatchSettings } from '../config/watch-kind.js';
+import type { Logger } from '../log.js';
 
 /** Never worth watching: huge, or written by the app itself. */
 const ALWAYS_IGNORED = /(^|[\\/])(node_modules|\.git)([\\/]|$)|\.log$/;

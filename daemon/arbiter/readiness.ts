@@ -2,7 +2,7 @@
  * Readiness, as a load balancer or a Kubernetes readiness probe needs it: may this tsgid be sent
  * traffic? Liveness (/v1/health) is a different question: a daemon whose app failed is alive.
  */
-import type { AppStatus } from './app-pool.js';
+import type { AppStatus } from '../pool/app-pool.js';
 
 export interface Readiness {
   ready: boolean;

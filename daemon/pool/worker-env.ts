@@ -5,9 +5,9 @@
  * and what tsgi itself sets (TSGI_WORKER_SPEC, process-ops.ts). Never TSGI_TOKEN, nor a variable
  * the config names under `admin` or only in another app, nor the admin token's value.
  */
-import type { AppConfig, Config } from './config/index.js';
-import { readEnvFile } from './config/env-file.js';
-import type { ListenPlan } from './worker/intercept-listen.js';
+import type { AppConfig, Config } from '../config/index.js';
+import { readEnvFile } from '../config/env-file.js';
+import type { ListenPlan } from '../worker/intercept-listen.js';
 
 /**
  * What every program expects to find, and nothing secret. NODE_OPTIONS is not in it: tsgid's own

@@ -1,25 +1,25 @@
 /**
  * One app's pool of workers. It owns no timer: the arbiter calls `reconcile(now)` on every tick,
  * and the pool converges on what it was asked for (its target count, a rolling reload, a stop).
- * Connections accepted on the app's sockets come in through `accept()`; the pool hands each to a
- * ready worker round-robin, as node:cluster does, or holds it until one is ready.
+ * Connections accepted on the app's sockets come in through `accept()` and go to routing.ts, which
+ * hands each to a ready worker (round-robin, as node:cluster does) or holds it until one is ready.
  */
-import { formatListen, workerIds, type AppConfig } from './config/index.js';
-import { TsgiError } from './errors.js';
-import type { Logger } from './log.js';
-import type { ProcessOps, ProcStats } from './process-ops.js';
-import { EXIT_APP_LOAD_ERROR, type Connection, type WorkerSpec } from './protocol.js';
+import { formatListen, type AppConfig } from '../config/index.js';
+import { TsgiError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { ProcessOps, ProcStats } from '../os/process-ops.js';
+import type { Connection } from '../protocol.js';
 import { decideRestart, formatMs } from './restart-policy.js';
-import { workerTls } from './tls-files.js';
-import { Worker, type WorkerEvent, type WorkerStatus } from './worker.js';
+import { WorkerRecord, type WorkerEvent, type WorkerStatus } from './worker-record.js';
 import type { AppState, ExitReason, WorkerState } from './worker-state.js';
-import { pipeLines } from './lines.js';
+import { pipeLines } from '../os/lines.js';
 import { describeMessage, parseWorkerMessage } from './worker-messages.js';
 import { buildWorkerEnv, NOTHING_WITHHELD, redact, type Withheld, type WorkerEnv } from './worker-env.js';
 import { AppMetricsTotals, type AppMetrics, type UnavailableReason } from './app-metrics.js';
-import { BootPacer } from './boot-pacer.js';
+import { BootPacer } from '../arbiter/boot-pacer.js';
 import { answerUnavailable, unavailableAnswer, type Unavailable } from './hold-503.js';
-import { externalKill } from './restart-policy.js';
+import { Router } from './routing.js';
+import { workerSpec } from './worker-spec.js';
 
 export interface PoolDeps {
   ops: ProcessOps;
@@ -33,11 +33,6 @@ export interface PoolDeps {
   pacer?: BootPacer;
   /** answer a connection no worker can take (hold-503.ts; a fake in unit tests) */
   unavailable?: (conn: Connection, u: Unavailable) => void;
-}
-
-interface Held {
-  conn: Connection;
-  at: number;
 }
 
 interface Run {
@@ -97,20 +92,15 @@ export interface AppMetricsView extends AppMetrics {
   workers: Array<{ id: number; requests: number; codes: readonly number[]; inflight: number; connections: number; rss: number | null; cpuSeconds: number | null }>;
 }
 
-const HEARTBEAT_MAX_MS = 1000;
 /** enough to see a crash loop or the last reloads on the dashboard, little enough to send every second */
 export const RECENT_EXITS = 20;
 /** SIGKILL follows SIGTERM this long after, for a worker that does not go by itself */
 const KILL_GRACE_MS = 1000;
 
 export class AppPool {
-  private readonly workers = new Map<number, Worker>();
-  private ready: Worker[] = [];
-  private rr = 0;
-  private pending: Held[] = [];
-  private nextConn = 1;
-  /** connections sent to a worker that has not yet said it got them */
-  private readonly unacked = new Map<number, { conn: Connection; worker: Worker }>();
+  private readonly workers = new Map<number, WorkerRecord>();
+  /** the app's connections: to a ready worker, held, or answered 503 */
+  private readonly routing: Router;
   private nextId = 1;
   private generation = 1;
   private target: number;
@@ -135,7 +125,6 @@ export class AppPool {
   /** reloads asked for while one runs are merged into this one */
   private nextRun: Run | undefined;
   private pendings: Pending[] = [];
-  private readonly drainDeadline = new Map<number, number>();
   /** per worker: the values of its env and env_file, redacted from what it reports */
   private readonly secrets = new Map<number, readonly string[]>();
   /** the addresses actually bound (a configured port 0 becomes the kernel's choice) */
@@ -147,6 +136,12 @@ export class AppPool {
   ) {
     this.target = config.workers;
     this.pacer = deps.pacer ?? new BootPacer(Infinity);
+    this.routing = new Router({
+      now: () => this.deps.ops.now(),
+      backlog: () => this.config.backlog,
+      refusal: () => this.refusal(),
+      unavailable: (conn, reason) => this.unavailable(conn, reason),
+    });
   }
 
   get name(): string {
@@ -194,7 +189,7 @@ export class AppPool {
 
   /** Rolling reload: new workers boot first; old ones drain only once every new one is ready. */
   reload(): Promise<void> {
-    if (this.wanted === 'stopped' || this.failedReason !== undefined || this.ready.length === 0) return this.restart();
+    if (this.wanted === 'stopped' || this.failedReason !== undefined || this.routing.readyWorkers.length === 0) return this.restart();
     return this.enqueueRun('reload');
   }
 
@@ -214,15 +209,7 @@ export class AppPool {
   // ---- connections ----
 
   accept(conn: Connection): void {
-    if (this.refusing()) {
-      this.unavailable(conn, this.wanted === 'stopped' ? 'stopped' : 'failed');
-      return;
-    }
-    const worker = this.pick();
-    if (worker !== undefined) this.handTo(worker, conn);
-    // a full queue is answered at once rather than reset
-    else if (this.pending.length >= this.config.backlog) this.unavailable(conn, 'queue_full');
-    else this.pending.push({ conn, at: this.deps.ops.now() });
+    this.routing.accept(conn);
   }
 
   /** Answer a connection no worker can take: 503 with Retry-After (hold-503.ts), counted. */
@@ -233,55 +220,10 @@ export class AppPool {
     (this.deps.unavailable ?? answerUnavailable)(conn, u);
   }
 
-  private pick(): Worker | undefined {
-    const n = this.ready.length;
-    if (n === 0) return undefined;
-    this.rr = (this.rr + 1) % n;
-    return this.ready[this.rr];
-  }
-
-  private handTo(worker: Worker, conn: Connection): void {
-    const id = this.nextConn++;
-    this.unacked.set(id, { conn, worker });
-    const sent = worker.proc.send({ t: 'conn', id }, conn, (err) => {
-      if (err !== null) this.redeliver(id);
-    });
-    if (!sent) this.redeliver(id);
-  }
-
-  /** The worker took these connections: close the arbiter's copies (the connections live on in it). */
-  private acknowledged(w: Worker, ids: number[]): void {
-    for (const id of ids) {
-      const entry = this.unacked.get(id);
-      // only its own: a copy another worker has not taken yet is what redelivers it if that one dies
-      if (entry === undefined || entry.worker !== w) continue;
-      this.unacked.delete(id);
-      entry.conn.close();
-    }
-  }
-
-  /**
-   * The worker died between pick and delivery (its exit may not be reaped yet): give the
-   * connection to another. The arbiter never read from it, so the client loses nothing.
-   */
-  private redeliver(id: number): void {
-    const entry = this.unacked.get(id);
-    if (entry === undefined) return;
-    this.unacked.delete(id);
-    this.ready = this.ready.filter((w) => w !== entry.worker);
-    this.accept(entry.conn);
-  }
-
-  private redeliverAll(worker: Worker): void {
-    for (const [id, entry] of this.unacked) if (entry.worker === worker) this.redeliver(id);
-  }
-
-  private flushPending(): void {
-    while (this.pending.length > 0 && this.ready.length > 0) this.handTo(this.pick()!, this.pending.shift()!.conn);
-  }
-
-  private refusing(): boolean {
-    return this.wanted === 'stopped' || (this.failedReason !== undefined && this.ready.length === 0);
+  /** Why the app takes no connection at all, if it takes none. */
+  private refusal(): 'stopped' | 'failed' | undefined {
+    if (this.wanted === 'stopped') return 'stopped';
+    return this.failedReason !== undefined && this.routing.readyWorkers.length === 0 ? 'failed' : undefined;
   }
 
   // ---- the tick ----
@@ -301,8 +243,9 @@ export class AppPool {
       if (this.run !== undefined) this.advanceRun(now);
       else this.converge(now, this.generation);
     }
-    if (this.refusing()) this.dropPending();
-    else this.expireHeld(now);
+    const refused = this.refusal();
+    if (refused !== undefined) this.routing.dropHeld(refused);
+    else this.routing.expireHeld(now, this.config.hold_timeout);
     this.settle();
   }
 
@@ -324,9 +267,8 @@ export class AppPool {
   }
 
   /** Replace a worker gracefully (max_requests, max_memory): a new one boots, then this one drains. */
-  private retire(w: Worker, reason: ExitReason, detail: string): void {
-    if (w.state !== 'ready' || w.retiring !== undefined) return;
-    w.retiring = reason;
+  private retire(w: WorkerRecord, reason: ExitReason, detail: string): void {
+    if (!w.retire(reason)) return;
     this.deps.log.info(`${this.name}: recycling worker ${w.id} (pid ${w.pid}): ${detail}`);
     this.deps.changed();
   }
@@ -403,30 +345,24 @@ export class AppPool {
       if (w.killAt !== undefined) {
         if (now >= w.killAt) this.kill(w);
       } else if (w.state === 'starting' && now - w.startedAt > this.config.boot_timeout) {
-        w.bootError = `not ready within boot_timeout (${formatMs(this.config.boot_timeout)})`;
-        w.reason = 'boot-timeout';
         // other workers booting beside it: the host may be what was slow, not the app
-        w.bootTimeoutShared = this.pacer.booting > 1;
+        w.bootTimedOut(`not ready within boot_timeout (${formatMs(this.config.boot_timeout)})`, this.pacer.booting > 1);
         this.deps.log.warn(`${this.name}: worker ${w.id} (pid ${w.pid}) ${w.bootError}; killing it`);
         this.kill(w);
       } else if (w.state === 'ready' && now - w.lastSeen > this.config.timeout) {
-        w.reason = 'timeout';
         this.deps.log.warn(`${this.name}: worker ${w.id} (pid ${w.pid}) sent no heartbeat for ${formatMs(now - w.lastSeen)} (timeout ${formatMs(this.config.timeout)}); killing it`);
-        w.proc.kill('SIGTERM');
-        w.killAt = now + KILL_GRACE_MS;
+        w.terminate('timeout', now + KILL_GRACE_MS);
         // it cannot take connections any more: route them to its siblings during the grace
         this.refreshReady();
-      } else if (w.state === 'draining' && now > (this.drainDeadline.get(w.id) ?? Infinity)) {
+      } else if (w.state === 'draining' && now > (w.drainDeadline ?? Infinity)) {
         this.deps.log.warn(`${this.name}: worker ${w.id} (pid ${w.pid}) still draining after graceful_timeout; killing it`);
         this.kill(w);
       }
     }
   }
 
-  private kill(w: Worker): void {
-    w.proc.kill('SIGKILL');
-    w.killed = true;
-    w.killAt = undefined;
+  private kill(w: WorkerRecord): void {
+    w.kill();
     this.refreshReady();
   }
 
@@ -435,17 +371,17 @@ export class AppPool {
   nextDeadline(): number {
     let t = this.backoffUntil > this.lastNow ? this.backoffUntil : Infinity;
     if (this.failedReason !== undefined && this.config.restart.retry_failed > 0) t = Math.min(t, this.failedAt + this.config.restart.retry_failed);
-    if (this.pending.length > 0) t = Math.min(t, this.pending[0]!.at + this.config.hold_timeout);
+    t = Math.min(t, this.routing.nextExpiry(this.config.hold_timeout));
     if (this.pendings.length > 0) {
       // `start` waits for its workers to have been ready min_uptime
-      for (const w of this.ready) if (w.readyAt !== null && w.readyAt + this.config.restart.min_uptime > this.lastNow) t = Math.min(t, w.readyAt + this.config.restart.min_uptime);
+      for (const w of this.routing.readyWorkers) if (w.readyAt !== null && w.readyAt + this.config.restart.min_uptime > this.lastNow) t = Math.min(t, w.readyAt + this.config.restart.min_uptime);
     }
     for (const w of this.workers.values()) {
       if (w.killed) continue;
       if (w.killAt !== undefined) t = Math.min(t, w.killAt);
       else if (w.state === 'starting') t = Math.min(t, w.startedAt + this.config.boot_timeout + 1);
       else if (w.state === 'ready') t = Math.min(t, w.lastSeen + this.config.timeout + 1);
-      else if (w.state === 'draining') t = Math.min(t, this.drainDeadline.get(w.id) ?? Infinity);
+      else if (w.state === 'draining') t = Math.min(t, w.drainDeadline ?? Infinity);
     }
     return t;
   }
@@ -474,34 +410,7 @@ export class AppPool {
       return false;
     }
     const id = this.nextId++;
-    const spec: WorkerSpec = {
-      app: c.name,
-      workerId: id,
-      cwd: c.cwd,
-      module: c.app,
-      mounts: c.mounts,
-      interface: c.interface,
-      gracefulTimeout: c.graceful_timeout,
-      heartbeatInterval: Math.max(50, Math.min(HEARTBEAT_MAX_MS, Math.floor(c.timeout / 4))),
-      heartbeatMax: Math.max(50, Math.floor(c.timeout / 3)),
-      maxRequests: c.max_requests > 0 ? c.max_requests + Math.floor(this.deps.ops.random() * (c.max_requests_jitter + 1)) : 0,
-      limits: {
-        requestLine: c.limit_request_line,
-        requestFields: c.limit_request_fields,
-        requestFieldSize: c.limit_request_field_size,
-        requestBody: c.limit_request_body,
-        headerTimeout: c.header_timeout,
-        keepAlive: c.keepalive,
-        maxConnections: c.max_connections,
-        requestTimeout: c.request_timeout,
-        minBodyRate: c.min_body_rate,
-        bodyRateGrace: c.min_body_rate_grace,
-      },
-      ...workerTls(c),
-      ...(c.access_log !== undefined && { accessLog: { format: c.access_log_format, trusted: c.forwarded_allow_ips } }),
-      ...workerIds(c),
-      umask: c.umask,
-    };
+    const spec = workerSpec(c, id, () => this.deps.ops.random());
     const proc = this.deps.ops.spawn(spec, built.env);
     // the boot slot goes back when the worker leaves `starting`, whichever way
     const emit = (e: WorkerEvent): void => {
@@ -511,7 +420,7 @@ export class AppPool {
       }
       this.deps.emit(e);
     };
-    const w = new Worker(c.name, id, generation, proc, now, emit);
+    const w = new WorkerRecord(c.name, id, generation, proc, now, emit);
     this.workers.set(id, w);
     this.secrets.set(id, built.secrets);
     if (proc.stdout) pipeLines(proc.stdout, (line) => this.deps.log.worker(c.name, id, 'out', line));
@@ -528,7 +437,7 @@ export class AppPool {
     this.deps.log.error(`${this.name}: cannot start a worker: ${reason}`);
     if (this.run?.kind === 'reload' && generation === this.run.generation) {
       this.run.error ??= reason;
-    } else if (this.ready.length === 0) {
+    } else if (this.routing.readyWorkers.length === 0) {
       this.fail(`boot failure: ${reason}`, now);
     } else {
       const { decision, failures } = decideRestart(this.config.restart, this.failures, now, 0);
@@ -539,28 +448,27 @@ export class AppPool {
     this.deps.changed();
   }
 
-  private onMessage(w: Worker, raw: unknown): void {
+  private onMessage(w: WorkerRecord, raw: unknown): void {
     const msg = parseWorkerMessage(raw);
     if (msg === undefined) {
       // the app's own process.send(): told once per worker, so a loop of them cannot flood the log
-      if (!w.sentMalformed) this.deps.log.warn(`${this.name}: worker ${w.id} sent a message that is not tsgi's; ignored, as any more will be: ${describeMessage(raw)}`);
-      w.sentMalformed = true;
+      if (w.sentMalformed()) this.deps.log.warn(`${this.name}: worker ${w.id} sent a message that is not tsgi's; ignored, as any more will be: ${describeMessage(raw)}`);
       return;
     }
     const now = this.deps.ops.now();
-    w.lastSeen = now;
+    w.heard(now);
     switch (msg.t) {
       case 'ready':
         if (w.state !== 'starting') return;
         w.transition('ready', now);
         this.refreshReady();
-        this.flushPending();
+        this.routing.flushHeld();
         break;
       case 'boot-error': {
         // the app's own message may quote its secrets (a connection string): every reader of
         // bootError (status, API, dashboard, this log) gets it redacted
         const secrets = this.secrets.get(w.id) ?? [];
-        w.bootError = redact(msg.message, secrets);
+        w.bootFailed(redact(msg.message, secrets));
         this.deps.log.error(`${this.name}: worker ${w.id} failed to boot: ${redact(msg.stack ?? msg.message, secrets)}`);
         break;
       }
@@ -568,7 +476,7 @@ export class AppPool {
         this.retire(w, msg.reason, `served ${w.requests > 0 ? w.requests : 'its'} max_requests`);
         return;
       case 'got':
-        this.acknowledged(w, msg.ids);
+        this.routing.acknowledged(w, msg.ids);
         return;
       case 'access':
         this.deps.log.access(this.name, msg.lines);
@@ -583,21 +491,14 @@ export class AppPool {
     this.deps.changed();
   }
 
-  private onExit(w: Worker, code: number | null, signal: NodeJS.Signals | null): void {
+  private onExit(w: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
     const now = this.deps.ops.now();
-    w.exitCode = code;
-    w.exitSignal = signal;
-    const bootFailed = w.state === 'starting' && (w.bootError !== undefined || code === EXIT_APP_LOAD_ERROR);
-    const to: WorkerState = w.state === 'draining' ? 'stopped' : bootFailed ? 'failed' : 'crashed';
-    if (to === 'failed') w.bootError ??= `exited with code ${code} before it was ready`;
-    if (to === 'crashed' && w.reason === undefined && externalKill(signal)) w.reason = 'killed';
-    w.transition(to, now, to === 'failed' ? (w.reason ?? 'boot-error') : to === 'crashed' ? (w.reason ?? 'crash') : undefined);
+    const to = w.exited(code, signal, now);
     this.totals.exited(w.reason);
     this.workers.delete(w.id);
-    this.drainDeadline.delete(w.id);
     this.secrets.delete(w.id);
     this.refreshReady();
-    this.redeliverAll(w);
+    this.routing.redeliverAll(w);
     this.lastExit = { worker: w.id, pid: w.pid, state: to, reason: w.reason, code, signal, at: now };
     this.recentExits.push(this.lastExit);
     if (this.recentExits.length > RECENT_EXITS) this.recentExits.shift();
@@ -605,7 +506,7 @@ export class AppPool {
     this.deps.changed();
   }
 
-  private afterFailure(w: Worker, to: WorkerState, now: number): void {
+  private afterFailure(w: WorkerRecord, to: WorkerState, now: number): void {
     const how = w.exitSignal !== null ? `signal ${w.exitSignal}` : `code ${w.exitCode}`;
     if (w.bootError !== undefined) this.lastBootError = w.bootError;
     const run = this.run;
@@ -619,7 +520,7 @@ export class AppPool {
     // a kill from outside is not the app's crash, nor a boot timeout while the host booted others too:
     // replaced at once (the boot pacer bounds how fast), never counted toward a crash loop
     if (w.reason === 'killed' || (w.reason === 'boot-timeout' && w.bootTimeoutShared)) return;
-    if (to === 'failed' && w.reason !== 'boot-timeout' && this.ready.length === 0) {
+    if (to === 'failed' && w.reason !== 'boot-timeout' && this.routing.readyWorkers.length === 0) {
       // the code on disk does not load: looping on it helps nobody (gunicorn halts on APP_LOAD_ERROR)
       this.fail(`boot failure: ${w.bootError}`, now);
       return;
@@ -657,32 +558,19 @@ export class AppPool {
     this.clearFailure();
   }
 
-  /** Connections that waited hold_timeout for a ready worker get a 503 rather than wait on. */
-  private expireHeld(now: number): void {
-    while (this.pending.length > 0 && now - this.pending[0]!.at >= this.config.hold_timeout) this.unavailable(this.pending.shift()!.conn, 'hold_timeout');
-  }
-
-  private drain(w: Worker, reason: ExitReason, now: number): void {
+  private drain(w: WorkerRecord, reason: ExitReason, now: number): void {
     if (w.state === 'draining') return;
-    w.transition('draining', now, reason);
-    this.drainDeadline.set(w.id, now + this.config.graceful_timeout + KILL_GRACE_MS);
-    if (!w.proc.send({ t: 'drain' })) w.proc.kill('SIGTERM');
+    w.drain(reason, now, now + this.config.graceful_timeout + KILL_GRACE_MS);
     this.refreshReady();
   }
 
-  private serving(): Worker[] {
+  private serving(): WorkerRecord[] {
     return [...this.workers.values()].filter((w) => w.state === 'starting' || w.state === 'ready');
   }
 
   private refreshReady(): void {
     // a worker being killed stays 'ready' until reaped, but takes no more connections
-    this.ready = [...this.workers.values()].filter((w) => w.state === 'ready' && w.killAt === undefined && !w.killed);
-  }
-
-  private dropPending(): void {
-    const held = this.pending;
-    this.pending = [];
-    for (const { conn } of held) this.unavailable(conn, this.wanted === 'stopped' ? 'stopped' : 'failed');
+    this.routing.setReady([...this.workers.values()].filter((w) => w.takesConnections));
   }
 
   // ---- waiting for an action to finish ----
@@ -701,7 +589,7 @@ export class AppPool {
       return new TsgiError('TSGI_ERR_APP_UNSTABLE', `${this.name}: ${crash.detail}, within restart.min_uptime (${formatMs(this.config.restart.min_uptime)}); it is being restarted with backoff: see its log`);
     }
     const serving = this.serving();
-    const settled = (w: Worker): boolean => w.state === 'ready' && w.readyAt !== null && this.lastNow - w.readyAt >= this.config.restart.min_uptime;
+    const settled = (w: WorkerRecord): boolean => w.state === 'ready' && w.readyAt !== null && this.lastNow - w.readyAt >= this.config.restart.min_uptime;
     return serving.length === this.target && serving.every(settled) ? null : undefined;
   }
 
@@ -735,7 +623,7 @@ export class AppPool {
     if (this.failedReason !== undefined) return 'failed';
     if (this.run !== undefined) return 'reloading';
     const serving = this.serving();
-    if (serving.length === this.target && this.ready.length === this.target) return 'running';
+    if (serving.length === this.target && this.routing.readyWorkers.length === this.target) return 'running';
     return this.failures.length > 0 || this.backoffUntil > now ? 'degraded' : 'starting';
   }
 
@@ -744,11 +632,11 @@ export class AppPool {
       name: this.name,
       state: this.state(now),
       target: this.target,
-      ready: this.ready.length,
+      ready: this.routing.readyWorkers.length,
       generation: this.generation,
       restarts: this.restarts,
       listen: this.listening.length > 0 ? this.listening : this.config.listen.map(formatListen),
-      pending_connections: this.pending.length,
+      pending_connections: this.routing.waiting,
       failed_reason: this.failedReason ?? null,
       retry_at: this.failedReason !== undefined && this.config.restart.retry_failed > 0 ? this.failedAt + this.config.restart.retry_failed : null,
       last_boot_error: this.lastBootError ?? null,
@@ -762,12 +650,12 @@ export class AppPool {
   /** Totals that survive worker replacement, and each live worker as the arbiter last saw it. */
   metrics(): AppMetricsView {
     const workers = [...this.workers.values()].map((w) => ({ id: w.id, requests: w.requests, codes: [...w.counts.codes], inflight: w.inflight, connections: w.connections, rss: w.rss, cpuSeconds: w.cpuSeconds }));
-    return { name: this.name, target: this.target, ready: this.ready.length, ...this.totals.snapshot(), workers };
+    return { name: this.name, target: this.target, ready: this.routing.readyWorkers.length, ...this.totals.snapshot(), workers };
   }
 
   /** Used by the stats sampler to know whom to measure. */
-  pids(): Array<{ worker: Worker; pid: number }> {
-    const out: Array<{ worker: Worker; pid: number }> = [];
+  pids(): Array<{ worker: WorkerRecord; pid: number }> {
+    const out: Array<{ worker: WorkerRecord; pid: number }> = [];
     for (const w of this.workers.values()) if (w.pid !== undefined) out.push({ worker: w, pid: w.pid });
     return out;
   }
@@ -778,6 +666,6 @@ function mb(bytes: number): string {
 }
 
 /** scale-down order: a worker not yet ready is the cheapest to let go */
-function rank(w: Worker): number {
+function rank(w: WorkerRecord): number {
   return w.state === 'starting' ? 0 : 1;
 }

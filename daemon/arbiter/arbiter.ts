@@ -4,27 +4,24 @@
  * spawn what is missing, roll what is being reloaded). gunicorn's arbiter.py, in one event loop.
  */
 import { EventEmitter } from 'node:events';
-import type net from 'node:net';
-import { currentRunner, formatListen, listensOverlap, listenWhere, loadConfig, sameAppConfig, type AppConfig, type Config } from './config/index.js';
-import { TsgiError } from './errors.js';
-import type { Logger } from './log.js';
-import { AppPool, type AppMetricsView, type AppStatus } from './app-pool.js';
-import { realOps, type ProcessOps } from './process-ops.js';
-import { adoptListener, boundAddress, closeListener, openListener } from './sockets.js';
-import type { Connection } from './protocol.js';
+import { currentRunner, listenWhere, loadConfig, sameAppConfig, type AppConfig, type Config } from '../config/index.js';
+import { TsgiError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { AppPool, type AppMetricsView, type AppStatus } from '../pool/app-pool.js';
+import { realOps, type ProcessOps } from '../os/process-ops.js';
 import { BootPacer } from './boot-pacer.js';
-import { answerUnavailable, RETRY_AFTER_IDLE_S } from './hold-503.js';
-import { PassedFds } from './listen-fds.js';
+import { PassedFds } from '../os/listen-fds.js';
+import { SocketRegistry } from '../os/socket-registry.js';
 import { readiness, type Readiness } from './readiness.js';
-import { formatMs } from './restart-policy.js';
-import type { WorkerEvent } from './worker.js';
+import { formatMs } from '../pool/restart-policy.js';
+import type { WorkerEvent } from '../pool/worker-record.js';
 import { Watcher } from './watch.js';
 import { Sampler } from './sampler.js';
-import { AppLogs } from './logs/app-logs.js';
-import { withheldFor } from './worker-env.js';
+import { AppLogs } from '../logs/app-logs.js';
+import { withheldFor } from '../pool/worker-env.js';
 import { History, type AppHistory } from './history.js';
-import { planReload, type ReloadPlan } from './config/diff.js';
-import { persistCommand } from './config/persist-command.js';
+import { planReload, type ReloadPlan } from '../config/diff.js';
+import { persistCommand } from '../config/persist-command.js';
 
 export type Command =
   | { kind: 'start' | 'stop' | 'restart' | 'reload'; app: string }
@@ -74,18 +71,8 @@ const IDLE_TICK_MS = 1000;
 export class Arbiter {
   readonly events = new EventEmitter();
   private readonly pools = new Map<string, AppPool>();
-  /** per app: configured address (canonical form) → the socket held for it */
-  private readonly listeners = new Map<string, Map<string, net.Server>>();
-  /** per app: the keys in `listeners` of sockets systemd passed, which a config reload keeps */
-  private readonly passedKeys = new Map<string, Set<string>>();
-  /**
-   * Where a systemd-passed socket's connections go, by app name. An app removed by a config
-   * reload leaves its passed sockets open (systemd owns them, and clients queue on them): their
-   * connections are answered 503 until an app of that name is added again and takes them over.
-   */
-  private readonly routes = new Map<string, AppPool>();
-  /** removed apps that spoke TLS, whose passed sockets get a clean close instead of a 503 */
-  private readonly orphanTls = new Set<string>();
+  /** every app's listening sockets, bound or passed by systemd */
+  private readonly sockets: SocketRegistry;
   /** one bound on workers booting at once, across all apps (max_concurrent_boots) */
   private readonly pacer: BootPacer;
   /** the app the next tick reconciles first (boot slots go round the apps) */
@@ -122,6 +109,7 @@ export class Arbiter {
   ) {
     this.ops = ops;
     this.startedAt = ops.now();
+    this.sockets = new SocketRegistry(passed, log, () => Object.keys(this.config.apps).length, (app, i) => listenWhere(this.config, app, i));
     this.logs = new AppLogs(config.logs, log);
     this.recorded = new History(config.stats_interval);
     this.pacer = BootPacer.fromSetting(config.max_concurrent_boots);
@@ -151,7 +139,7 @@ export class Arbiter {
       this.passed.check(Object.keys(this.config.apps));
       for (const app of Object.values(this.config.apps)) await this.addPool(app);
     } catch (err) {
-      this.closeAllListeners();
+      this.sockets.closeAll();
       await this.watcher.close();
       throw err;
     }
@@ -355,23 +343,10 @@ export class Arbiter {
       withheld: (name) => withheldFor(this.config, name),
       pacer: this.pacer,
     });
-    // a removed app's passed sockets, kept open, come back to an app of the same name
-    this.listeners.set(app.name, this.listeners.get(app.name) ?? new Map());
-    this.routes.set(app.name, pool);
-    this.orphanTls.delete(app.name);
-    try {
-      await this.bind(pool, app);
-    } catch (err) {
-      this.unbind(app.name, new Set());
-      this.listeners.delete(app.name);
-      this.routes.delete(app.name);
-      throw err;
-    }
+    await this.sockets.open(pool, app);
     if (this.shuttingDown) {
       // a shutdown was queued while the sockets were opening: it did not see this pool
-      this.unbind(app.name, new Set());
-      this.listeners.delete(app.name);
-      this.routes.delete(app.name);
+      this.sockets.forget(app.name);
       throw new TsgiError('TSGI_ERR_DAEMON_SHUTTING_DOWN', 'tsgid is shutting down');
     }
     this.pools.set(app.name, pool);
@@ -382,78 +357,14 @@ export class Arbiter {
     return pool;
   }
 
-  /** Open the sockets `app` lists that are not open yet; the ones it no longer lists are the caller's to close. */
-  private async bind(pool: AppPool, app: AppConfig): Promise<void> {
-    const held = this.listeners.get(app.name)!;
-    await this.adoptPassed(pool, app, held);
-    for (const [i, addr] of app.listen.entries()) {
-      const key = formatListen(addr);
-      if (held.has(key)) continue;
-      const where = listenWhere(this.config, app, i);
-      const server = await openListener(addr, (socket) => pool.accept(socket), where, app.backlog).catch((err: unknown) => {
-        throw this.passed.explainInUse(err, app.name);
-      });
-      held.set(key, server);
-    }
-    const extra = [...(this.passedKeys.get(app.name) ?? [])].filter((key) => !app.listen.some((addr) => formatListen(addr) === key));
-    pool.listening = [
-      ...app.listen.map((addr) => formatListen(boundAddress(held.get(formatListen(addr))!, addr))),
-      ...extra,
-    ];
-  }
-
-  /**
-   * Serve the sockets systemd passed for this app (by LISTEN_FDNAMES). One bound to an address the
-   * app lists stands for it, so that address is not bound again; the app's other addresses are
-   * bound as usual. A passed socket at an address the app does not list is served all the same:
-   * systemd's .socket unit is where the operator said what to listen on.
-   */
-  private async adoptPassed(pool: AppPool, app: AppConfig, held: Map<string, net.Server>): Promise<void> {
-    const keys = this.passedKeys.get(app.name) ?? new Set<string>();
-    this.passedKeys.set(app.name, keys);
-    for (const { fd, name } of this.passed.take(app.name, Object.keys(this.config.apps).length)) {
-      const { server, addr } = await adoptListener(fd, (conn) => this.acceptPassed(app.name, conn), `apps.${app.name}: LISTEN_FDS fd ${fd} ("${name}")`, app.backlog);
-      const configured = app.listen.find((a) => listensOverlap(a, addr) && !held.has(formatListen(a)));
-      const key = formatListen(configured ?? addr);
-      held.set(key, server);
-      keys.add(key);
-      this.log.info(`${app.name}: serving ${formatListen(addr)} from systemd (fd ${fd})${configured === undefined ? ', an address its listen list does not name' : ''}`);
-    }
-  }
-
-  private acceptPassed(app: string, conn: Connection): void {
-    const pool = this.routes.get(app);
-    if (pool !== undefined) pool.accept(conn);
-    else answerUnavailable(conn, { retryAfter: RETRY_AFTER_IDLE_S, message: `no app "${app}" is configured on this socket any more`, tls: this.orphanTls.has(app) });
-  }
-
-  /** Close an app's sockets except those whose canonical address is in `keep`. */
-  private unbind(name: string, keep: ReadonlySet<string>): void {
-    const held = this.listeners.get(name);
-    if (held === undefined) return;
-    for (const [key, server] of held) {
-      if (keep.has(key)) continue;
-      closeListener(server);
-      held.delete(key);
-    }
-  }
-
   private async remove(name: string): Promise<void> {
     const pool = this.pool(name);
     this.watcher.remove(name);
     await pool.stop();
     this.pools.delete(name);
-    this.routes.delete(name);
     // systemd's sockets stay open (it holds them and clients queue on them): answered 503 from now on
-    const passed = this.passedKeys.get(name) ?? new Set<string>();
-    this.unbind(name, passed);
-    if (passed.size > 0) {
-      if (pool.config.certfile !== undefined) this.orphanTls.add(name);
-      this.log.warn(`${name}: removed; the socket(s) systemd passed for it (${[...passed].join(', ')}) stay open and answer 503 until an app of that name is added again`);
-    } else {
-      this.listeners.delete(name);
-      this.passedKeys.delete(name);
-    }
+    const passed = this.sockets.remove(name, pool.config.certfile !== undefined);
+    if (passed.length > 0) this.log.warn(`${name}: removed; the socket(s) systemd passed for it (${passed.join(', ')}) stay open and answer 503 until an app of that name is added again`);
     this.logs.removeApp(name);
     this.recorded.remove(name);
   }
@@ -502,9 +413,7 @@ export class Arbiter {
   }
 
   private async change(pool: AppPool, app: AppConfig, action: 'roll' | 'start' | 'stop' | 'update' = 'roll'): Promise<void> {
-    await this.bind(pool, app);
-    // systemd's sockets stay whatever the new listen list says: the .socket unit owns them
-    this.unbind(app.name, new Set([...app.listen.map(formatListen), ...(this.passedKeys.get(app.name) ?? [])]));
+    await this.sockets.change(pool, app);
     pool.setConfig(app);
     this.logs.setApp(app);
     this.watcher.set(app.name, app.cwd, app.watch);
@@ -537,7 +446,7 @@ export class Arbiter {
   /** Stop accepting, let every worker finish its in-flight requests, then stop the loop. */
   private async drain(): Promise<void> {
     this.log.info('shutting down: draining workers');
-    this.closeAllListeners();
+    this.sockets.closeAll();
     await this.watcher.close();
     this.sampler.stop();
     await Promise.all([...this.pools.values()].map((p) => p.stop('shutdown')));
@@ -545,10 +454,5 @@ export class Arbiter {
     clearTimeout(this.timer);
     this.log.info('all workers stopped');
     await this.logs.close();
-  }
-
-  private closeAllListeners(): void {
-    for (const name of this.listeners.keys()) this.unbind(name, new Set());
-    this.listeners.clear();
   }
 }

@@ -4,7 +4,7 @@
  * (FileDescriptorName= in the .socket unit), so systemd keeps the sockets, and connections made
  * while tsgid restarts wait in their backlog instead of being refused.
  */
-import { isTsgiError, TsgiError } from './errors.js';
+import { isTsgiError, TsgiError } from '../errors.js';
 
 /** The first passed fd, by the protocol (0, 1, 2 are stdio). */
 const SD_LISTEN_FDS_START = 3;

@@ -5,9 +5,9 @@
  * already has on that tick: the app's request totals (by status class, duration histogram), its
  * workers' rss and cpu from the sampler, its exits. No timer of its own.
  */
-import type { AppStatus, ExitRecord } from './app-pool.js';
-import type { AppMetrics } from './app-metrics.js';
-import { CODE_SLOTS, DURATION_BOUNDS } from './request-stats.js';
+import type { AppStatus, ExitRecord } from '../pool/app-pool.js';
+import type { AppMetrics } from '../pool/app-metrics.js';
+import { CODE_SLOTS, DURATION_BOUNDS } from '../pool/request-stats.js';
 
 /** 15 minutes of 1 s points */
 export const HISTORY_POINTS = 900;

@@ -4,7 +4,7 @@
  * through `tsgictl reload`, with no restart of the daemon and no dropped connection.
  */
 import { readFileSync } from 'node:fs';
-import type { WorkerTls } from './protocol.js';
+import type { WorkerTls } from '../protocol.js';
 
 interface TlsSettings {
   certfile?: string;

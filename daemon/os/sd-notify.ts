@@ -10,7 +10,7 @@
  * WatchdogSec/2): a process each costs nothing that matters, and nothing is added to the request path.
  */
 import { spawn } from 'node:child_process';
-import type { Logger } from './log.js';
+import type { Logger } from '../log.js';
 
 export interface Notifier {
   /** Send `FIELD=value` lines, in order with earlier calls; never rejects (systemd is not required). */

@@ -19,7 +19,7 @@ export type WorkerState =
 
 /**
  * The only moves a worker may make. A state missing from a list cannot be reached from here;
- * `transition()` in worker.ts refuses anything else, so an impossible sequence is a bug that
+ * `transition()` in worker-record.ts refuses anything else, so an impossible sequence is a bug that
  * shows at once instead of a state set "by plain assignment from several files".
  */
 export const WORKER_MOVES: Readonly<Record<WorkerState, readonly WorkerState[]>> = {

@@ -7,8 +7,8 @@ import { fork, type SendHandle } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import pidusage from 'pidusage';
-import type { ArbiterMessage, WorkerSpec } from './protocol.js';
-import type { Connection } from './protocol.js';
+import type { ArbiterMessage, WorkerSpec } from '../protocol.js';
+import type { Connection } from '../protocol.js';
 
 export interface WorkerProcess {
   readonly pid: number | undefined;
@@ -46,7 +46,7 @@ export interface ProcessOps {
  * IncomingMessage and ServerResponse are built with generic property stores, ~1 000 more
  * instructions per request than in a raw node:cluster worker (callgrind, BENCHMARKS.md).
  */
-const WORKER_MAIN = fileURLToPath(new URL('./worker/bundle.js', import.meta.url));
+const WORKER_MAIN = fileURLToPath(new URL('../worker/bundle.js', import.meta.url));
 
 export const realOps: ProcessOps = {
   spawn(spec, env) {

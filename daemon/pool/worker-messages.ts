@@ -8,7 +8,7 @@
  * Heartbeats come several times a second per busy worker: the checks are typeof tests and one
  * pass over the two dozen counts, with no allocation when the message is good.
  */
-import type { WorkerMessage } from './protocol.js';
+import type { WorkerMessage } from '../protocol.js';
 import { CODE_SLOTS, DURATION_BOUNDS } from './request-stats.js';
 
 const BUCKET_SLOTS = DURATION_BOUNDS.length + 1;

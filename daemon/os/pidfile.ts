@@ -1,7 +1,7 @@
 /** The pid file (0600, in a 0700 folder): written at start, removed at a clean exit; a live pid in it means "already running". */
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { TsgiError } from './errors.js';
+import { TsgiError } from '../errors.js';
 import { runtimeDir } from './runtime-dir.js';
 
 export function writePidfile(path: string): void {

@@ -11,7 +11,7 @@
 import net from 'node:net';
 import type { UnavailableReason } from './app-metrics.js';
 import { formatMs } from './restart-policy.js';
-import type { Connection } from './protocol.js';
+import type { Connection } from '../protocol.js';
 
 /** How long an answered connection may linger for the client to read and close. */
 const LINGER_MS = 5000;

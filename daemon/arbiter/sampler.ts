@@ -3,7 +3,7 @@
  * worker (and of the arbiter itself) in one batch, and hands the figures to the pools. With 100
  * workers that is one timer and one batch of /proc reads a second, not 100 timers.
  */
-import type { ProcessOps, ProcStats } from './process-ops.js';
+import type { ProcessOps, ProcStats } from '../os/process-ops.js';
 
 export interface Sampled {
   pids(): number[];

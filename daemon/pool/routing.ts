@@ -1,0 +1,144 @@
+/**
+ * Where one app's accepted connections go: to a ready worker chosen by a balancing policy, or held
+ * until one is ready (up to `backlog`, for `hold_timeout`), or answered 503 (hold-503.ts) when the
+ * app takes none. A connection sent to a worker stays the arbiter's until the worker says it got
+ * it, so a worker that dies in between does not lose it: it goes to another.
+ */
+import type { Connection } from '../protocol.js';
+import type { UnavailableReason } from './app-metrics.js';
+import type { WorkerRecord } from './worker-record.js';
+
+/**
+ * Which ready worker takes the next connection. `ready` is never empty. The connection is given
+ * for policies that look at it (ip-hash, sticky); round-robin does not.
+ */
+export interface BalancePolicy {
+  pick(ready: readonly WorkerRecord[], conn: Connection): WorkerRecord;
+}
+
+/** node:cluster's default: each ready worker in turn. */
+export class RoundRobin implements BalancePolicy {
+  private last = 0;
+
+  pick(ready: readonly WorkerRecord[]): WorkerRecord {
+    this.last = (this.last + 1) % ready.length;
+    return ready[this.last]!;
+  }
+}
+
+export interface RouterDeps {
+  now(): number;
+  /** how many connections may wait for a ready worker (the app's backlog) */
+  backlog(): number;
+  /** why the app takes no connection at all (stopped, failed with no worker left), else undefined */
+  refusal(): 'stopped' | 'failed' | undefined;
+  /** answer a connection no worker can take: 503 with Retry-After, counted */
+  unavailable(conn: Connection, reason: UnavailableReason): void;
+}
+
+interface Held {
+  conn: Connection;
+  at: number;
+}
+
+export class Router {
+  private ready: WorkerRecord[] = [];
+  private held: Held[] = [];
+  private nextConn = 1;
+  /** connections sent to a worker that has not yet said it got them */
+  private readonly unacked = new Map<number, { conn: Connection; worker: WorkerRecord }>();
+
+  constructor(
+    private readonly deps: RouterDeps,
+    private readonly policy: BalancePolicy = new RoundRobin(),
+  ) {}
+
+  /** The workers that take connections now. */
+  get readyWorkers(): readonly WorkerRecord[] {
+    return this.ready;
+  }
+
+  /** How many connections wait for a ready worker. */
+  get waiting(): number {
+    return this.held.length;
+  }
+
+  /** When the oldest waiting connection has waited `holdTimeout` (Infinity when none waits). */
+  nextExpiry(holdTimeout: number): number {
+    return this.held.length > 0 ? this.held[0]!.at + holdTimeout : Infinity;
+  }
+
+  /** The pool's say on who takes connections; waiting ones go to them at once. */
+  setReady(workers: WorkerRecord[]): void {
+    this.ready = workers;
+  }
+
+  accept(conn: Connection): void {
+    const refused = this.deps.refusal();
+    if (refused !== undefined) {
+      this.deps.unavailable(conn, refused);
+      return;
+    }
+    if (this.ready.length > 0) this.handTo(this.policy.pick(this.ready, conn), conn);
+    // a full queue is answered at once rather than reset
+    else if (this.held.length >= this.deps.backlog()) this.deps.unavailable(conn, 'queue_full');
+    else this.held.push({ conn, at: this.deps.now() });
+  }
+
+  /** A worker became ready: the waiting connections go to the ready workers. */
+  flushHeld(): void {
+    while (this.held.length > 0 && this.ready.length > 0) {
+      const { conn } = this.held.shift()!;
+      this.handTo(this.policy.pick(this.ready, conn), conn);
+    }
+  }
+
+  /** Connections that waited hold_timeout for a ready worker get a 503 rather than wait on. */
+  expireHeld(now: number, holdTimeout: number): void {
+    while (this.held.length > 0 && now - this.held[0]!.at >= holdTimeout) this.deps.unavailable(this.held.shift()!.conn, 'hold_timeout');
+  }
+
+  /** The app takes no connection any more: every waiting one is answered. */
+  dropHeld(reason: 'stopped' | 'failed'): void {
+    const held = this.held;
+    this.held = [];
+    for (const { conn } of held) this.deps.unavailable(conn, reason);
+  }
+
+  /** The worker took these connections: close the arbiter's copies (the connections live on in it). */
+  acknowledged(w: WorkerRecord, ids: number[]): void {
+    for (const id of ids) {
+      const entry = this.unacked.get(id);
+      // only its own: a copy another worker has not taken yet is what redelivers it if that one dies
+      if (entry === undefined || entry.worker !== w) continue;
+      this.unacked.delete(id);
+      entry.conn.close();
+    }
+  }
+
+  /** The worker is gone: what it had not taken goes to another. */
+  redeliverAll(worker: WorkerRecord): void {
+    for (const [id, entry] of this.unacked) if (entry.worker === worker) this.redeliver(id);
+  }
+
+  private handTo(worker: WorkerRecord, conn: Connection): void {
+    const id = this.nextConn++;
+    this.unacked.set(id, { conn, worker });
+    const sent = worker.proc.send({ t: 'conn', id }, conn, (err) => {
+      if (err !== null) this.redeliver(id);
+    });
+    if (!sent) this.redeliver(id);
+  }
+
+  /**
+   * The worker died between pick and delivery (its exit may not be reaped yet): give the
+   * connection to another. The arbiter never read from it, so the client loses nothing.
+   */
+  private redeliver(id: number): void {
+    const entry = this.unacked.get(id);
+    if (entry === undefined) return;
+    this.unacked.delete(id);
+    this.ready = this.ready.filter((w) => w !== entry.worker);
+    this.accept(entry.conn);
+  }
+}

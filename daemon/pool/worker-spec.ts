@@ -1,0 +1,59 @@
+/**
+ * What a worker is told when it is spawned (protocol.ts's WorkerSpec), from its app's settings.
+ * Pure but for the TLS files it reads (tls-files.ts): tested without processes (test/worker-spec.test.ts).
+ *
+ * A setting the worker merely enforces as written (a limit) is one line of WORKER_LIMITS below,
+ * naming the spec key and the setting (config/settings.ts); its type in the spec is the setting's
+ * own, derived here, so a new worker-side limit is declared in settings.ts, named here, and used
+ * in the worker. Settings the arbiter turns into something else (heartbeat intervals from
+ * `timeout`, `max_requests` with its jitter) are computed in `workerSpec()`.
+ */
+import { workerIds, type AppConfig } from '../config/index.js';
+import { workerTls } from '../os/tls-files.js';
+import type { WorkerSpec } from '../protocol.js';
+
+/** spec.limits key → the app setting it carries unchanged (bytes, counts, milliseconds). */
+export const WORKER_LIMITS = {
+  requestLine: 'limit_request_line',
+  requestFields: 'limit_request_fields',
+  requestFieldSize: 'limit_request_field_size',
+  requestBody: 'limit_request_body',
+  headerTimeout: 'header_timeout',
+  keepAlive: 'keepalive',
+  maxConnections: 'max_connections',
+  requestTimeout: 'request_timeout',
+  minBodyRate: 'min_body_rate',
+  bodyRateGrace: 'min_body_rate_grace',
+} as const satisfies Record<string, keyof AppConfig>;
+
+/** The app's limit settings as the worker gets them, each of its setting's type (see settings.ts for each one's meaning). */
+export type WorkerLimits = { [K in keyof typeof WORKER_LIMITS]: AppConfig[(typeof WORKER_LIMITS)[K]] };
+
+/** The longest a worker stays silent between heartbeats, whatever `timeout` is. */
+const HEARTBEAT_MAX_MS = 1000;
+
+/**
+ * The spec of worker `workerId` of app `c`. `random` (0 ≤ x < 1, the ProcessOps clock's) spreads
+ * max_requests by max_requests_jitter.
+ */
+export function workerSpec(c: AppConfig, workerId: number, random: () => number): WorkerSpec {
+  const limits = Object.fromEntries(Object.entries(WORKER_LIMITS).map(([key, setting]) => [key, c[setting]])) as WorkerLimits;
+  return {
+    app: c.name,
+    workerId,
+    cwd: c.cwd,
+    module: c.app,
+    mounts: c.mounts,
+    interface: c.interface,
+    gracefulTimeout: c.graceful_timeout,
+    // checked several times within `timeout`, so one late heartbeat is not a hung worker
+    heartbeatInterval: Math.max(50, Math.min(HEARTBEAT_MAX_MS, Math.floor(c.timeout / 4))),
+    heartbeatMax: Math.max(50, Math.floor(c.timeout / 3)),
+    maxRequests: c.max_requests > 0 ? c.max_requests + Math.floor(random() * (c.max_requests_jitter + 1)) : 0,
+    limits,
+    ...workerTls(c),
+    ...(c.access_log !== undefined && { accessLog: { format: c.access_log_format, trusted: c.forwarded_allow_ips } }),
+    ...workerIds(c),
+    umask: c.umask,
+  };
+}
