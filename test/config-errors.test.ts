@@ -95,7 +95,7 @@ test('wrong types', () => {
   fails('- 1\n', 'TSGI_ERR_CONFIG_INVALID', '1:1', '(top level): expected a map with keys admin, pidfile, stats_interval, max_workers, max_concurrent_boots, shutdown_delay, logs, apps, got a list');
   fails(hello('    env: [A]'), 'TSGI_ERR_CONFIG_INVALID', '5:10', 'apps.hello.env: expected a map of names to strings, got a list');
   fails(hello('    env: { A: [1] }'), 'TSGI_ERR_CONFIG_INVALID', '5:15', 'apps.hello.env.A: expected a string, number or boolean, got a list');
-  fails(hello('    interface: express'), 'TSGI_ERR_CONFIG_INVALID', '5:16', 'apps.hello.interface: expected one of auto, node, fetch, koa, fastify, got "express"');
+  fails(hello('    interface: express'), 'TSGI_ERR_CONFIG_INVALID', '5:16', 'apps.hello.interface: expected one of auto, node, fetch, koa, fastify, listen, got "express"');
   fails(hello('    workers: two'), 'TSGI_ERR_CONFIG_INVALID', '5:14', 'apps.hello.workers: expected an integer from 1 to 128, got "two"');
   fails('max_workers: 0\n', 'TSGI_ERR_CONFIG_INVALID', '1:14', 'max_workers: expected an integer of at least 1, got 0');
 });

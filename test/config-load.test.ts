@@ -10,7 +10,7 @@ const dir = fileURLToPath(new URL('../../test/fixtures/config/full', import.meta
 const file = join(dir, 'tsgi.yaml');
 const env = { TSGI_TEST_TOKEN: 's3cret' };
 
-const recycling = { max_requests: 0, max_requests_jitter: 0, max_memory: 0, backlog: 2048, hold_timeout: 30_000, watch: false as const, http2: false, inherit_env: false };
+const recycling = { max_requests: 0, max_requests_jitter: 0, max_memory: 0, backlog: 2048, hold_timeout: 30_000, watch: false as const, http2: false, inherit_env: false, autostart: true, extra_listen: 'refuse' as const };
 const privileges = { umask: 0o027 };
 const limits = { limit_request_line: 4094, limit_request_fields: 100, limit_request_field_size: 8190, limit_request_body: 10 * 1024 * 1024, min_body_rate: 240, min_body_rate_grace: 5000, header_timeout: 10_000, keepalive: 5000, max_connections: 1000, request_timeout: 0 };
 const logging = { access_log_format: 'combined' as const, forwarded_allow_ips: ['127.0.0.1'] };
@@ -22,7 +22,7 @@ test('a full config parses to exact values: defaults applied, paths resolved, du
   assert.deepEqual(config, {
     file,
     dir,
-    admin: { listen: { kind: 'tcp', host: '127.0.0.1', port: 9900, raw: '127.0.0.1:9900' }, token: 's3cret', token_file: join(dir, 'secrets/admin.token') },
+    admin: { listen: { kind: 'tcp', host: '127.0.0.1', port: 9900, raw: '127.0.0.1:9900' }, token: 's3cret', token_file: join(dir, 'secrets/admin.token'), tokens: {} },
     pidfile: join(dir, 'run/tsgid.pid'),
     stats_interval: 1000,
     max_workers: 8,
@@ -90,7 +90,7 @@ test('a full config parses to exact values: defaults applied, paths resolved, du
 test('an empty file is a valid config with no apps and every default', () => {
   const config = parseConfig('', file, {});
   assert.deepEqual(config.apps, {});
-  assert.deepEqual(config.admin, { listen: { kind: 'unix', path: join(dir, '.tsgi/admin.sock'), raw: 'unix:.tsgi/admin.sock' }, token_file: join(dir, '.tsgi/admin.token') });
+  assert.deepEqual(config.admin, { listen: { kind: 'unix', path: join(dir, '.tsgi/admin.sock'), raw: 'unix:.tsgi/admin.sock' }, token_file: join(dir, '.tsgi/admin.token'), tokens: {} });
   assert.equal(config.pidfile, join(dir, '.tsgi/tsgid.pid'));
   assert.equal(config.max_workers, 128);
   assert.deepEqual(config.logs, { max_size: 10 * 1024 * 1024, keep: 5, gzip: false });

@@ -1,7 +1,7 @@
 /**
  * `npm run test:stress`: the whole suite (`npm test`) once, beside two busy-looping processes that
  * keep the cores taken, must pass, within a deadline (so a hang fails it rather than stalling CI),
- * and leave no process behind. Every process of the run carries TSGI_TEST_RUN=<id> in its
+ * and leave no process behind. Every process of the run carries LC_TSGI_TEST_RUN=<id> in its
  * environment, so what outlives the run is found however it was reparented; the processes of this
  * checkout's dist/ (tsgid, its workers, tsgictl) are listed before and after as well. Whatever is
  * left is printed, SIGKILLed, and fails the run.
@@ -40,7 +40,7 @@ console.log(`# stress: ${BUSY} busy loop(s) beside \`npm test\`, deadline ${DEAD
 const busy: ChildProcess[] = [];
 for (let i = 0; i < BUSY; i++) busy.push(spawn(process.execPath, ['-e', 'for (;;);'], { stdio: 'ignore' }));
 const started = Date.now();
-const suite = spawn('npm', ['test'], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, TSGI_TEST_RUN: RUN } });
+const suite = spawn('npm', ['test'], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, LC_TSGI_TEST_RUN: RUN } });
 let hung = false;
 const guard = setTimeout(() => {
   hung = true;
@@ -53,7 +53,7 @@ const seconds = (Date.now() - started) / 1000;
 for (const b of busy) b.kill('SIGKILL');
 
 // a process that outlived the run for a moment is on its way out; one still there after 5 s is left behind
-const left = (): number[] => [...new Set([...pidsWithEnv('TSGI_TEST_RUN', RUN), ...ours().filter((p) => !before.includes(p))])];
+const left = (): number[] => [...new Set([...pidsWithEnv('LC_TSGI_TEST_RUN', RUN), ...ours().filter((p) => !before.includes(p))])];
 for (const until = Date.now() + 5000; left().length > 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 200));
 const leftovers = left();
 console.log(`# stress: this checkout's processes after:\n${ps(ours())}`);

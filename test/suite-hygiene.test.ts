@@ -17,7 +17,8 @@ import { commandLine, pidsWithEnv } from './helpers/proc-tree.js';
 import { track } from './helpers/procs.js';
 import { scaled, slowdown, waitFor } from './helpers/wait.js';
 
-const MARK = 'TSGI_HYGIENE_MARK';
+// LC_*: the one part of the test's environment tsgid passes on to its workers (helpers/procs.ts)
+const MARK = 'LC_TSGI_HYGIENE_MARK';
 
 interface Run {
   mark: string;

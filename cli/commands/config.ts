@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import type { ConfigReloadResult } from '../../daemon/arbiter/arbiter.js';
-import { formatPlan, type ReloadPlan } from '../../daemon/config/diff.js';
+import type { ReloadPlan } from '../../daemon/config/diff.js';
 import type { CommandDef } from '../types.js';
 import { failures } from './actions.js';
 
@@ -33,6 +33,8 @@ export const configDiff: CommandDef = {
   max: 0,
   async run(ctx) {
     const plan = await ctx.client().get<ReloadPlan>('/v1/config/diff');
+    // loaded here only: the other commands start without the config module
+    const { formatPlan } = await import('../../daemon/config/diff.js');
     return { json: plan, text: formatPlan(plan) };
   },
 };

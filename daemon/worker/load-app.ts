@@ -115,6 +115,18 @@ function entriesOf(spec: LoadSpec): Array<[prefix: string, ref: string]> {
   return mounts;
 }
 
+/**
+ * A module that exports nothing at all (a `main.ts` or `server.js` that starts its own server; for
+ * CommonJS, an empty `module.exports`). One that exports something, just not an app, is a mistake
+ * told at once, not after boot_timeout spent waiting for a listen() that will not come.
+ */
+function exportsNothing(namespace: Record<string, unknown>): boolean {
+  const keys = Object.keys(namespace).filter((k) => k !== 'module.exports');
+  if (keys.length === 0) return true;
+  const only = namespace.default;
+  return keys.length === 1 && keys[0] === 'default' && only !== null && typeof only === 'object' && Object.getPrototypeOf(only) === Object.prototype && Object.keys(only).length === 0;
+}
+
 const NO_PLAN: ListenPlan = { addresses: [], extra: 'refuse', bootTimeout: 30_000 };
 
 async function loadOne(prefix: string, ref: AppRef, file: string, forced: AppInterface, plan?: ListenPlan): Promise<LoadedApp> {
@@ -127,7 +139,7 @@ async function loadOne(prefix: string, ref: AppRef, file: string, forced: AppInt
   }
   if (interception !== undefined) {
     const exported = Object.hasOwn(namespace, ref.exportName) ? namespace[ref.exportName] : undefined;
-    const app = await listeningApp(interception, exported, ref.factory, forced, plan!, ref.ref);
+    const app = await listeningApp(interception, exported, ref.factory, forced, plan!, ref.ref, exportsNothing(namespace));
     if (app !== undefined) {
       const hooks = hooksOf(namespace, ref);
       return { prefix, ref, name: 'listen', listener: app.listener, close: app.close, hooks: { ...hooks, upgrade: hooks.upgrade ?? app.upgrade } };

@@ -1,7 +1,7 @@
 /**
  * Nothing a test file starts outlives it. Every process a test spawns (tsgid, tsgictl, nginx,
  * systemd-socket-activate, `script`) is `track`ed; and every process started from this one with
- * its environment carries TSGI_TEST_OWNER=<this pid>, so the workers of a tsgid that was killed,
+ * its environment carries LC_TSGI_TEST_OWNER=<this pid>, so the workers of a tsgid that was killed,
  * reparented to init, are still known as ours. When the file's tests are done (a root `after`
  * hook, which runs even when a `before` failed or a test timed out), when the process exits, and
  * on SIGTERM/SIGINT/SIGHUP (node --test sends SIGTERM to a file past --test-timeout), whatever is
@@ -16,7 +16,9 @@ import { after } from 'node:test';
 import { descendants, killTree, pidsWithEnv, signal } from './proc-tree.js';
 import { scaled } from './wait.js';
 
-const OWNER = 'TSGI_TEST_OWNER';
+// an LC_* name: tsgid gives its workers an allow-list of its environment (pool/worker-env.ts),
+// which has LC_* (locale names; glibc ignores one it does not know) and nothing else of the tests'
+const OWNER = 'LC_TSGI_TEST_OWNER';
 const live = new Set<ChildProcess>();
 const dirs = new Set<string>();
 /** under node --test (each file in its own process) or a test file run directly; not bench/, which imports these helpers too */

@@ -34,8 +34,11 @@ export async function listeningApp(
   forced: AppInterface,
   plan: ListenPlan,
   ref: string,
+  exportsNothing: boolean,
 ): Promise<ListeningApp | undefined> {
-  if (forced !== 'listen' && (factory || servable(exported))) {
+  // auto: an app that listened while it was imported, or a module that exports nothing (it may
+  // listen later, after an async bootstrap); one exporting something else is told so at once
+  if (forced !== 'listen' && (factory || servable(exported) || (!interception.taken && !exportsNothing))) {
     interception.release();
     return undefined;
   }
