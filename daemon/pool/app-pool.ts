@@ -349,7 +349,7 @@ export class AppPool {
         w.bootTimedOut(`not ready within boot_timeout (${formatMs(this.config.boot_timeout)})`, this.pacer.booting > 1);
         this.deps.log.warn(`${this.name}: worker ${w.id} (pid ${w.pid}) ${w.bootError}; killing it`);
         this.kill(w);
-      } else if (w.state === 'ready' && now - w.lastSeen > this.config.timeout) {
+      } else if (w.state === 'ready' && this.heartbeats && now - w.lastSeen > this.config.timeout) {
         this.deps.log.warn(`${this.name}: worker ${w.id} (pid ${w.pid}) sent no heartbeat for ${formatMs(now - w.lastSeen)} (timeout ${formatMs(this.config.timeout)}); killing it`);
         w.terminate('timeout', now + KILL_GRACE_MS);
         // it cannot take connections any more: route them to its siblings during the grace
@@ -359,6 +359,11 @@ export class AppPool {
         this.kill(w);
       }
     }
+  }
+
+  /** A `command` app's programs have no IPC channel, so no heartbeat: `timeout` does not apply (os/command-process.ts). */
+  private get heartbeats(): boolean {
+    return this.config.command === undefined;
   }
 
   private kill(w: WorkerRecord): void {
@@ -380,7 +385,7 @@ export class AppPool {
       if (w.killed) continue;
       if (w.killAt !== undefined) t = Math.min(t, w.killAt);
       else if (w.state === 'starting') t = Math.min(t, w.startedAt + this.config.boot_timeout + 1);
-      else if (w.state === 'ready') t = Math.min(t, w.lastSeen + this.config.timeout + 1);
+      else if (w.state === 'ready' && this.heartbeats) t = Math.min(t, w.lastSeen + this.config.timeout + 1);
       else if (w.state === 'draining') t = Math.min(t, w.drainDeadline ?? Infinity);
     }
     return t;
