@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import { FIXTURES, pidAlive, readyPids, startDaemon, tempDir, TSGID, writeConfig } from './helpers/daemon.js';
 
 const B = join(FIXTURES, 'background');
-const T = { timeout: 120_000 };
+const T = { timeout: 60_000 };
 
 /** The consumer's journal: `start N pid`, `done N pid`, `drain pid`, `shutdown pid`, in order. */
 function journal(file: string): string[] {

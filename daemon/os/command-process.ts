@@ -2,9 +2,10 @@
  * A `command` app's instance: any program, spawned with no IPC channel, made to look like a worker
  * to the pool (process-ops.ts's WorkerProcess), so it gets the same supervision. What a worker says
  * over IPC is said for it here:
- * - `ready` as soon as the program has been spawned (exec succeeded): it has no way to say more. A
- *   program that dies at once still counts as a crash within `restart.min_uptime`, so a crash loop
- *   is seen as with workers.
+ * - nothing for `ready`: the pool makes it ready once it has stayed up `restart.min_uptime` (it has
+ *   no way to say more), so a rolling reload stops an old instance only after its replacement has
+ *   survived its start (had its time to set up, install its SIGTERM handler), and one that dies
+ *   sooner is a boot crash, counted toward a crash loop (app-pool.ts).
  * - `boot-error` when it cannot be started at all (gone since the config was checked, not
  *   executable): the app is marked failed, as for a module that does not load.
  * - no heartbeat: the pool does not apply `timeout` to it (app-pool.ts).
@@ -42,7 +43,6 @@ export function spawnCommand(spec: WorkerSpec & { command: string[] }, env: Reco
   } finally {
     process.umask(own);
   }
-  child.once('spawn', () => queueMicrotask(() => messages.forEach((fn) => fn({ t: 'ready' }))));
   child.on('error', (err: NodeJS.ErrnoException) => {
     // an error after spawning (a kill that failed) is not a boot failure
     if (child.pid !== undefined) return;
