@@ -1,5 +1,5 @@
 /**
- * The rules that tell an app's kind from its settings (docs/TSGI.md §9): a web app has `listen`;
+ * The rules that tell an app's kind from its settings (docs/TSGI.md §10): a web app has `listen`;
  * an app without it is a background app, running `app` (a module, in tsgi's worker runtime) or
  * `command` (any program) N times under the same supervision, with no connections.
  */

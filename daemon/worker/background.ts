@@ -1,5 +1,5 @@
 /**
- * A background app's module in a worker (an app without `listen`, docs/TSGI.md §9): imported, its
+ * A background app's module in a worker (an app without `listen`, docs/TSGI.md §10): imported, its
  * `onStart()` awaited, then it runs on its own (a queue consumer, a poller) with no server. Its
  * stop is the module's to make graceful: `onDrain()` (stop taking new jobs) then `onShutdown()`
  * (finish the current one, close connections) are awaited in turn, and the worker exits when they
