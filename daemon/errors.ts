@@ -21,7 +21,7 @@ export const ERRORS = {
   TSGI_ERR_CONFIG_READ: { status: 400, exit: 2, description: 'The configuration file could not be read.' },
   TSGI_ERR_CONFIG_ENV: { status: 400, exit: 2, description: 'A ${VAR} in the configuration names an environment variable that is not set.' },
   TSGI_ERR_CONFIG_ENV_FILE: { status: 400, exit: 2, description: "An app's `env_file` cannot be read, or a line in it is not `NAME=value`." },
-  TSGI_ERR_CONFIG_APP_MISSING: { status: 400, exit: 2, description: "An app's module file does not exist." },
+  TSGI_ERR_CONFIG_APP_MISSING: { status: 400, exit: 2, description: "An app's module file, or the program of its `command`, does not exist (or is not executable)." },
   TSGI_ERR_CONFIG_USER: { status: 400, exit: 2, description: "An app's `user` or `group` names no account, tsgid (not root) cannot switch to it, or that account cannot read the worker's or the app's files." },
   TSGI_ERR_CONFIG_WRITE: { status: 409, exit: 1, description: 'A change made through the admin API could not be written back into the config file (read-only file or folder, disk full, the file is no longer valid YAML): the change was refused and nothing was applied.' },
   TSGI_ERR_CONFIG_ROOT: { status: 400, exit: 2, description: 'tsgid runs as root and an app sets no `user`: its workers would run as root. Set `user`, or `user: root` to mean it.' },

@@ -14,6 +14,10 @@ export interface WorkerSpec {
   module?: string;
   /** URL prefix → `path/to/module[:export]`. */
   mounts?: Record<string, string>;
+  /** A background app (no `listen`): the module is imported and runs with no server (worker/background.ts). */
+  background?: true;
+  /** A `command` app: this program and its arguments are spawned instead of the worker runtime (os/command-process.ts). */
+  command?: string[];
   interface: AppInterface;
   /** Milliseconds a draining worker may take to finish in-flight requests. */
   gracefulTimeout: number;

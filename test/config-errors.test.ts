@@ -118,19 +118,18 @@ test('bad listen address', () => {
   fails(at('"::1:8000"'), 'TSGI_ERR_CONFIG_INVALID', '4:13', 'apps.hello.listen: expected a listen address');
   fails(at('"999.1.1.1:80"'), 'TSGI_ERR_CONFIG_INVALID', '4:13', 'expected an IPv4 address, a hostname or [IPv6]');
   fails(at('8000'), 'TSGI_ERR_CONFIG_INVALID', '4:13', 'got 8000');
-  fails(at('[]'), 'TSGI_ERR_CONFIG_INVALID', '4:13', 'apps.hello.listen: expected a listen address or a non-empty list of them, got an empty list');
   fails(at('\n      - ":8000"\n      - "unix:"'), 'TSGI_ERR_CONFIG_INVALID', '6:9', 'apps.hello.listen[1]: expected a socket path after "unix:"');
   fails('admin:\n  listen: nowhere\n', 'TSGI_ERR_CONFIG_INVALID', '2:11', 'admin.listen: expected a listen address');
 });
 
-test('missing listen points at the app', () => {
-  fails('apps:\n  hello:\n    app: ./app.ts\n', 'TSGI_ERR_CONFIG_INVALID', '2:3', 'apps.hello.listen: required key is missing');
-  fails('apps:\n  hello:\n', 'TSGI_ERR_CONFIG_INVALID', '2:3', 'apps.hello.listen: required key is missing');
+test('an app with nothing to run points at the app; mounts without listen at mounts', () => {
+  fails('apps:\n  hello:\n', 'TSGI_ERR_CONFIG_INVALID', '2:3', 'apps.hello: expected one of "app", "mounts" or "command", got none');
+  fails('apps:\n  site:\n    mounts: { "/": ./app.ts }\n', 'TSGI_ERR_CONFIG_INVALID', '3:5', 'apps.site.mounts: expected "listen" with "mounts"');
 });
 
 test('exactly one of app or mounts', () => {
-  fails(hello('    mounts: { "/": ./app.ts }'), 'TSGI_ERR_CONFIG_INVALID', '5:5', 'apps.hello.mounts: expected only one of "app" or "mounts", got both');
-  fails('apps:\n  hello:\n    listen: ":8000"\n', 'TSGI_ERR_CONFIG_INVALID', '2:3', 'apps.hello: expected one of "app" or "mounts", got neither');
+  fails(hello('    mounts: { "/": ./app.ts }'), 'TSGI_ERR_CONFIG_INVALID', '5:5', 'apps.hello.mounts: expected only one of "app", "mounts" or "command", got "app" and "mounts"');
+  fails('apps:\n  hello:\n    listen: ":8000"\n', 'TSGI_ERR_CONFIG_INVALID', '2:3', 'apps.hello: expected one of "app", "mounts" or "command", got none');
   fails('apps:\n  site:\n    listen: ":8000"\n    mounts: { api: ./app.ts }\n', 'TSGI_ERR_CONFIG_INVALID', '4:15', 'apps.site.mounts.api: expected a URL prefix starting with "/"');
   fails('apps:\n  site:\n    listen: ":8000"\n    mounts: {}\n', 'TSGI_ERR_CONFIG_INVALID', '4:13', 'apps.site.mounts: expected at least one');
 });

@@ -353,7 +353,7 @@ export class Arbiter {
     if (!app.autostart) void pool.stop();
     this.logs.setApp(app);
     this.watcher.set(app.name, app.cwd, app.watch);
-    this.log.info(`${app.name}: listening on ${pool.listening.join(', ')} with ${app.workers} worker(s)`);
+    this.log.info(app.listen.length === 0 ? `${app.name}: background app, ${app.workers} worker(s)` : `${app.name}: listening on ${pool.listening.join(', ')} with ${app.workers} worker(s)`);
     return pool;
   }
 

@@ -8,10 +8,10 @@ import { MODULE_EXTENSIONS, parseAppRef } from './modules.js';
 
 export const listens: Kind<ListenAddress[]> = {
   type: 'listen address, or a list',
-  schema: { anyOf: [listenSchema, { type: 'array', items: listenSchema, minItems: 1 }] },
+  schema: { anyOf: [listenSchema, { type: 'array', items: listenSchema }] },
   parse(v, ctx) {
     if (!Array.isArray(v)) return [parseListen(v, ctx.dir)];
-    if (v.length === 0) throw new ValueError('expected a listen address or a non-empty list of them, got an empty list');
+    // an empty list (the default) is a background app's: it takes no connections (background.ts)
     return v.map((item, i) => {
       try {
         return parseListen(item, ctx.dir);
@@ -88,3 +88,20 @@ export function mapOf<T>(v: unknown, expected: string, parseItem: (item: unknown
   }
   return out;
 }
+
+/** A command line as a list (argv), never one string: no shell is involved, so nothing is split or expanded. */
+export const commandLine: Kind<string[]> = {
+  type: 'list of strings',
+  format: 'the program, then its arguments, as a YAML list (`[python3, worker.py]`): run without a shell',
+  schema: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+  parse(v) {
+    if (!Array.isArray(v) || v.length === 0) throw new ValueError(`expected a command as a non-empty list (the program, then its arguments), got ${describe(v)}`);
+    return v.map((item, i) => {
+      try {
+        return nonEmptyString(item, 'a program or argument');
+      } catch (err) {
+        return rethrowUnder(err, i);
+      }
+    });
+  },
+};

@@ -5,7 +5,8 @@
  */
 import type { AppInterface } from '../protocol.js';
 import { section, setting, type Simplify, type ValuesOf } from './declare.js';
-import { envNames, listens, moduleSpec, mountMap, stringMap } from './app-kinds.js';
+import { commandLine, envNames, listens, moduleSpec, mountMap, stringMap } from './app-kinds.js';
+import { commandExists, oneKind } from './background-rules.js';
 import { envFileReadable } from './env-file.js';
 import { BASE_ENV, REDACT_MIN_LENGTH } from '../pool/worker-env.js';
 import { boolean, directory, duration, filePath, integer, listen, oneOf, size, text } from './kinds.js';
@@ -47,11 +48,12 @@ const tokenSection = section(
 
 export const appSection = section(
   {
-    app: setting({ kind: moduleSpec, description: 'The module to serve, `path/to/module[:export]`.', example: './app.ts:handler' }),
+    app: setting({ kind: moduleSpec, description: 'The module to serve, `path/to/module[:export]`. Without `listen`, the module of a background app: imported in each worker, which is ready once the import (top-level await included) and its `onStart()` have finished; stopping awaits its `onDrain()` then `onShutdown()`, up to `graceful_timeout` (docs/TSGI.md §10).', example: './app.ts:handler' }),
+    command: setting({ kind: commandLine, description: "A program to run instead of a module, for a background app (no `listen`): each of the `workers` instances is started with the app's `cwd`, environment, `user` and umask, its stdout and stderr go to the app's logs, and it is supervised like a worker (restart with backoff, crash loops, `max_memory`, rolling `reload`, `scale`). With no IPC channel to say it is ready, an instance is ready once it has stayed up `restart.min_uptime` (default 1s; one that exits sooner is a failed start, counted toward a crash loop), `timeout` (the heartbeat) does not apply, and it is stopped by SIGTERM, then SIGKILL after `graceful_timeout` (PM2's `script` with `interpreter: none`, supervisord's `command`).", example: ['python3', 'worker.py'] }),
     mounts: setting({ kind: mountMap, description: 'Several modules behind one listener, by URL prefix (each starts with `/`).', example: { '/api': './api.ts', '/': './site.ts:handler' } }),
     interface: setting({ kind: oneOf(INTERFACES), default: 'auto', description: 'How to call the export; `auto` detects a node listener, fetch handler, Koa or Fastify app, and, for a module that exports none of these but starts a server at import or during its boot (`app.listen(process.env.PORT)`, NestJS\'s `await app.listen(3000)`), `listen`: its listen() binds nothing and its server gets the requests of the connections the arbiter hands over, as in node:cluster\'s workers. The listen() must name one of the app\'s `listen` ports (or socket paths), or any port when the app has one `listen` address (docs/TSGI.md §3).' }),
     extra_listen: setting({ kind: oneOf(['refuse', 'bind'] as const), default: 'refuse', description: 'For an app served through its own listen() (`interface: listen`): what a second listen() does, such as an admin or metrics port the app opens. `refuse`: a boot error (TSGI_ERR_APP_LISTEN) naming the file and line, or after boot a logged error and the server\'s \'error\' event. `bind`: that server binds its address for real in every worker, so with several workers it needs `reusePort` or a port per worker (node:cluster would share it; PM2 has no such check).' }),
-    listen: setting({ kind: listens, required: true, description: 'Where the app accepts connections.', example: ['127.0.0.1:8000', 'unix:run/app.sock'] }),
+    listen: setting({ kind: listens, default: [], description: 'Where the app accepts connections. None (the default): a background app, which runs `app` or `command` in `workers` processes and takes no connections (docs/TSGI.md §10).', example: ['127.0.0.1:8000', 'unix:run/app.sock'] }),
     workers: setting({ kind: integer({ min: 1, max: 'max_workers' }), default: 1, description: 'Number of worker processes. `tsgictl scale` writes its new value back here.' }),
     autostart: setting({ kind: boolean, default: true, description: "Start the app's workers when tsgid starts, the app is added or a config reload sets it back to true; `false` keeps the app configured, its sockets open (answering 503), and no worker running. `tsgictl stop` writes `autostart: false` here and `tsgictl start` removes it, so a stopped app stays stopped over a config reload and a restart of tsgid (supervisord's `autostart`)." }),
     cwd: setting({ kind: directory, default: '.', description: "The workers' working directory, and the base for module paths." }),
@@ -92,7 +94,7 @@ export const appSection = section(
     restart: restartSection,
     watch: setting({ kind: watchSpec, default: false, description: 'Reload the app (rolling, as `tsgictl reload`) when its files change; for development.', example: { paths: ['src'], ignore: ['*.tmp'], debounce: '300ms' } }),
   },
-  [exactlyOne('app', 'mounts'), modulesExist, distinctListens, tlsFiles, privileges, envFileReadable],
+  [oneKind, modulesExist, commandExists, distinctListens, tlsFiles, privileges, envFileReadable],
 );
 
 export const topSection = section(

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import pidusage from 'pidusage';
 import type { ArbiterMessage, WorkerSpec } from '../protocol.js';
 import type { Connection } from '../protocol.js';
+import { spawnCommand } from './command-process.js';
 
 export interface WorkerProcess {
   readonly pid: number | undefined;
@@ -50,6 +51,7 @@ const WORKER_MAIN = fileURLToPath(new URL('../worker/bundle.js', import.meta.url
 
 export const realOps: ProcessOps = {
   spawn(spec, env) {
+    if (spec.command !== undefined) return spawnCommand({ ...spec, command: spec.command }, env);
     const child = fork(WORKER_MAIN, [], {
       cwd: spec.cwd,
       // libuv drops the supplementary groups (setgroups(0)) before setgid and setuid

@@ -344,12 +344,15 @@ export class AppPool {
       if (w.killed) continue;
       if (w.killAt !== undefined) {
         if (now >= w.killAt) this.kill(w);
+      } else if (w.state === 'starting' && !this.heartbeats && w.bootError === undefined && now - w.startedAt >= this.config.restart.min_uptime) {
+        // a program that cannot say it is ready is ready once it has stayed up min_uptime (os/command-process.ts)
+        this.becameReady(w, now);
       } else if (w.state === 'starting' && now - w.startedAt > this.config.boot_timeout) {
         // other workers booting beside it: the host may be what was slow, not the app
         w.bootTimedOut(`not ready within boot_timeout (${formatMs(this.config.boot_timeout)})`, this.pacer.booting > 1);
         this.deps.log.warn(`${this.name}: worker ${w.id} (pid ${w.pid}) ${w.bootError}; killing it`);
         this.kill(w);
-      } else if (w.state === 'ready' && now - w.lastSeen > this.config.timeout) {
+      } else if (w.state === 'ready' && this.heartbeats && now - w.lastSeen > this.config.timeout) {
         this.deps.log.warn(`${this.name}: worker ${w.id} (pid ${w.pid}) sent no heartbeat for ${formatMs(now - w.lastSeen)} (timeout ${formatMs(this.config.timeout)}); killing it`);
         w.terminate('timeout', now + KILL_GRACE_MS);
         // it cannot take connections any more: route them to its siblings during the grace
@@ -359,6 +362,11 @@ export class AppPool {
         this.kill(w);
       }
     }
+  }
+
+  /** A `command` app's programs have no IPC channel, so no heartbeat: `timeout` does not apply (os/command-process.ts). */
+  private get heartbeats(): boolean {
+    return this.config.command === undefined;
   }
 
   private kill(w: WorkerRecord): void {
@@ -379,8 +387,8 @@ export class AppPool {
     for (const w of this.workers.values()) {
       if (w.killed) continue;
       if (w.killAt !== undefined) t = Math.min(t, w.killAt);
-      else if (w.state === 'starting') t = Math.min(t, w.startedAt + this.config.boot_timeout + 1);
-      else if (w.state === 'ready') t = Math.min(t, w.lastSeen + this.config.timeout + 1);
+      else if (w.state === 'starting') t = Math.min(t, w.startedAt + (this.heartbeats ? this.config.boot_timeout + 1 : this.config.restart.min_uptime));
+      else if (w.state === 'ready' && this.heartbeats) t = Math.min(t, w.lastSeen + this.config.timeout + 1);
       else if (w.state === 'draining') t = Math.min(t, w.drainDeadline ?? Infinity);
     }
     return t;
@@ -460,9 +468,7 @@ export class AppPool {
     switch (msg.t) {
       case 'ready':
         if (w.state !== 'starting') return;
-        w.transition('ready', now);
-        this.refreshReady();
-        this.routing.flushHeld();
+        this.becameReady(w, now);
         break;
       case 'boot-error': {
         // the app's own message may quote its secrets (a connection string): every reader of
@@ -489,6 +495,12 @@ export class AppPool {
         return; // a heartbeat changes nothing the tick acts on
     }
     this.deps.changed();
+  }
+
+  private becameReady(w: WorkerRecord, now: number): void {
+    w.transition('ready', now);
+    this.refreshReady();
+    this.routing.flushHeld();
   }
 
   private onExit(w: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {

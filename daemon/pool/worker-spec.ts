@@ -44,6 +44,8 @@ export function workerSpec(c: AppConfig, workerId: number, random: () => number)
     cwd: c.cwd,
     module: c.app,
     mounts: c.mounts,
+    ...(c.listen.length === 0 && { background: true as const }),
+    ...(c.command !== undefined && { command: c.command }),
     interface: c.interface,
     gracefulTimeout: c.graceful_timeout,
     // checked several times within `timeout`, so one late heartbeat is not a hung worker

@@ -13,6 +13,7 @@ import { EXIT_APP_LOAD_ERROR, type ArbiterMessage, type WorkerMessage, type Work
 import { applyLimits, requestGuard, upgradeGuard } from './limits.js';
 import { createAppServer, type AppServer } from './app-server.js';
 import { loadHostedApp, type HostedApp } from './load-app.js';
+import { loadBackground } from './background.js';
 import { listenPlanFromEnv } from './intercept-listen.js';
 import { makeRoom } from './connection-limit.js';
 import { wireUpgrades } from './upgrades.js';
@@ -167,16 +168,13 @@ function onOtherResponseClose(this: http.ServerResponse): void {
 
 async function boot(): Promise<void> {
   try {
-    hosted = await loadHostedApp({ cwd: spec!.cwd, module: spec!.module, mounts: spec!.mounts, interface: spec!.interface, listen: listenPlanFromEnv() });
-    if (spec!.tlsError !== undefined) throw new Error(spec!.tlsError);
-    appServer = createAppServer(spec!.tls, limits, onRequest);
-    const s = appServer.server;
-    applyLimits(s, limits);
-    // over TLS the HTTP parser reads the TLS socket, which carries the response (connectionClosed)
-    if (spec!.tls !== undefined) s.on('secureConnection', (tls: Socket) => tls.once('close', onTlsClose));
-    await hosted.onStart(s);
-    wireUpgrades(s, hosted.upgrade, onRequest, upgradeGuard(limits));
-    server = s;
+    if (spec!.background) {
+      // no server: the module runs on its own, and `server` stays undefined (a drain goes straight to onShutdown)
+      hosted = await loadBackground(spec!.cwd, spec!.module!);
+      await hosted.onStart(undefined as never);
+    } else {
+      await bootServer();
+    }
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     const cause = e.cause instanceof Error ? e.cause : undefined;
@@ -193,6 +191,19 @@ async function boot(): Promise<void> {
   send({ t: 'ready' });
   const beat = setInterval(heartbeat, spec!.heartbeatInterval);
   beat.unref();
+}
+
+async function bootServer(): Promise<void> {
+  hosted = await loadHostedApp({ cwd: spec!.cwd, module: spec!.module, mounts: spec!.mounts, interface: spec!.interface, listen: listenPlanFromEnv() });
+  if (spec!.tlsError !== undefined) throw new Error(spec!.tlsError);
+  appServer = createAppServer(spec!.tls, limits, onRequest);
+  const s = appServer.server;
+  applyLimits(s, limits);
+  // over TLS the HTTP parser reads the TLS socket, which carries the response (connectionClosed)
+  if (spec!.tls !== undefined) s.on('secureConnection', (tls: Socket) => tls.once('close', onTlsClose));
+  await hosted.onStart(s);
+  wireUpgrades(s, hosted.upgrade, onRequest, upgradeGuard(limits));
+  server = s;
 }
 
 let sent = { requests: -1, inflight: -1, connections: -1, at: 0 };
