@@ -17,6 +17,7 @@ import type { WorkerEvent } from '../daemon/pool/worker-record.js';
 import { spawnSync } from 'node:child_process';
 import { FIXTURES, startDaemon, tempDir, TSGICTL, type Daemon } from './helpers/daemon.js';
 import { selfSignedCert } from './helpers/tls.js';
+import { waitFor } from './helpers/wait.js';
 
 const arbiters: Arbiter[] = [];
 const daemons: Daemon[] = [];
@@ -118,6 +119,8 @@ describe('recovery from faults', () => {
     await d.waitFor('the crash loop marks it failed', (st) => st.apps[0]!.state === 'failed', 60_000);
     // two workers' exits may both see the loop: one message all the same
     await d.waitFor('every worker gone', (st) => st.apps[0]!.workers.length === 0, 30_000);
+    // tsgid's log is written asynchronously: the line may follow the state it reports
+    await waitFor(() => /marked failed/.test(d.output()), { what: 'the "marked failed" line', detail: () => d.output() });
     assert.equal(d.output().match(/marked failed/g)?.length, 1, d.output());
   });
 
