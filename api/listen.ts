@@ -11,11 +11,22 @@ import { TsgiError } from '../daemon/errors.js';
 import type { Logger } from '../daemon/log.js';
 import { clearStaleSocket } from '../daemon/sockets.js';
 import { runtimeDir } from '../daemon/runtime-dir.js';
+import type net from 'node:net';
+import type { UpgradeResult } from '../daemon/upgrade.js';
 import { buildApi } from './server.js';
 
 export interface AdminApi {
   address: string;
+  /** its listening socket, which an upgrade hands to the new tsgid */
+  server: net.Server;
   close(): Promise<void>;
+}
+
+export interface AdminStart {
+  /** the admin socket, passed by the tsgid this one upgrades (fd), instead of binding it */
+  adoptFd?: number;
+  /** POST /v1/upgrade */
+  upgrade?: () => Promise<UpgradeResult>;
 }
 
 /**
@@ -26,10 +37,17 @@ export function adminToken(config: Config, log: Logger): string | undefined {
   return config.admin.listen.kind === 'tcp' ? resolveToken(config, log) : undefined;
 }
 
-export async function startAdminApi(arbiter: Arbiter, config: Config, log: Logger, token: string | undefined): Promise<AdminApi> {
+export async function startAdminApi(arbiter: Arbiter, config: Config, log: Logger, token: string | undefined, start: AdminStart = {}): Promise<AdminApi> {
   const addr = config.admin.listen;
-  const app = buildApi(arbiter, { token, maxWorkers: config.max_workers, baseDir: config.dir, adminListen: addr, log });
-  if (addr.kind === 'unix') {
+  const app = buildApi(arbiter, { token, maxWorkers: config.max_workers, baseDir: config.dir, adminListen: addr, log, upgrade: start.upgrade });
+  if (start.adoptFd !== undefined) {
+    // the same socket, and file, the old tsgid served: tsgictl follows the new process
+    await app.ready();
+    await new Promise<void>((resolve, reject) => {
+      app.server.once('error', reject);
+      app.server.listen({ fd: start.adoptFd }, resolve);
+    });
+  } else if (addr.kind === 'unix') {
     runtimeDir(dirname(addr.path));
     // anyone may swap the socket in a world-writable folder without the sticky bit
     const folder = statSync(dirname(addr.path)).mode;
@@ -48,7 +66,7 @@ export async function startAdminApi(arbiter: Arbiter, config: Config, log: Logge
   }
   const bound = app.server.address();
   const address = formatListen(addr.kind === 'tcp' && bound !== null && typeof bound === 'object' ? { ...addr, port: bound.port } : addr);
-  return { address, close: () => app.close() };
+  return { address, server: app.server, close: () => app.close() };
 }
 
 function resolveToken(config: Config, log: Logger): string {

@@ -9,6 +9,7 @@ import { parseCommandLine } from './args.js';
 import { createClient, type Client } from './client.js';
 import { add, remove } from './commands/apps.js';
 import { configCheck, configReload } from './commands/config.js';
+import { upgrade } from './commands/upgrade.js';
 import { help, version } from './commands/info.js';
 import { completion } from './commands/completion.js';
 import { init } from './commands/init.js';
@@ -23,7 +24,7 @@ import { realTerminal } from './terminal.js';
 import type { CommandDef } from './types.js';
 import { commandUsage, usage } from './usage.js';
 
-const COMMANDS: CommandDef[] = [init, status, ready, top, start, stop, restart, reload, scale, logs, add, remove, configReload, configCheck, version];
+const COMMANDS: CommandDef[] = [init, status, ready, top, start, stop, restart, reload, scale, logs, add, remove, configReload, configCheck, upgrade, version];
 const HELP = help(COMMANDS);
 const ALL: CommandDef[] = [...COMMANDS, HELP, completion([...COMMANDS, HELP])];
 

@@ -23,6 +23,7 @@ import { Sampler } from './sampler.js';
 import { AppLogs } from './logs/app-logs.js';
 import { withheldFor } from './worker-env.js';
 import { History, type AppHistory } from './history.js';
+import { lineage, upgradeCounts } from './lineage.js';
 
 export type Command =
   | { kind: 'start' | 'stop' | 'restart' | 'reload'; app: string }
@@ -55,6 +56,9 @@ export interface ConfigReloadResult {
 
 export interface DaemonStatus {
   pid: number;
+  /** tsgi's version, and how many upgrades led to this process (daemon/lineage.ts) */
+  version: string;
+  upgrades: number;
   started_at: number;
   uptime_ms: number;
   config_file: string;
@@ -187,6 +191,7 @@ export class Arbiter {
     const now = this.ops.now();
     return {
       pid: process.pid,
+      ...lineage(),
       started_at: this.startedAt,
       uptime_ms: now - this.startedAt,
       config_file: this.config.file,
@@ -199,8 +204,8 @@ export class Arbiter {
   }
 
   /** For GET /metrics: every app's totals and live workers, and how long tsgid has run. */
-  metrics(): { uptime_ms: number; apps: AppMetricsView[] } {
-    return { uptime_ms: this.ops.now() - this.startedAt, apps: [...this.pools.values()].map((p) => p.metrics()) };
+  metrics(): { uptime_ms: number; upgrades: { ok: number; failed: number }; apps: AppMetricsView[] } {
+    return { uptime_ms: this.ops.now() - this.startedAt, upgrades: upgradeCounts(), apps: [...this.pools.values()].map((p) => p.metrics()) };
   }
 
   /** For GET /v1/apps/:name/history: the app's charts over the last minutes. */
@@ -354,14 +359,29 @@ export class Arbiter {
   private async adoptPassed(pool: AppPool, app: AppConfig, held: Map<string, net.Server>): Promise<void> {
     const keys = this.passedKeys.get(app.name) ?? new Set<string>();
     this.passedKeys.set(app.name, keys);
-    for (const { fd, name } of this.passed.take(app.name, Object.keys(this.config.apps).length)) {
+    for (const { fd, name, owned } of this.passed.take(app.name, Object.keys(this.config.apps).length)) {
       const { server, addr } = await adoptListener(fd, (conn) => this.acceptPassed(app.name, conn), `apps.${app.name}: LISTEN_FDS fd ${fd} ("${name}")`, app.backlog);
-      const configured = app.listen.find((a) => listensOverlap(a, addr) && !held.has(formatListen(a)));
+      // a socket tsgid bound itself (handed over by an upgrade, or from systemd's fd store) is
+      // the configured address it was bound for, even port 0, and is closed like any bound one
+      const configured = owned?.key !== undefined ? app.listen.find((a) => formatListen(a) === owned.key) : app.listen.find((a) => listensOverlap(a, addr) && !held.has(formatListen(a)));
+      if (owned !== undefined && configured === undefined) {
+        closeListener(server);
+        this.log.info(`${app.name}: closed the inherited ${formatListen(addr)} (fd ${fd}): its listen list no longer names it`);
+        continue;
+      }
       const key = formatListen(configured ?? addr);
       held.set(key, server);
-      keys.add(key);
-      this.log.info(`${app.name}: serving ${formatListen(addr)} from systemd (fd ${fd})${configured === undefined ? ', an address its listen list does not name' : ''}`);
+      if (owned === undefined) keys.add(key);
+      this.log.info(`${app.name}: serving ${formatListen(addr)} ${owned === undefined ? 'from systemd' : 'inherited'} (fd ${fd})${configured === undefined ? ', an address its listen list does not name' : ''}`);
     }
+  }
+
+  /**
+   * Every listening socket held, for a new tsgid to take over (daemon/upgrade.ts) or systemd's fd
+   * store: `owned` unless systemd passed it from a .socket unit.
+   */
+  heldSockets(): Array<{ app: string; key: string; server: net.Server; owned: boolean }> {
+    return [...this.listeners].flatMap(([app, held]) => [...held].map(([key, server]) => ({ app, key, server, owned: !(this.passedKeys.get(app)?.has(key) ?? false) })));
   }
 
   private acceptPassed(app: string, conn: Connection): void {

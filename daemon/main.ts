@@ -21,6 +21,10 @@ import { monotonicUsec, sdNotifier } from './sd-notify.js';
 import { probeListen } from './sockets.js';
 import { envFileExposure } from './config/env-file.js';
 import { envWarnings } from './worker-env.js';
+import { Upgrader } from './upgrade.js';
+import type { Handover } from './upgrade-messages.js';
+import { noteUpgradeFailure, receiveHandover, Successor } from './upgrade-successor.js';
+import { fromFdStore, storeFds } from './fd-store.js';
 
 const USAGE = `Usage: tsgid [-c FILE] [--check]
 
@@ -38,12 +42,14 @@ Signals:
                       stop, as the terminal closed; otherwise (systemd, Kubernetes, nohup):
                       re-read the config file (or: tsgictl config reload)
   SIGUSR1             reopen the log files
+  SIGUSR2             upgrade: start the tsgid installed now on the same sockets (or: tsgictl upgrade)
 Started by npx (npm exec), tsgid stops when npm exits or is killed.
 The pidfile, admin socket and token file default to .tsgi/NAME.pid|sock|token for a config
 NAME.yaml (.tsgi/tsgid.pid, admin.sock, admin.token for tsgi.yaml).
 `;
 
 function fail(err: unknown): never {
+  noteUpgradeFailure(isTsgiError(err) ? `${err.message} [${err.code}]` : String(err));
   if (isTsgiError(err)) {
     process.stderr.write(`tsgid: ${err.message} [${err.code}]\n`);
     process.exit(2);
@@ -82,7 +88,10 @@ async function main(): Promise<void> {
   if (args.version) return void process.stdout.write(`tsgid ${packageJson().version}\n`);
 
   let config: Config;
+  let handover: Handover | undefined;
   try {
+    // started by `tsgictl upgrade`: the old tsgid's sockets and app set come first
+    handover = await receiveHandover();
     checkNodeVersion(process.version, packageJson().engines.node);
     config = loadConfig(resolve(args.config), process.env, currentRunner());
     if (args.check) {
@@ -101,21 +110,40 @@ async function main(): Promise<void> {
   // systemd's variables are read, then removed before any worker inherits the environment
   const systemd = sdNotifier(log);
   for (const w of envWarnings(config, envFileExposure)) log.warn(w);
-  const arbiter = new Arbiter(config, log, realOps, takePassedFds());
+  const successor = handover === undefined ? undefined : new Successor(handover, log);
+  if (successor !== undefined) config = successor.withAddedApps(config);
+  const passed = takePassedFds();
+  const arbiter = new Arbiter(config, log, realOps, successor?.passedFds(passed) ?? fromFdStore(passed));
+  const upgrader = new Upgrader({ arbiter, config, log, notifySocket: systemd.socket });
   let api: AdminApi | undefined;
   try {
     const token = adminToken(config, log);
-    writePidfile(config.pidfile);
+    // a successor writes it once it takes over: until then the old tsgid is the one running
+    if (successor === undefined) writePidfile(config.pidfile);
     await arbiter.start();
-    api = await startAdminApi(arbiter, config, log, token);
+    api = await startAdminApi(arbiter, config, log, token, { adoptFd: successor?.adminFd, upgrade: () => upgrader.upgrade() });
+    successor?.gateAdmin(api.server);
+    upgrader.admin = api.server;
   } catch (err) {
     removePidfile(config.pidfile);
     fail(err);
   }
   log.info(`tsgid ${process.pid} running ${arbiter.appNames.length} app(s) from ${config.file}; admin API on ${api.address}`);
-  void settled(arbiter).then(() => {
-    if (!arbiter.stopping) void systemd.notify('READY=1', `STATUS=${statusLine(arbiter)}`);
-  });
+  const adminServer = api.server;
+  if (successor === undefined) {
+    void settled(arbiter).then(() => {
+      if (!arbiter.stopping) void systemd.notify('READY=1', `STATUS=${statusLine(arbiter)}`);
+    });
+  } else {
+    successor.takeOver(arbiter, config, systemd).catch((err: unknown) => {
+      const text = isTsgiError(err) ? `${err.message} [${err.code}]` : String(err);
+      noteUpgradeFailure(text);
+      log.error(`upgrade: not taking over: ${text}`);
+      void arbiter.command({ kind: 'shutdown', now: true }).finally(() => process.exit(1));
+    });
+  }
+  // with FileDescriptorStoreMax=, systemd keeps the sockets while tsgid restarts or after it crashes
+  void settled(arbiter).then(() => storeFds(systemd, arbiter, adminServer, log));
 
   const shutdown = (signal: string): void => {
     const phase = arbiter.shutdownPhase;
@@ -165,6 +193,8 @@ async function main(): Promise<void> {
         if (!arbiter.stopping) void systemd.notify('READY=1', `STATUS=${statusLine(arbiter)}`);
       });
   });
+  // gunicorn's convention: SIGUSR2 starts the tsgid installed now on the same sockets (tsgictl upgrade)
+  process.on('SIGUSR2', () => void upgrader.upgrade().catch(() => {}));
   // gunicorn's convention: SIGUSR1 reopens the log files, after an external logrotate moved them
   process.on('SIGUSR1', () => void arbiter.command({ kind: 'reopen-logs' }).catch(() => {}));
   // a bug in the daemon must not take every app down with it

@@ -14,6 +14,8 @@ import type { Logger } from './log.js';
 export interface Notifier {
   /** Send `FIELD=value` lines, in order with earlier calls; never rejects (systemd is not required). */
   notify(...fields: string[]): Promise<void>;
+  /** $NOTIFY_SOCKET as tsgid found it, for a new tsgid an upgrade starts (daemon/upgrade.ts) */
+  readonly socket?: string;
 }
 
 /**
@@ -43,6 +45,7 @@ export function sdNotifier(log: Logger, env: NodeJS.ProcessEnv = process.env, co
       });
     });
   return {
+    socket,
     notify(...fields) {
       chain = chain.then(() => send(fields));
       return chain;
