@@ -26,7 +26,6 @@ apps:
 
 /** every tsgid a test started or an upgrade made, stopped at the end whatever happened */
 const daemons = new Set<number>();
-});
 
 async function start(env: NodeJS.ProcessEnv = {}): Promise<{ d: Daemon; port: number }> {
   const port = await freePort();
@@ -85,6 +84,7 @@ describe('tsgictl upgrade', () => {
     await waitFor(() => [...daemons].every((pid) => !pidAlive(pid)), { what: 'every tsgid gone', timeout: 30_000 }).catch(() => {
       for (const pid of daemons) if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
     });
+  });
 
   it('upgrades 5 times in a row under keep-alive and new-connection load: nothing refused or reset', { timeout: 300_000 }, async () => {
     const { d, port } = await start();
