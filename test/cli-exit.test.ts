@@ -75,8 +75,8 @@ apps:
       [['add', 'x', '--listen', ':0'], /add: --app is required\nusage: tsgictl add NAME --app MODULE/],
       [['add', 'x', '--app', 'a.mjs', '--listen', ':0', '--workers', 'two'], /--workers expects a number/],
       [['status', '--bogus'], /^tsgictl: unknown option --bogus\n/],
-      [['config'], /config: expected one of reload, check/],
-      [['config', 'frob'], /config: expected one of reload, check, got "frob"/],
+      [['config'], /config: expected one of reload, diff, check/],
+      [['config', 'frob'], /config: expected one of reload, diff, check, got "frob"/],
       [['--url', 'https://127.0.0.1:1', 'status'], /plain http/],
     ];
     for (const [args, message] of cases) {

@@ -168,11 +168,12 @@ describe('tsgictl upgrade', () => {
     for (let i = 0; i < 4; i++) assert.match((await get(url)).body, /^v2 /);
   });
 
-  it('carries the apps added through the admin API over to the new tsgid', { timeout: 120_000 }, async () => {
+  it('runs the apps added through the admin API in the new tsgid: they are in the config file it reads', { timeout: 120_000 }, async () => {
     const { d } = await start();
     const port = await freePort();
     const added = await d.api('POST', '/v1/apps', { name: 'extra', app: './versioned.mjs', listen: `127.0.0.1:${port}`, workers: 1, ...(process.getuid?.() === 0 ? { user: 'root' } : {}) });
     assert.equal(added.status, 201, JSON.stringify(added.body));
+    assert.match(readFileSync(join(d.dir, 'tsgi.yaml'), 'utf8'), /^ {2}extra:/m, 'the add was written back: the hand-over need not carry it');
     await upgrade(d);
     assert.deepEqual((await d.status()).apps.map((a) => a.name).sort(), ['extra', 'web']);
     assert.equal((await get(`http://127.0.0.1:${port}/`)).status, 200);
