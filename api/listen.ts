@@ -12,6 +12,8 @@ import { TsgiError } from '../daemon/errors.js';
 import type { Logger } from '../daemon/log.js';
 import { clearStaleSocket } from '../daemon/os/sockets.js';
 import { runtimeDir } from '../daemon/os/runtime-dir.js';
+import type net from 'node:net';
+import type { UpgradeResult } from '../daemon/upgrade/upgrade.js';
 import { buildApi } from './server.js';
 import type { ApiToken } from './auth.js';
 
@@ -20,7 +22,16 @@ const MIN_TOKEN_LENGTH = 16;
 
 export interface AdminApi {
   address: string;
+  /** its listening socket, which an upgrade hands to the new tsgid */
+  server: net.Server;
   close(): Promise<void>;
+}
+
+export interface AdminStart {
+  /** the admin socket, passed by the tsgid this one upgrades (fd), instead of binding it */
+  adoptFd?: number;
+  /** POST /v1/upgrade */
+  upgrade?: () => Promise<UpgradeResult>;
 }
 
 /**
@@ -54,10 +65,17 @@ export function adminTokens(config: Config, log: Logger): ApiToken[] {
   });
 }
 
-export async function startAdminApi(arbiter: Arbiter, config: Config, log: Logger, token: string | undefined, tokens: ApiToken[] = []): Promise<AdminApi> {
+export async function startAdminApi(arbiter: Arbiter, config: Config, log: Logger, token: string | undefined, tokens: ApiToken[] = [], start: AdminStart = {}): Promise<AdminApi> {
   const addr = config.admin.listen;
-  const app = buildApi(arbiter, { token, ...(tokens.length > 0 && { tokens }), maxWorkers: config.max_workers, baseDir: config.dir, adminListen: addr, log });
-  if (addr.kind === 'unix') {
+  const app = buildApi(arbiter, { token, ...(tokens.length > 0 && { tokens }), maxWorkers: config.max_workers, baseDir: config.dir, adminListen: addr, log, upgrade: start.upgrade });
+  if (start.adoptFd !== undefined) {
+    // the same socket, and file, the old tsgid served: tsgictl follows the new process
+    await app.ready();
+    await new Promise<void>((resolve, reject) => {
+      app.server.once('error', reject);
+      app.server.listen({ fd: start.adoptFd }, resolve);
+    });
+  } else if (addr.kind === 'unix') {
     runtimeDir(dirname(addr.path));
     // anyone may swap the socket in a world-writable folder without the sticky bit
     const folder = statSync(dirname(addr.path)).mode;
@@ -76,7 +94,7 @@ export async function startAdminApi(arbiter: Arbiter, config: Config, log: Logge
   }
   const bound = app.server.address();
   const address = formatListen(addr.kind === 'tcp' && bound !== null && typeof bound === 'object' ? { ...addr, port: bound.port } : addr);
-  return { address, close: () => app.close() };
+  return { address, server: app.server, close: () => app.close() };
 }
 
 function resolveToken(config: Config, log: Logger): string {

@@ -12,7 +12,7 @@ import type { AppMetricsView } from '../daemon/pool/app-pool.js';
 import { codeLabel, DURATION_BOUNDS } from '../daemon/pool/request-stats.js';
 
 export interface MetricsSource {
-  metrics(): { uptime_ms: number; apps: AppMetricsView[] };
+  metrics(): { uptime_ms: number; upgrades: { ok: number; failed: number }; apps: AppMetricsView[] };
 }
 
 type Labels = Record<string, string | number>;
@@ -44,6 +44,10 @@ export function prometheusExposition(source: MetricsSource): () => Promise<strin
   };
 
   family('tsgi_daemon_uptime_seconds', 'Seconds since tsgid started.', 'gauge', (s) => [{ labels: {}, value: s.uptime_ms / 1000 }]);
+  family('tsgi_daemon_upgrades_total', 'Upgrades of tsgid itself (tsgictl upgrade, SIGUSR2): result="ok" counts those that led to this process since a tsgid was started from scratch, result="failed" those this process tried that left it serving.', 'counter', (s) => [
+    { labels: { result: 'ok' }, value: s.upgrades.ok },
+    { labels: { result: 'failed' }, value: s.upgrades.failed },
+  ]);
   family('tsgi_daemon_resident_memory_bytes', 'Resident memory of the tsgid process (the arbiter), bytes.', 'gauge', () => [{ labels: {}, value: process.memoryUsage.rss() }]);
   family('tsgi_daemon_cpu_seconds_total', 'User and system CPU time of the tsgid process, seconds.', 'counter', () => {
     const { user, system } = process.cpuUsage();

@@ -14,6 +14,8 @@ import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
 import { logRoutes } from './routes/logs.js';
 import { metaRoutes } from './routes/meta.js';
+import { upgradeRoutes } from './routes/upgrade.js';
+import type { UpgradeResult } from '../daemon/upgrade/upgrade.js';
 
 export interface ApiOptions {
   /** required on every route but /v1/health and /v1/ready when set: a full-role token named `admin` */
@@ -28,6 +30,8 @@ export interface ApiOptions {
   adminListen?: ListenAddress;
   /** where 5xx errors are logged */
   log?: Logger;
+  /** POST /v1/upgrade: hand the sockets to the tsgid installed now (daemon/upgrade/upgrade.ts) */
+  upgrade?: () => Promise<UpgradeResult>;
 }
 
 const MAX_WORKERS = parsedDefault(topSection.fields.max_workers);
@@ -54,6 +58,7 @@ export function buildApi(control: Control, options: ApiOptions = {}): FastifyIns
   metaRoutes(app, routes, control);
   appRoutes(app, control, { maxWorkers: options.maxWorkers ?? MAX_WORKERS, baseDir: options.baseDir, adminListen: options.adminListen });
   configRoutes(app, control);
+  upgradeRoutes(app, options.upgrade);
   metricsRoutes(app, control);
   eventRoutes(app, control);
   dashboardRoutes(app);

@@ -9,6 +9,7 @@ import { parseCommandLine } from './args.js';
 import { createClient, type Client } from './client.js';
 import { add, remove } from './commands/apps.js';
 import { configCheck, configDiff, configReload } from './commands/config.js';
+import { upgrade } from './commands/upgrade.js';
 import { help, version } from './commands/info.js';
 import { importPm2 } from './commands/import.js';
 import { completion } from './commands/completion.js';
@@ -24,7 +25,7 @@ import { realTerminal } from './terminal.js';
 import type { CommandDef } from './types.js';
 import { commandUsage, usage } from './usage.js';
 
-const COMMANDS: CommandDef[] = [init, status, ready, top, start, stop, restart, reload, scale, logs, add, remove, configReload, configDiff, configCheck, importPm2, version];
+const COMMANDS: CommandDef[] = [init, status, ready, top, start, stop, restart, reload, scale, logs, add, remove, configReload, configDiff, configCheck, importPm2, upgrade, version];
 const HELP = help(COMMANDS);
 const ALL: CommandDef[] = [...COMMANDS, HELP, completion([...COMMANDS, HELP])];
 

@@ -49,6 +49,8 @@ export const ERRORS = {
   TSGI_ERR_DAEMON_RUNNING: { status: 409, exit: 2, description: 'Another tsgid holds the pidfile (it is alive): stop it, or give this config its own `pidfile:`.' },
   TSGI_ERR_DAEMON_SHUTTING_DOWN: { status: 503, exit: 1, description: 'The daemon is shutting down and takes no more commands.' },
   TSGI_ERR_DAEMON_NODE_VERSION: { status: 500, exit: 2, description: 'tsgid was started on a Node.js older than its package.json\'s `engines` allows.' },
+  TSGI_ERR_DAEMON_UPGRADE_FAILED: { status: 502, exit: 1, description: '`tsgictl upgrade` (SIGUSR2): the new tsgid did not take over (a config error, a crash, apps not ready within `upgrade_timeout`); the old one keeps serving. The message gives its reason.' },
+  TSGI_ERR_DAEMON_UPGRADE_BUSY: { status: 409, exit: 1, description: 'An upgrade is already under way (or this tsgid is still taking over from the last one).' },
   TSGI_ERR_DAEMON_NOT_READY: { status: 503, exit: 1, description: 'GET /v1/ready: an app has fewer ready workers than its target, has failed, or tsgid is shutting down (the body lists `reasons`).' },
 } as const satisfies Record<string, ErrorSpec>;
 

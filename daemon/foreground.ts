@@ -29,14 +29,17 @@ export function onTerminal(): boolean {
  * Under `npm exec` (npx): calls `onGone` once npm's process — tsgid's parent, or the parent of
  * the shell npm ran it through — has exited, or tsgid was handed to another parent. Polls once
  * a second. Linux (/proc) only. Returns npm's pid, or undefined when not started by npm exec.
+ *
+ * `inherited`: the npm a tsgid this one upgrades was watching (daemon/upgrade/). Its parent is
+ * that tsgid, which exits once this one serves: only npm's own exit counts then.
  */
-export function watchLauncher(onGone: (pid: number) => void, env: NodeJS.ProcessEnv = process.env): number | undefined {
-  if (env.npm_command !== 'exec') return undefined;
+export function watchLauncher(onGone: (pid: number) => void, env: NodeJS.ProcessEnv = process.env, inherited?: number): number | undefined {
+  if (inherited === undefined && env.npm_command !== 'exec') return undefined;
   const parent = process.ppid;
-  const launcher = findNpm(parent);
+  const launcher = inherited ?? findNpm(parent);
   if (launcher === undefined) return undefined;
   const timer = setInterval(() => {
-    if (process.ppid === parent && alive(launcher)) return;
+    if ((inherited !== undefined || process.ppid === parent) && alive(launcher)) return;
     clearInterval(timer);
     onGone(launcher);
   }, 1000);

@@ -22,6 +22,10 @@ import { monotonicUsec, sdNotifier } from './os/sd-notify.js';
 import { probeListen } from './os/sockets.js';
 import { envFileExposure } from './config/env-file.js';
 import { envWarnings } from './pool/worker-env.js';
+import { Upgrader } from './upgrade/upgrade.js';
+import type { Handover } from './upgrade/upgrade-messages.js';
+import { noteUpgradeFailure, receiveHandover, Successor } from './upgrade/upgrade-successor.js';
+import { fromFdStore, storeFds } from './os/fd-store.js';
 
 const USAGE = `Usage: tsgid [-c FILE] [--check [--diff]]
 
@@ -42,12 +46,14 @@ Signals:
                       stop, as the terminal closed; otherwise (systemd, Kubernetes, nohup):
                       re-read the config file (or: tsgictl config reload)
   SIGUSR1             reopen the log files
+  SIGUSR2             upgrade: start the tsgid installed now on the same sockets (or: tsgictl upgrade)
 Started by npx (npm exec), tsgid stops when npm exits or is killed.
 The pidfile, admin socket and token file default to .tsgi/NAME.pid|sock|token for a config
 NAME.yaml (.tsgi/tsgid.pid, admin.sock, admin.token for tsgi.yaml).
 `;
 
 function fail(err: unknown): never {
+  noteUpgradeFailure(isTsgiError(err) ? `${err.message} [${err.code}]` : String(err));
   if (isTsgiError(err)) {
     // a config with several problems: one line each
     process.stderr.write(`${err.message.split('\n').map((line) => `tsgid: ${line}`).join('\n')} [${err.code}]\n`);
@@ -113,7 +119,10 @@ async function main(): Promise<void> {
   if (args.version) return void process.stdout.write(`tsgid ${packageJson().version}\n`);
 
   let config: Config;
+  let handover: Handover | undefined;
   try {
+    // started by `tsgictl upgrade`: the old tsgid's sockets and app set come first
+    handover = await receiveHandover();
     checkNodeVersion(process.version, packageJson().engines.node);
     config = loadConfig(resolve(args.config), process.env, currentRunner());
     if (args.diff && !args.check) throw new TsgiError('TSGI_ERR_CLI_USAGE', '--diff goes with --check');
@@ -137,25 +146,43 @@ async function main(): Promise<void> {
   // systemd's variables are read, then removed before any worker inherits the environment
   const systemd = sdNotifier(log);
   for (const w of envWarnings(config, envFileExposure)) log.warn(w);
-  const arbiter = new Arbiter(config, log, realOps, takePassedFds(), true);
+  const successor = handover === undefined ? undefined : new Successor(handover, log);
+  const passed = takePassedFds();
+  const arbiter = new Arbiter(config, log, realOps, successor?.passedFds(passed) ?? fromFdStore(passed), true);
+  const upgrader = new Upgrader({ arbiter, config, log, systemd });
   let api: AdminApi | undefined;
   try {
     const token = adminToken(config, log);
     const tokens = adminTokens(config, log);
-    writePidfile(config.pidfile);
+    // a successor writes it once it takes over: until then the old tsgid is the one running
+    if (successor === undefined) writePidfile(config.pidfile);
     await arbiter.start();
     const watchdogMs = systemd.watchdogMs;
     if (watchdogMs !== undefined) arbiter.setWatchdog(watchdogMs / 2, () => void systemd.notify('WATCHDOG=1'));
-    api = await startAdminApi(arbiter, config, log, token, tokens);
+    api = await startAdminApi(arbiter, config, log, token, tokens, { adoptFd: successor?.adminFd, upgrade: () => upgrader.upgrade() });
+    successor?.gateAdmin(api.server);
+    upgrader.admin = api.server;
   } catch (err) {
     removePidfile(config.pidfile);
     fail(err);
   }
   for (const w of configWarnings(config)) log.warn(w);
   log.info(`tsgid ${process.pid} running ${arbiter.appNames.length} app(s) from ${config.file}; admin API on ${api.address}`);
-  void settled(arbiter).then(() => {
-    if (!arbiter.stopping) void systemd.notify('READY=1', `STATUS=${statusLine(arbiter)}`);
-  });
+  const adminServer = api.server;
+  if (successor === undefined) {
+    void settled(arbiter).then(() => {
+      if (!arbiter.stopping) void systemd.notify('READY=1', `STATUS=${statusLine(arbiter)}`);
+    });
+  } else {
+    successor.takeOver(arbiter, config, systemd).catch((err: unknown) => {
+      const text = isTsgiError(err) ? `${err.message} [${err.code}]` : String(err);
+      noteUpgradeFailure(text);
+      log.error(`upgrade: not taking over: ${text}`);
+      void arbiter.command({ kind: 'shutdown', now: true }).finally(() => process.exit(1));
+    });
+  }
+  // with FileDescriptorStoreMax=, systemd keeps the sockets while tsgid restarts or after it crashes
+  void settled(arbiter).then(() => storeFds(systemd, arbiter, adminServer, log));
 
   const shutdown = (signal: string): void => {
     const phase = arbiter.shutdownPhase;
@@ -187,9 +214,14 @@ async function main(): Promise<void> {
   // a closed terminal stops a tsgid started on it; npm exec does not pass its signals on
   const foreground = onTerminal();
   // (Ctrl-C reaches npm and tsgid both: npm going then must not cut short the drain under way)
-  watchLauncher((pid) => {
-    if (!arbiter.stopping) shutdown(`npm (pid ${pid}) exited`);
-  });
+  // a tsgid an upgrade started watches the npm its predecessor did, not its parent (that predecessor)
+  upgrader.launcher = watchLauncher(
+    (pid) => {
+      if (!arbiter.stopping) shutdown(`npm (pid ${pid}) exited`);
+    },
+    process.env,
+    successor?.handover.launcher,
+  );
   // gunicorn's convention, for a daemon: SIGHUP re-reads the config; a bad file changes nothing
   process.on('SIGHUP', () => {
     if (foreground) return shutdown('SIGHUP (terminal closed)');
@@ -205,6 +237,8 @@ async function main(): Promise<void> {
         if (!arbiter.stopping) void systemd.notify('READY=1', `STATUS=${statusLine(arbiter)}`);
       });
   });
+  // gunicorn's convention: SIGUSR2 starts the tsgid installed now on the same sockets (tsgictl upgrade)
+  process.on('SIGUSR2', () => void upgrader.upgrade().catch(() => {}));
   // gunicorn's convention: SIGUSR1 reopens the log files, after an external logrotate moved them
   process.on('SIGUSR1', () => void arbiter.command({ kind: 'reopen-logs' }).catch(() => {}));
   // a bug in the daemon must not take every app down with it

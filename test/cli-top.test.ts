@@ -25,6 +25,8 @@ function worker(id: number, pid: number, requests: number): WorkerStatus {
 function daemon(uptime: number, apps: Array<Partial<AppStatus> & { name: string; workers: WorkerStatus[] }>): DaemonStatus {
   return {
     pid: 4242,
+    version: '0.1.0',
+    upgrades: 0,
     started_at: 0,
     uptime_ms: uptime,
     config_file: '/srv/tsgi.yaml',

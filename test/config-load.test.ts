@@ -28,6 +28,7 @@ test('a full config parses to exact values: defaults applied, paths resolved, du
     max_workers: 8,
     max_concurrent_boots: 0,
     shutdown_delay: 0,
+    upgrade_timeout: 60_000,
     logs: { dir: join(dir, 'log'), max_size: 64 * 1024, keep: 2, gzip: true },
     env_references: [
       { name: 'TSGI_TEST_TOKEN', path: ['admin', 'token'] },

@@ -232,7 +232,7 @@ function view(name) {
 }
 
 function renderAll() {
-  $('daemon').textContent = `pid ${status.pid} · up ${duration(status.uptime_ms)} · ${status.config_file}`;
+  $('daemon').textContent = `tsgi ${status.version}${status.upgrades > 0 ? ` (upgrade ${status.upgrades})` : ''} · pid ${status.pid} · up ${duration(status.uptime_ms)} since ${stamp(status.started_at)} · ${status.config_file}`;
   const names = new Set(status.apps.map((a) => a.name));
   for (const [name, v] of views) {
     if (names.has(name)) continue;

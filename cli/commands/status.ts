@@ -16,7 +16,7 @@ export const status: CommandDef = {
     const name = args[0];
     if (name === undefined) {
       const daemon = await client().get<DaemonStatus & { apps: AppView[] }>('/v1/apps');
-      const head = paint(style, 'dim', `tsgid ${daemon.pid}, up ${formatDuration(daemon.uptime_ms)}, ${daemon.config_file}`);
+      const head = paint(style, 'dim', `tsgid ${daemon.pid}, up ${formatDuration(daemon.uptime_ms)}, tsgi ${daemon.version}${daemon.upgrades > 0 ? ` (upgrade ${daemon.upgrades})` : ''}, started ${new Date(daemon.started_at).toISOString()}, ${daemon.config_file}`);
       return { json: daemon, text: `${head}\n${render(daemon.apps, style)}` };
     }
     const { app } = await client().get<{ app: AppView }>(`/v1/apps/${encodeURIComponent(name)}`);

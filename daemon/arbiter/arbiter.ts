@@ -11,7 +11,7 @@ import { AppPool, type AppMetricsView, type AppStatus } from '../pool/app-pool.j
 import { realOps, type ProcessOps } from '../os/process-ops.js';
 import { BootPacer } from './boot-pacer.js';
 import { PassedFds } from '../os/listen-fds.js';
-import { SocketRegistry } from '../os/socket-registry.js';
+import { SocketRegistry, type HeldSocket } from '../os/socket-registry.js';
 import { readiness, type Readiness } from './readiness.js';
 import { formatMs } from '../pool/restart-policy.js';
 import type { WorkerEvent } from '../pool/worker-record.js';
@@ -22,6 +22,7 @@ import { withheldFor } from '../pool/worker-env.js';
 import { History, type AppHistory } from './history.js';
 import { planReload, type ReloadPlan } from '../config/diff.js';
 import { persistCommand } from '../config/persist-command.js';
+import { lineage, upgradeCounts } from '../upgrade/lineage.js';
 
 export type Command =
   | { kind: 'start' | 'stop' | 'restart' | 'reload'; app: string }
@@ -59,6 +60,9 @@ export interface ConfigReloadResult {
 
 export interface DaemonStatus {
   pid: number;
+  /** tsgi's version, and how many upgrades led to this process (daemon/upgrade/lineage.ts) */
+  version: string;
+  upgrades: number;
   started_at: number;
   uptime_ms: number;
   config_file: string;
@@ -186,6 +190,7 @@ export class Arbiter {
     const now = this.ops.now();
     return {
       pid: process.pid,
+      ...lineage(),
       started_at: this.startedAt,
       uptime_ms: now - this.startedAt,
       config_file: this.config.file,
@@ -198,8 +203,8 @@ export class Arbiter {
   }
 
   /** For GET /metrics: every app's totals and live workers, and how long tsgid has run. */
-  metrics(): { uptime_ms: number; apps: AppMetricsView[] } {
-    return { uptime_ms: this.ops.now() - this.startedAt, apps: [...this.pools.values()].map((p) => p.metrics()) };
+  metrics(): { uptime_ms: number; upgrades: { ok: number; failed: number }; apps: AppMetricsView[] } {
+    return { uptime_ms: this.ops.now() - this.startedAt, upgrades: upgradeCounts(), apps: [...this.pools.values()].map((p) => p.metrics()) };
   }
 
   /** For GET /v1/apps/:name/history: the app's charts over the last minutes. */
@@ -355,6 +360,14 @@ export class Arbiter {
     this.watcher.set(app.name, app.cwd, app.watch);
     this.log.info(app.listen.length === 0 ? `${app.name}: background app, ${app.workers} worker(s)` : `${app.name}: listening on ${pool.listening.join(', ')} with ${app.workers} worker(s)`);
     return pool;
+  }
+
+  /**
+   * Every listening socket held, for a new tsgid to take over (daemon/upgrade/upgrade.ts) or
+   * systemd's fd store: `owned` unless systemd passed it from a .socket unit.
+   */
+  heldSockets(): HeldSocket[] {
+    return this.sockets.held();
   }
 
   private async remove(name: string): Promise<void> {

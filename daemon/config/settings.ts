@@ -115,6 +115,7 @@ export const topSection = section(
     max_workers: setting({ kind: integer({ min: 1 }), default: 128, description: "Ceiling for any app's `workers`." }),
     max_concurrent_boots: setting({ kind: integer({ min: 0 }), default: 0, description: 'Workers booting at once, across all apps (scale-up, restarts, reloads, daemon start); the others wait their turn, and `boot_timeout` counts from when a worker\'s turn starts. 0: twice the number of CPUs. PM2 starts cluster instances one at a time; gunicorn spawns all at once.' }),
     shutdown_delay: setting({ kind: duration, default: 0, description: 'On SIGTERM, how long tsgid keeps serving after `GET /v1/ready` turns 503 and before the drain begins, so a load balancer (Kubernetes endpoints) stops sending first; a second SIGTERM or SIGINT skips the rest of it.', example: '5s' }),
+    upgrade_timeout: setting({ kind: duration, default: '60s', description: 'How long a new tsgid started by `tsgictl upgrade` (or SIGUSR2) has to get every running app\'s workers ready on the inherited sockets; past it the new one is stopped and the old one keeps serving. gunicorn and nginx wait for ever (the operator sends QUIT to the old master).', example: '2m' }),
     logs: section(
       {
         dir: setting({ kind: filePath, description: "Directory of the apps' logs, `<app>.out.log` and `<app>.err.log` (created if missing). Unset: the workers' lines go to tsgid's stdout as JSON, with its own log (the container convention).", example: '/var/log/tsgi' }),

@@ -16,6 +16,12 @@ export interface PassedFd {
   fd: number;
   /** the FileDescriptorName= of the socket; "unknown" when none was given, as systemd does */
   name: string;
+  /**
+   * A socket tsgid bound itself, handed to this process by the tsgid it replaces (an upgrade) or
+   * kept in systemd's fd store: it stands for the configured address `key` (from the store: the
+   * one it overlaps), and goes when the app stops listing it, unlike a .socket unit's.
+   */
+  owned?: { key?: string };
 }
 
 /**

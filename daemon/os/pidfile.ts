@@ -4,9 +4,10 @@ import { dirname } from 'node:path';
 import { TsgiError } from '../errors.js';
 import { runtimeDir } from './runtime-dir.js';
 
-export function writePidfile(path: string): void {
+/** `replacing`: the pid of the tsgid this one takes over from (an upgrade), which is still alive. */
+export function writePidfile(path: string, replacing?: number): void {
   const old = readPid(path);
-  if (old !== undefined && old !== process.pid && alive(old)) {
+  if (old !== undefined && old !== process.pid && old !== replacing && alive(old)) {
     throw new TsgiError('TSGI_ERR_DAEMON_RUNNING', `pidfile: ${path} belongs to a running tsgid (pid ${old}); stop it, or set another \`pidfile:\` in this config`);
   }
   runtimeDir(dirname(path));

@@ -20,6 +20,8 @@ export interface Notifier {
    * pid), or undefined: no watchdog, and WATCHDOG=1 must never be sent.
    */
   readonly watchdogMs: number | undefined;
+  /** $NOTIFY_SOCKET as tsgid found it, for a new tsgid an upgrade starts (daemon/upgrade/upgrade.ts) */
+  readonly socket?: string;
 }
 
 /**
@@ -52,6 +54,7 @@ export function sdNotifier(log: Logger, env: NodeJS.ProcessEnv = process.env, co
       });
     });
   return {
+    socket,
     notify(...fields) {
       chain = chain.then(() => send(fields));
       return chain;

@@ -1,6 +1,7 @@
 /**
  * Every app's listening sockets, held by the arbiter for the life of the app whatever its workers
- * do: the ones tsgid bound (sockets.ts) and the ones systemd passed (listen-fds.ts). The arbiter
+ * do: the ones tsgid bound (sockets.ts), the ones systemd passed (listen-fds.ts) and the ones a
+ * tsgid this one upgrades handed over (daemon/upgrade/). The arbiter
  * says which apps exist and with which settings; this keeps each address open once, closes what
  * an app no longer lists, and answers the connections of a removed app's passed sockets.
  */
@@ -17,6 +18,16 @@ export interface SocketOwner {
   accept(conn: Connection): void;
   /** the addresses actually bound (a configured port 0 becomes the kernel's choice) */
   listening: string[];
+}
+
+/** One listening socket, for an upgrade to hand over or systemd's fd store to keep. */
+export interface HeldSocket {
+  app: string;
+  /** the configured address it stands for (canonical form) */
+  key: string;
+  server: net.Server;
+  /** bound by tsgid (or inherited from one), not passed by systemd from a .socket unit */
+  owned: boolean;
 }
 
 export class SocketRegistry {
@@ -122,14 +133,26 @@ export class SocketRegistry {
   private async adoptPassed(app: AppConfig, held: Map<string, net.Server>): Promise<void> {
     const keys = this.passedKeys.get(app.name) ?? new Set<string>();
     this.passedKeys.set(app.name, keys);
-    for (const { fd, name } of this.passed.take(app.name, this.appCount())) {
+    for (const { fd, name, owned } of this.passed.take(app.name, this.appCount())) {
       const { server, addr } = await adoptListener(fd, (conn) => this.acceptPassed(app.name, conn), `apps.${app.name}: LISTEN_FDS fd ${fd} ("${name}")`, app.backlog);
-      const configured = app.listen.find((a) => listensOverlap(a, addr) && !held.has(formatListen(a)));
+      // a socket tsgid bound itself (handed over by an upgrade, or from systemd's fd store) is
+      // the configured address it was bound for, even port 0, and is closed like any bound one
+      const configured = owned?.key !== undefined ? app.listen.find((a) => formatListen(a) === owned.key) : app.listen.find((a) => listensOverlap(a, addr) && !held.has(formatListen(a)));
+      if (owned !== undefined && configured === undefined) {
+        closeListener(server);
+        this.log.info(`${app.name}: closed the inherited ${formatListen(addr)} (fd ${fd}): its listen list no longer names it`);
+        continue;
+      }
       const key = formatListen(configured ?? addr);
       held.set(key, server);
-      keys.add(key);
-      this.log.info(`${app.name}: serving ${formatListen(addr)} from systemd (fd ${fd})${configured === undefined ? ', an address its listen list does not name' : ''}`);
+      if (owned === undefined) keys.add(key);
+      this.log.info(`${app.name}: serving ${formatListen(addr)} ${owned === undefined ? 'from systemd' : 'inherited'} (fd ${fd})${configured === undefined ? ', an address its listen list does not name' : ''}`);
     }
+  }
+
+  /** Every socket held, each `owned` unless systemd passed it from a .socket unit. */
+  held(): HeldSocket[] {
+    return [...this.listeners].flatMap(([app, held]) => [...held].map(([key, server]) => ({ app, key, server, owned: !(this.passedKeys.get(app)?.has(key) ?? false) })));
   }
 
   private acceptPassed(app: string, conn: Connection): void {

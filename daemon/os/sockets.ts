@@ -13,6 +13,26 @@ import type { Connection } from '../protocol.js';
 
 type OnConnection = (conn: Connection) => void;
 
+/**
+ * Called as each passed fd starts being served, before any of its connections is accepted: a
+ * tsgid taking over from another (daemon/upgrade/upgrade-successor.ts) sends what it accepts to the old
+ * one until its own workers are ready.
+ */
+let onAdopt: ((server: net.Server, fd: number) => void) | undefined;
+export function setAdoptHook(hook: ((server: net.Server, fd: number) => void) | undefined): void {
+  onAdopt = hook;
+}
+
+/**
+ * Sockets handed to a new tsgid (daemon/upgrade/upgrade.ts) that closing would break: Node unlinks the
+ * file of a unix socket it bound when it closes it, which would leave the new tsgid a socket no
+ * client can find. These stay open until this process exits (which unlinks nothing).
+ */
+const keptForSuccessor = new WeakSet<net.Server>();
+export function keepForSuccessor(server: net.Server): void {
+  keptForSuccessor.add(server);
+}
+
 /** The part of a listening net.Server's `_handle` (lib/net.js, Node 0.x to 24) that accepts. */
 interface ListenHandle {
   onconnection: (status: number, client?: Connection) => void;
@@ -73,7 +93,10 @@ export async function adoptListener(fd: number, onConnection: OnConnection, wher
   await new Promise<void>((resolve, reject) => {
     const refuse = (err: Error): void => reject(new TsgiError('TSGI_ERR_LISTEN_FAILED', `${where}: cannot serve the passed fd ${fd}: ${err.message}`, { cause: err }));
     server.once('error', refuse);
-    const listening = takeOver(server, onConnection, where, resolve, reject);
+    const listening = takeOver(server, onConnection, where, () => {
+      onAdopt?.(server, fd);
+      resolve();
+    }, reject);
     // an fd that is no stream socket (a datagram one, a file) throws here rather than emitting
     try {
       server.listen({ fd, backlog }, listening);
@@ -111,6 +134,7 @@ function unixSocketPath(fd: number): string | undefined {
  * connections already handed to workers are theirs to finish (the drain's business).
  */
 export function closeListener(server: net.Server): void {
+  if (keptForSuccessor.has(server)) return;
   server.close();
 }
 
