@@ -37,13 +37,17 @@ test('an app from the API equals the same app from the file', () => {
   assert.ok(sameAppConfig(parseAppInput('minimal', { app: './app', listen: 'localhost:0' }, dir, 8), fromFile));
 });
 
+test('an app without listen is a background app', () => {
+  assert.deepEqual(parseAppInput('hello', { app: './app.ts' }, dir, 4).listen, []);
+});
+
 test('parseAppInput errors name the key path, without a line', () => {
   rejects({ app: './app.ts', listen: ':8000', workers: 9 }, 'TSGI_ERR_CONFIG_INVALID', 'apps.hello.workers: expected an integer from 1 to 4, got 9');
   rejects({ app: './app.ts', listen: ':8000', worker: 2 }, 'TSGI_ERR_CONFIG_INVALID', 'apps.hello.worker: unknown key (did you mean "workers"?)');
-  rejects({ app: './app.ts' }, 'TSGI_ERR_CONFIG_INVALID', 'apps.hello.listen: required key is missing');
+  rejects({ mounts: { '/': './app.ts' } }, 'TSGI_ERR_CONFIG_INVALID', 'apps.hello.mounts: expected "listen" with "mounts"');
   rejects({ app: './app.ts', listen: [':8000', 'bad'] }, 'TSGI_ERR_CONFIG_INVALID', 'apps.hello.listen[1]: expected a listen address');
-  rejects({ app: './app.ts', mounts: { '/': './app.ts' }, listen: ':8000' }, 'TSGI_ERR_CONFIG_INVALID', 'apps.hello.mounts: expected only one of "app" or "mounts"');
-  rejects({ listen: ':8000' }, 'TSGI_ERR_CONFIG_INVALID', 'apps.hello: expected one of "app" or "mounts", got neither');
+  rejects({ app: './app.ts', mounts: { '/': './app.ts' }, listen: ':8000' }, 'TSGI_ERR_CONFIG_INVALID', 'apps.hello.mounts: expected only one of "app", "mounts" or "command"');
+  rejects({ listen: ':8000' }, 'TSGI_ERR_CONFIG_INVALID', 'apps.hello: expected one of "app", "mounts" or "command", got none');
   rejects({ app: './app.ts', listen: ':8000', restart: { max_failures: 0 } }, 'TSGI_ERR_CONFIG_INVALID', 'apps.hello.restart.max_failures: expected an integer of at least 1, got 0');
   rejects({ app: './gone.ts', listen: ':8000' }, 'TSGI_ERR_CONFIG_APP_MISSING', 'apps.hello.app: module file not found: "./gone.ts"');
   rejects({ app: './app.ts', listen: ':8000', cwd: 'nowhere' }, 'TSGI_ERR_CONFIG_INVALID', 'apps.hello.cwd: expected an existing directory');
@@ -61,7 +65,8 @@ test('appJsonSchema: a closed object listing every app setting', () => {
   }
   assert.equal(schema.properties.restart?.additionalProperties, false);
   assert.deepEqual(Object.keys(schema.properties.restart?.properties ?? {}), Object.keys(appSection.fields.restart.fields));
-  assert.deepEqual(schema.required, ['listen']);
+  // no key is required: without listen an app is a background app (docs/TSGI.md §10)
+  assert.equal(schema.required, undefined);
   assert.match(schema.properties.workers?.description ?? '', /worker processes/);
   // Plain JSON, nothing a JSON schema validator would choke on.
   assert.deepEqual(JSON.parse(JSON.stringify(appJsonSchema)), appJsonSchema);
