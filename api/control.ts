@@ -4,4 +4,4 @@
  */
 import type { Arbiter } from '../daemon/arbiter/arbiter.js';
 
-export type Control = Pick<Arbiter, 'status' | 'appStatus' | 'appConfig' | 'appNames' | 'command' | 'reloadConfig' | 'planConfigReload' | 'readiness' | 'events' | 'logs' | 'metrics' | 'history'>;
+export type Control = Pick<Arbiter, 'status' | 'appStatus' | 'appConfig' | 'appNames' | 'command' | 'runJob' | 'reloadConfig' | 'planConfigReload' | 'readiness' | 'events' | 'logs' | 'metrics' | 'history'>;

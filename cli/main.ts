@@ -17,6 +17,7 @@ import { init } from './commands/init.js';
 import { ready } from './commands/ready.js';
 import { logs } from './commands/logs.js';
 import { restart, reload, scale, start, stop } from './commands/actions.js';
+import { runJob } from './commands/run.js';
 import { status } from './commands/status.js';
 import { top } from './commands/top.js';
 import { findDaemon } from './find-daemon.js';
@@ -25,7 +26,7 @@ import { realTerminal } from './terminal.js';
 import type { CommandDef } from './types.js';
 import { commandUsage, usage } from './usage.js';
 
-const COMMANDS: CommandDef[] = [init, status, ready, top, start, stop, restart, reload, scale, logs, add, remove, configReload, configDiff, configCheck, importPm2, upgrade, version];
+const COMMANDS: CommandDef[] = [init, status, ready, top, start, stop, restart, reload, scale, runJob, logs, add, remove, configReload, configDiff, configCheck, importPm2, upgrade, version];
 const HELP = help(COMMANDS);
 const ALL: CommandDef[] = [...COMMANDS, HELP, completion([...COMMANDS, HELP])];
 

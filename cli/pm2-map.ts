@@ -37,7 +37,7 @@ export const BACKGROUND = 'cannot map yet: background processes are not supporte
 
 /** Options with no tsgi setting, and why; anything else unknown is reported as "not a PM2 option tsgi knows". */
 const UNMAPPABLE: Record<string, string> = {
-  cron_restart: 'cannot map yet: cron jobs are not supported (tsgictl reload from a system cron job does the same)',
+  cron_restart: "restarts a long-running app on a schedule; tsgi's `cron` runs a job that exits on its own, not a restart: run `tsgictl reload APP` from a systemd timer or crontab for the same effect",
   args: 'tsgi imports the module; it passes no command-line arguments (read them from env instead)',
   autorestart: 'tsgi always replaces a worker that exits (restart.max_failures bounds a crash loop)',
   log_date_format: "tsgi prefixes every log line with its own ISO time",
@@ -61,7 +61,7 @@ const UNMAPPABLE: Record<string, string> = {
   append_env_to_name: 'each tsgi app has one name',
   stop_exit_codes: 'tsgi replaces every worker that exits unasked',
   disable_source_map_support: 'Node has source maps off unless --enable-source-maps',
-  cron: 'cannot map yet: cron jobs are not supported',
+  cron: "PM2's alias of cron_restart (a scheduled restart); tsgi's `cron` runs a job that exits: run `tsgictl reload APP` from a systemd timer or crontab",
 };
 
 /** Options mapped below. */

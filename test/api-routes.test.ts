@@ -252,7 +252,7 @@ describe('admin API routes against a real arbiter', () => {
       .flatMap(([path, methods]) => Object.entries(methods).map(([method, op]) => ({ key: `${method.toUpperCase()} ${path}`, path, method, op })));
     const expected = [
       'GET /v1/health', 'GET /v1/ready', 'GET /v1/openapi.json', 'GET /v1/apps', 'GET /v1/apps/{name}', 'POST /v1/apps', 'DELETE /v1/apps/{name}',
-      ...['start', 'stop', 'restart', 'reload', 'scale'].map((a) => `POST /v1/apps/{name}/${a}`), 'POST /v1/config/reload', 'POST /v1/upgrade', 'GET /v1/config/diff', 'GET /metrics', 'GET /v1/apps/{name}/logs',
+      ...['start', 'stop', 'restart', 'reload', 'scale', 'run'].map((a) => `POST /v1/apps/{name}/${a}`), 'POST /v1/config/reload', 'POST /v1/upgrade', 'GET /v1/config/diff', 'GET /metrics', 'GET /v1/apps/{name}/logs',
       'GET /v1/events', 'GET /v1/apps/{name}/history', 'POST /v1/apps/{name}/workers/{id}/stop',
     ];
     assert.deepEqual(ops.map((o) => o.key).sort(), expected.sort());

@@ -87,7 +87,7 @@ describe('tsgictl import', () => {
     assert.deepEqual(app.restart, { min_uptime: '5s', max_failures: 10 });
     assert.equal((app.env as Record<string, string>).NODE_ENV, 'production');
     assert.match(yaml, /# from max_memory_restart: 300M/);
-    assert.match(report, /api: cron_restart: not mapped: cannot map yet: cron jobs are not supported/);
+    assert.match(report, /api: cron_restart: not mapped: restarts a long-running app on a schedule; tsgi's `cron` runs a job that exits/);
     assert.match(report, /api: log_date_format: not mapped/);
     assert.match(report, /mailer: not imported: cannot map yet: background processes are not supported/);
     assert.match(yaml, /# - mailer: cannot map yet: background processes are not supported/);

@@ -106,6 +106,24 @@ export function appRoutes(app: FastifyInstance, control: Control, limits: NewApp
     },
   );
 
+  app.post<{ Params: NameParams }>(
+    '/v1/apps/:name/run',
+    {
+      schema: {
+        summary: 'Start a run of a scheduled job (`cron`) now, or queue it behind the one going (overlap: queue); the run then shows in `job.runs`',
+        tags: ['apps'],
+        params: appParams,
+        response: { 404: { ...errorBody, description: 'TSGI_ERR_APP_NOT_FOUND' }, 409: { ...errorBody, description: 'TSGI_ERR_JOB_RUNNING, TSGI_ERR_JOB_NOT_SCHEDULED' } },
+      },
+      config: { ok: { status: 200, description: 'Started or queued', schema: { type: 'object', properties: { run: { type: 'string', enum: ['started', 'queued'] }, app: { type: 'object', description: 'status and config of the app' } } } } },
+    },
+    async (req) => {
+      const { name } = req.params;
+      const run = await control.runJob(name);
+      return { run, app: appView(control, name) };
+    },
+  );
+
   app.get<{ Params: NameParams; Querystring: { since?: string } }>(
     '/v1/apps/:name/history',
     {

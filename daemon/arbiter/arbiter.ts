@@ -29,6 +29,8 @@ export type Command =
   | { kind: 'scale'; app: string; workers: number }
   /** replace one worker gracefully: a new one boots, then this one drains */
   | { kind: 'stop-worker'; app: string; worker: number }
+  /** start a run of a scheduled job (`cron`) now */
+  | { kind: 'run'; app: string }
   /** `input`: the entry as the API got it, which is what the config file gets (write-back.ts) */
   | { kind: 'add'; config: AppConfig; input?: Record<string, unknown> }
   | { kind: 'remove'; app: string }
@@ -154,6 +156,11 @@ export class Arbiter {
   /** Queue a command; resolves when the action has finished (workers ready, drained, ...). */
   command(cmd: Command): Promise<void> {
     return this.enqueue(cmd).then(() => undefined);
+  }
+
+  /** Start a run of a scheduled job now: 'started', or 'queued' behind the one going (overlap: queue). */
+  runJob(app: string): Promise<'started' | 'queued'> {
+    return this.enqueue({ kind: 'run', app }) as Promise<'started' | 'queued'>;
   }
 
   /** Re-read the config file (SIGHUP, POST /v1/config/reload): start added apps, stop removed ones, roll changed ones. */
@@ -313,6 +320,7 @@ export class Arbiter {
       case 'reload': return this.pool(cmd.app).reload();
       case 'scale': return this.pool(cmd.app).scale(cmd.workers);
       case 'stop-worker': return this.pool(cmd.app).stopWorker(cmd.worker);
+      case 'run': return this.pool(cmd.app).runJob();
       case 'add': return this.add(cmd.config);
       case 'remove': return this.remove(cmd.app);
       case 'config-reload': return this.applyConfigFile();
@@ -358,7 +366,7 @@ export class Arbiter {
     if (!app.autostart) void pool.stop();
     this.logs.setApp(app);
     this.watcher.set(app.name, app.cwd, app.watch);
-    this.log.info(app.listen.length === 0 ? `${app.name}: background app, ${app.workers} worker(s)` : `${app.name}: listening on ${pool.listening.join(', ')} with ${app.workers} worker(s)`);
+    this.log.info(app.cron !== undefined ? `${app.name}: scheduled job, cron "${app.cron}"` : app.listen.length === 0 ? `${app.name}: background app, ${app.workers} worker(s)` : `${app.name}: listening on ${pool.listening.join(', ')} with ${app.workers} worker(s)`);
     return pool;
   }
 

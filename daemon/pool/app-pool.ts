@@ -20,6 +20,7 @@ import { BootPacer } from '../arbiter/boot-pacer.js';
 import { answerUnavailable, unavailableAnswer, type Unavailable } from './hold-503.js';
 import { Router } from './routing.js';
 import { workerSpec } from './worker-spec.js';
+import { CronJob, type JobStatus } from './cron-job.js';
 
 export interface PoolDeps {
   ops: ProcessOps;
@@ -82,6 +83,8 @@ export interface AppStatus {
   /** responses served since the app was added, by all its workers past and present (never decreases) */
   requests_total: number;
   workers: WorkerStatus[];
+  /** a scheduled job's (`cron`) schedule and last runs; null for other apps */
+  job: JobStatus | null;
 }
 
 export interface AppMetricsView extends AppMetrics {
@@ -103,7 +106,7 @@ export class AppPool {
   private readonly routing: Router;
   private nextId = 1;
   private generation = 1;
-  private target: number;
+  private target = 0;
   private wanted: 'running' | 'stopped' = 'running';
   private failures: number[] = [];
   private backoffUntil = 0;
@@ -129,12 +132,14 @@ export class AppPool {
   private readonly secrets = new Map<number, readonly string[]>();
   /** the addresses actually bound (a configured port 0 becomes the kernel's choice) */
   listening: string[] = [];
+  /** a scheduled job's clock and runs (`cron`): its runs replace the target count (cron-job.ts) */
+  private cron: CronJob | undefined;
 
   constructor(
     public config: AppConfig,
     private readonly deps: PoolDeps,
   ) {
-    this.target = config.workers;
+    this.setJob(config);
     this.pacer = deps.pacer ?? new BootPacer(Infinity);
     this.routing = new Router({
       now: () => this.deps.ops.now(),
@@ -155,6 +160,7 @@ export class AppPool {
    * workers crash just after ready is not "started" (it rejects with TSGI_ERR_APP_UNSTABLE).
    */
   start(): Promise<void> {
+    if (this.cron !== undefined) return this.startJob();
     this.wanted = 'running';
     this.clearFailure();
     const since = this.deps.ops.now();
@@ -189,12 +195,15 @@ export class AppPool {
 
   /** Rolling reload: new workers boot first; old ones drain only once every new one is ready. */
   reload(): Promise<void> {
+    // a job's next run takes the new code; the one going is left to finish
+    if (this.cron !== undefined) return this.startJob();
     if (this.wanted === 'stopped' || this.failedReason !== undefined || this.routing.readyWorkers.length === 0) return this.restart();
     return this.enqueueRun('reload');
   }
 
   /** Hard restart: stop all, start all. Connections arriving in between wait in the arbiter. */
   restart(): Promise<void> {
+    if (this.cron !== undefined) return this.startJob();
     this.wanted = 'running';
     this.clearFailure();
     return this.enqueueRun('restart');
@@ -203,7 +212,34 @@ export class AppPool {
   /** Replace settings; the caller decides whether a reload is needed to apply them. */
   setConfig(config: AppConfig): void {
     this.config = config;
-    this.target = config.workers;
+    this.setJob(config);
+  }
+
+  private setJob(config: AppConfig): void {
+    const now = this.deps.ops.now();
+    if (config.cron === undefined) this.cron = undefined;
+    else if (this.cron === undefined) this.cron = new CronJob(config, now);
+    else this.cron.setConfig(config, now);
+    // a job has no standing workers: the schedule starts its runs
+    this.target = this.cron === undefined ? config.workers : 0;
+  }
+
+  /** A scheduled job runs once the schedule says so; (re)starting it owes no run for the time it was stopped. */
+  private startJob(): Promise<void> {
+    if (this.wanted === 'stopped') this.cron!.resume(this.deps.ops.now());
+    this.wanted = 'running';
+    this.deps.changed();
+    return Promise.resolve();
+  }
+
+  /** tsgictl run: start one run of a scheduled job now (or queue it behind the one going, by `overlap`). */
+  runJob(): Promise<'started' | 'queued'> {
+    if (this.cron === undefined || this.wanted === 'stopped') {
+      throw new TsgiError('TSGI_ERR_JOB_NOT_SCHEDULED', this.cron === undefined ? `${this.name} has no cron: it is not a scheduled job` : `${this.name} is stopped: start it first`);
+    }
+    const r = this.cron.runNow();
+    this.deps.changed();
+    return Promise.resolve(r);
   }
 
   // ---- connections ----
@@ -234,6 +270,8 @@ export class AppPool {
     this.retryFailed(now);
     if (this.wanted === 'stopped') {
       for (const w of this.serving()) this.drain(w, this.stopReason, now);
+    } else if (this.cron !== undefined) {
+      this.tickJob(this.cron, now);
     } else if (this.failedReason === undefined) {
       if (this.run === undefined && this.nextRun !== undefined) {
         this.run = this.nextRun;
@@ -264,6 +302,21 @@ export class AppPool {
     if (keep.filter((w) => w.state === 'ready').length >= this.target) {
       for (const w of serving) if (w.retiring !== undefined) this.drain(w, w.retiring, now);
     }
+  }
+
+  /** A job's tick: a run past run_timeout is stopped, and a run that is due is spawned. */
+  private tickJob(job: CronJob, now: number): void {
+    const late = job.overdue(now);
+    const w = late === undefined ? undefined : this.workers.get(late);
+    if (w !== undefined) {
+      this.deps.log.warn(`${this.name}: run of worker ${w.id} (pid ${w.pid}) past run_timeout (${formatMs(this.config.run_timeout)}); stopping it`);
+      this.drain(w, 'timeout', now);
+    }
+    job.tick(now);
+    if (!job.wants || !this.pacer.take()) return;
+    const id = this.nextId;
+    if (this.spawn(this.generation, now)) job.started(id, now);
+    else this.pacer.release();
   }
 
   /** Replace a worker gracefully (max_requests, max_memory): a new one boots, then this one drains. */
@@ -380,6 +433,7 @@ export class AppPool {
     let t = this.backoffUntil > this.lastNow ? this.backoffUntil : Infinity;
     if (this.failedReason !== undefined && this.config.restart.retry_failed > 0) t = Math.min(t, this.failedAt + this.config.restart.retry_failed);
     t = Math.min(t, this.routing.nextExpiry(this.config.hold_timeout));
+    if (this.cron !== undefined && this.wanted === 'running') t = Math.min(t, this.cron.nextDeadline());
     if (this.pendings.length > 0) {
       // `start` waits for its workers to have been ready min_uptime
       for (const w of this.routing.readyWorkers) if (w.readyAt !== null && w.readyAt + this.config.restart.min_uptime > this.lastNow) t = Math.min(t, w.readyAt + this.config.restart.min_uptime);
@@ -443,6 +497,10 @@ export class AppPool {
   private spawnFailed(generation: number, reason: string, now: number): void {
     this.lastBootError = reason;
     this.deps.log.error(`${this.name}: cannot start a worker: ${reason}`);
+    if (this.cron !== undefined) {
+      this.cron.startFailed(reason, now);
+      return;
+    }
     if (this.run?.kind === 'reload' && generation === this.run.generation) {
       this.run.error ??= reason;
     } else if (this.routing.readyWorkers.length === 0) {
@@ -514,7 +572,9 @@ export class AppPool {
     this.lastExit = { worker: w.id, pid: w.pid, state: to, reason: w.reason, code, signal, at: now };
     this.recentExits.push(this.lastExit);
     if (this.recentExits.length > RECENT_EXITS) this.recentExits.shift();
-    if (to !== 'stopped') this.afterFailure(w, to, now);
+    // a job's run ends by exiting: recorded as a run, never a crash to restart
+    const run = this.cron?.finished(w.id, code, signal, w.reason === 'stop' || w.reason === 'shutdown', now) ?? false;
+    if (to !== 'stopped' && !run) this.afterFailure(w, to, now);
     this.deps.changed();
   }
 
@@ -634,6 +694,8 @@ export class AppPool {
     if (this.wanted === 'stopped') return this.workers.size > 0 ? 'stopping' : 'stopped';
     if (this.failedReason !== undefined) return 'failed';
     if (this.run !== undefined) return 'reloading';
+    // a job is running while its schedule is on, whether a run goes now or not
+    if (this.cron !== undefined) return 'running';
     const serving = this.serving();
     if (serving.length === this.target && this.routing.readyWorkers.length === this.target) return 'running';
     return this.failures.length > 0 || this.backoffUntil > now ? 'degraded' : 'starting';
@@ -656,6 +718,7 @@ export class AppPool {
       recent_restarts: this.recentExits.toReversed(),
       requests_total: this.totals.requests.codes.reduce((a, b) => a + b, 0),
       workers: [...this.workers.values()].map((w) => w.status(now)),
+      job: this.cron?.status() ?? null,
     };
   }
 
