@@ -16,7 +16,7 @@ import type { WorkerSpec } from '../protocol.js';
 import type { WorkerProcess } from './process-ops.js';
 
 /** What a shell answers for a command it cannot run; shown as the instance's exit code. */
-const EXIT_CANNOT_RUN = 127;
+export const EXIT_CANNOT_RUN = 127;
 
 export function spawnCommand(spec: WorkerSpec & { command: string[] }, env: Record<string, string>): WorkerProcess {
   const [program, ...args] = spec.command;
