@@ -2,7 +2,7 @@
  * One app's pool of workers. It owns no timer: the arbiter calls `reconcile(now)` on every tick,
  * and the pool converges on what it was asked for (its target count, a rolling reload, a stop).
  * Connections accepted on the app's sockets come in through `accept()`; the pool hands each to a
- * ready worker round-robin, as node:cluster does, or holds it until one is ready.
+ * ready worker chosen by the app's `balance` policy (balance/), or holds it until one is ready.
  */
 import { formatListen, workerIds, type AppConfig } from './config/index.js';
 import { TsgiError } from './errors.js';
@@ -20,6 +20,9 @@ import { AppMetricsTotals, type AppMetrics, type UnavailableReason } from './app
 import { BootPacer } from './boot-pacer.js';
 import { answerUnavailable, unavailableAnswer, type Unavailable } from './hold-503.js';
 import { externalKill } from './restart-policy.js';
+import { Balancer } from './balance/balancer.js';
+import type { BalanceName, ConnInfo } from './balance/policy.js';
+import { AdapterRelay, isAdapterMessage } from './relay/adapter-relay.js';
 
 export interface PoolDeps {
   ops: ProcessOps;
@@ -37,6 +40,7 @@ export interface PoolDeps {
 
 interface Held {
   conn: Connection;
+  info: ConnInfo;
   at: number;
 }
 
@@ -71,6 +75,8 @@ export interface ExitRecord {
 export interface AppStatus {
   name: string;
   state: AppState;
+  /** the app's `balance` policy */
+  balance: BalanceName;
   target: number;
   ready: number;
   generation: number;
@@ -106,11 +112,13 @@ const KILL_GRACE_MS = 1000;
 export class AppPool {
   private readonly workers = new Map<number, Worker>();
   private ready: Worker[] = [];
-  private rr = 0;
+  private balancer: Balancer<Worker>;
+  /** socket.io cluster-adapter messages between this app's workers */
+  private readonly relay: AdapterRelay<Worker>;
   private pending: Held[] = [];
   private nextConn = 1;
   /** connections sent to a worker that has not yet said it got them */
-  private readonly unacked = new Map<number, { conn: Connection; worker: Worker }>();
+  private readonly unacked = new Map<number, { conn: Connection; info: ConnInfo; worker: Worker }>();
   private nextId = 1;
   private generation = 1;
   private target: number;
@@ -147,6 +155,8 @@ export class AppPool {
   ) {
     this.target = config.workers;
     this.pacer = deps.pacer ?? new BootPacer(Infinity);
+    this.balancer = new Balancer(config);
+    this.relay = new AdapterRelay(config.name, (line) => deps.log.warn(line), () => this.config.relay_max_message);
   }
 
   get name(): string {
@@ -207,6 +217,7 @@ export class AppPool {
 
   /** Replace settings; the caller decides whether a reload is needed to apply them. */
   setConfig(config: AppConfig): void {
+    if (config.balance !== this.config.balance || config.header_timeout !== this.config.header_timeout || config.limit_request_line !== this.config.limit_request_line || config.backlog !== this.config.backlog) this.balancer = new Balancer(config);
     this.config = config;
     this.target = config.workers;
   }
@@ -218,11 +229,20 @@ export class AppPool {
       this.unavailable(conn, this.wanted === 'stopped' ? 'stopped' : 'failed');
       return;
     }
-    const worker = this.pick();
-    if (worker !== undefined) this.handTo(worker, conn);
+    this.balancer.admit(conn, (c, info) => this.route(c, info));
+  }
+
+  /** `info`: what the balance policy learned of the connection (its address, its session and the bytes read for it) */
+  private route(conn: Connection, info: ConnInfo): void {
+    if (this.refusing()) {
+      this.unavailable(conn, this.wanted === 'stopped' ? 'stopped' : 'failed');
+      return;
+    }
+    const worker = this.pick(info);
+    if (worker !== undefined) this.handTo(worker, conn, info);
     // a full queue is answered at once rather than reset
     else if (this.pending.length >= this.config.backlog) this.unavailable(conn, 'queue_full');
-    else this.pending.push({ conn, at: this.deps.ops.now() });
+    else this.pending.push({ conn, info, at: this.deps.ops.now() });
   }
 
   /** Answer a connection no worker can take: 503 with Retry-After (hold-503.ts), counted. */
@@ -233,17 +253,15 @@ export class AppPool {
     (this.deps.unavailable ?? answerUnavailable)(conn, u);
   }
 
-  private pick(): Worker | undefined {
-    const n = this.ready.length;
-    if (n === 0) return undefined;
-    this.rr = (this.rr + 1) % n;
-    return this.ready[this.rr];
+  private pick(info: ConnInfo): Worker | undefined {
+    return this.balancer.pick(this.ready, info);
   }
 
-  private handTo(worker: Worker, conn: Connection): void {
+  private handTo(worker: Worker, conn: Connection, info: ConnInfo): void {
     const id = this.nextConn++;
-    this.unacked.set(id, { conn, worker });
-    const sent = worker.proc.send({ t: 'conn', id }, conn, (err) => {
+    this.unacked.set(id, { conn, info, worker });
+    const msg = info.head === undefined ? { t: 'conn' as const, id } : { t: 'conn' as const, id, head: info.head.toString('base64') };
+    const sent = worker.proc.send(msg, conn, (err) => {
       if (err !== null) this.redeliver(id);
     });
     if (!sent) this.redeliver(id);
@@ -269,7 +287,7 @@ export class AppPool {
     if (entry === undefined) return;
     this.unacked.delete(id);
     this.ready = this.ready.filter((w) => w !== entry.worker);
-    this.accept(entry.conn);
+    this.route(entry.conn, entry.info);
   }
 
   private redeliverAll(worker: Worker): void {
@@ -277,7 +295,10 @@ export class AppPool {
   }
 
   private flushPending(): void {
-    while (this.pending.length > 0 && this.ready.length > 0) this.handTo(this.pick()!, this.pending.shift()!.conn);
+    while (this.pending.length > 0 && this.ready.length > 0) {
+      const { conn, info } = this.pending.shift()!;
+      this.handTo(this.pick(info)!, conn, info);
+    }
   }
 
   private refusing(): boolean {
@@ -501,6 +522,7 @@ export class AppPool {
       ...(c.access_log !== undefined && { accessLog: { format: c.access_log_format, trusted: c.forwarded_allow_ips } }),
       ...workerIds(c),
       umask: c.umask,
+      ...(c.balance === 'sticky' && { sticky: true }),
     };
     const proc = this.deps.ops.spawn(spec, built.env);
     // the boot slot goes back when the worker leaves `starting`, whichever way
@@ -540,6 +562,10 @@ export class AppPool {
   }
 
   private onMessage(w: Worker, raw: unknown): void {
+    if (isAdapterMessage(raw)) {
+      this.relay.relay(w, raw, this.workers.values());
+      return;
+    }
     const msg = parseWorkerMessage(raw);
     if (msg === undefined) {
       // the app's own process.send(): told once per worker, so a loop of them cannot flood the log
@@ -570,6 +596,9 @@ export class AppPool {
       case 'got':
         this.acknowledged(w, msg.ids);
         return;
+      case 'sid':
+        this.balancer.learned(w, msg.sid);
+        return;
       case 'access':
         this.deps.log.access(this.name, msg.lines);
         return;
@@ -577,6 +606,7 @@ export class AppPool {
         w.requests = msg.requests;
         w.inflight = msg.inflight;
         w.connections = msg.connections;
+        this.balancer.reported(w);
         this.totals.report(w.counts, msg);
         return; // a heartbeat changes nothing the tick acts on
     }
@@ -596,6 +626,8 @@ export class AppPool {
     this.workers.delete(w.id);
     this.drainDeadline.delete(w.id);
     this.secrets.delete(w.id);
+    this.balancer.forget(w);
+    this.relay.forget(w);
     this.refreshReady();
     this.redeliverAll(w);
     this.lastExit = { worker: w.id, pid: w.pid, state: to, reason: w.reason, code, signal, at: now };
@@ -743,6 +775,7 @@ export class AppPool {
     return {
       name: this.name,
       state: this.state(now),
+      balance: this.balancer.name,
       target: this.target,
       ready: this.ready.length,
       generation: this.generation,

@@ -67,6 +67,14 @@ interface TlsValues {
  * list OpenSSL knows: checked with the same createSecureContext the worker's server uses.
  * Runs at every load, so a reload of the config catches a broken renewal before workers do.
  */
+/** The arbiter reads a sticky app's first request line, which TLS would hide from it. */
+export const stickyPlain: Rule<{ balance: string; certfile?: string }> = {
+  description: '`balance: sticky` needs plain HTTP: no `certfile` (terminate TLS in a proxy in front).',
+  check(values) {
+    if (values.balance === 'sticky' && values.certfile !== undefined) throw new ValueError('"balance: sticky" needs plain HTTP: the arbiter reads the session id from the request line, which TLS hides; terminate TLS in a proxy (nginx) in front, or use "ip-hash"', undefined, ['balance']);
+  },
+};
+
 export const tlsFiles: Rule<TlsValues> = {
   description: '`certfile` and `keyfile` are set together, readable, and a matching pair; `ca_certs`, `ciphers` and `http2` need them.',
   check(values) {

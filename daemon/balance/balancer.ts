@@ -1,0 +1,83 @@
+/**
+ * The one object an app pool asks how to route a connection: it gathers what the app's
+ * `balance` policy needs to know of it (the peer address for ip-hash; the first request line for
+ * sticky) and picks a worker. For a round-robin or least-connections app `admit` calls on at
+ * once and touches nothing of the connection.
+ */
+import type { Connection } from '../protocol.js';
+import type { Balanced, BalanceName, BalancePolicy, ConnInfo } from './policy.js';
+import { RoundRobin } from './round-robin.js';
+import { LeastConnections } from './least-connections.js';
+import { IpHash } from './ip-hash.js';
+import { Sticky } from './sticky.js';
+import { HeadReader, sidOf, type HeadBounds } from './sticky-head.js';
+import { peerAddress } from './peer-address.js';
+
+export interface BalanceSettings {
+  balance: BalanceName;
+  header_timeout: number;
+  limit_request_line: number;
+  backlog: number;
+}
+
+/** the bound on reading a sticky app's first request line when its header_timeout is 0 (off) */
+const HEAD_TIMEOUT_MAX_MS = 10_000;
+/** the request line read at most when limit_request_line is 0 (off) */
+const HEAD_BYTES_MAX = 8192;
+
+export class Balancer<W extends Balanced> {
+  readonly name: BalanceName;
+  private readonly policy: BalancePolicy<W>;
+  private readonly heads: HeadReader | undefined;
+  private readonly bounds: HeadBounds;
+
+  constructor(settings: BalanceSettings) {
+    this.name = settings.balance;
+    this.policy = createPolicy<W>(settings.balance);
+    this.heads = settings.balance === 'sticky' ? new HeadReader() : undefined;
+    this.bounds = {
+      maxBytes: settings.limit_request_line > 0 ? settings.limit_request_line + 2 : HEAD_BYTES_MAX,
+      timeoutMs: settings.header_timeout > 0 ? settings.header_timeout : HEAD_TIMEOUT_MAX_MS,
+      maxReading: settings.backlog,
+    };
+  }
+
+  /** `route(conn, info)` now, or once the head is read (sticky); a connection whose head does not come is closed here */
+  admit(conn: Connection, route: (conn: Connection, info: ConnInfo) => void): void {
+    if (this.heads !== undefined) this.heads.read(conn, this.bounds, (head) => route(conn, { head, sid: sidOf(head) }));
+    else if (this.name === 'ip-hash') route(conn, { address: peerAddress(conn) });
+    else route(conn, NO_INFO);
+  }
+
+  pick(ready: readonly W[], info: ConnInfo): W | undefined {
+    return ready.length === 0 ? undefined : this.policy.pick(ready, info);
+  }
+
+  reported(w: W): void {
+    this.policy.reported?.(w);
+  }
+
+  learned(w: W, sid: string): void {
+    this.policy.learned?.(w, sid);
+  }
+
+  forget(w: W): void {
+    this.policy.forget?.(w);
+  }
+
+  /** connections whose first line is being read (sticky) */
+  get reading(): number {
+    return this.heads?.active ?? 0;
+  }
+}
+
+const NO_INFO: ConnInfo = {};
+
+export function createPolicy<W extends Balanced>(name: BalanceName): BalancePolicy<W> {
+  switch (name) {
+    case 'round-robin': return new RoundRobin<W>();
+    case 'least-connections': return new LeastConnections<W>();
+    case 'ip-hash': return new IpHash<W>();
+    case 'sticky': return new Sticky<W>();
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * `balance: least-connections`: the worker with the fewest open connections (nginx's
+ * `least_conn`, HAProxy's `leastconn`). A worker reports its count in its heartbeat, up to a
+ * second late; the connections handed to it since are added here, so a burst does not all go to
+ * the one that looked idle at its last heartbeat. Ties go round, so equal workers alternate.
+ */
+import type { Balanced, BalancePolicy } from './policy.js';
+
+export class LeastConnections<W extends Balanced> implements BalancePolicy<W> {
+  /** connections handed to a worker since its last heartbeat */
+  private readonly since = new Map<W, number>();
+  private start = 0;
+
+  pick(ready: readonly W[]): W | undefined {
+    const n = ready.length;
+    if (n === 0) return undefined;
+    this.start = (this.start + 1) % n;
+    let best: W | undefined;
+    let least = Infinity;
+    for (let i = 0; i < n; i++) {
+      const w = ready[(this.start + i) % n]!;
+      const load = w.connections + (this.since.get(w) ?? 0);
+      if (load < least) {
+        least = load;
+        best = w;
+      }
+    }
+    this.since.set(best!, (this.since.get(best!) ?? 0) + 1);
+    return best;
+  }
+
+  reported(w: W): void {
+    this.since.delete(w);
+  }
+
+  forget(w: W): void {
+    this.since.delete(w);
+  }
+}
