@@ -595,6 +595,10 @@ export class AppPool {
         return;
       case 'got':
         this.acknowledged(w, msg.ids);
+        if (msg.connections !== undefined) {
+          w.connections = msg.connections;
+          this.balancer.reported(w);
+        }
         return;
       case 'sid':
         this.balancer.learned(w, msg.sid);

@@ -125,7 +125,7 @@ export type WorkerMessage =
    * These connections arrived: the arbiter may close its copies. Until then it keeps them, so a
    * worker that dies before taking a connection does not lose it. Batched per event-loop turn.
    */
-  | { t: 'got'; ids: number[] }
+  | { t: 'got'; ids: number[]; connections?: number }
   /**
    * The app failed to load; the worker exits with EXIT_APP_LOAD_ERROR right after. `message` starts
    * with the catalog code (`TSGI_ERR_APP_INTERFACE: ./app.mjs: …`; TSGI_ERR_APP_BOOT for an error without one).

@@ -27,7 +27,7 @@ export function parseWorkerMessage(m: unknown): WorkerMessage | undefined {
         ? (m as WorkerMessage)
         : undefined;
     case 'got':
-      return Array.isArray(r.ids) && r.ids.every(isCount) ? (m as WorkerMessage) : undefined;
+      return Array.isArray(r.ids) && r.ids.every(isCount) && (r.connections === undefined || isCount(r.connections)) ? (m as WorkerMessage) : undefined;
     case 'access': {
       const lines = accessLines(r.lines);
       return lines === undefined ? undefined : { t: 'access', lines };

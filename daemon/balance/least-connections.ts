@@ -1,8 +1,10 @@
 /**
  * `balance: least-connections`: the worker with the fewest open connections (nginx's
- * `least_conn`, HAProxy's `leastconn`). A worker reports its count in its heartbeat, up to a
- * second late; the connections handed to it since are added here, so a burst does not all go to
- * the one that looked idle at its last heartbeat. Ties go round, so equal workers alternate.
+ * `least_conn`, HAProxy's `leastconn`). A worker reports its count when it acknowledges the
+ * connections it got (every event-loop turn that brought some) and in its heartbeat; the ones
+ * handed to it since are added here, so a burst does not all go to the one that looked idle, and
+ * a worker whose event loop is stuck in a CPU-heavy request, which acknowledges nothing, is
+ * passed over. Ties go round, so equal workers alternate.
  */
 import type { Balanced, BalancePolicy } from './policy.js';
 

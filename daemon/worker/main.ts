@@ -92,7 +92,8 @@ function acknowledge(id: number): void {
 }
 
 function flushAcks(): void {
-  send({ t: 'got', ids: acks });
+  // with its open connections, fresher than the heartbeat's, for balance: least-connections
+  send({ t: 'got', ids: acks, connections });
   acks = [];
 }
 
