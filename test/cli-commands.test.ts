@@ -114,7 +114,7 @@ describe('tsgictl against a real tsgid', () => {
     assert.deepEqual(complete(['tsgictl', 'logs', '--f']), ['--follow']);
     assert.deepEqual(complete(['tsgictl', 'restart', '']), ['all', 'other', 'web']);
     assert.deepEqual(complete(['tsgictl', 'scale', 'w']), ['web']);
-    assert.deepEqual(complete(['tsgictl', 'config', '']), ['check', 'reload']);
+    assert.deepEqual(complete(['tsgictl', 'config', '']), ['check', 'diff', 'reload']);
     assert.deepEqual(complete(['tsgictl', 'completion', '']), ['bash', 'fish', 'zsh']);
     assert.match(await ok('completion', 'zsh'), /bashcompinit[\s\S]*complete -F _tsgictl tsgictl/);
     const fish = await ok('completion', 'fish');
