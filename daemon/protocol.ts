@@ -40,6 +40,8 @@ export interface WorkerSpec {
   gid?: number;
   /** File mode mask the worker sets before it loads the app. */
   umask: number;
+  /** `balance: sticky`: tell the arbiter of each engine.io session made, and close engine.io connections after each response. */
+  sticky?: boolean;
 }
 
 export interface AccessLogSpec {
@@ -85,10 +87,22 @@ export interface Connection {
 
 /** arbiter → worker */
 export type ArbiterMessage =
-  /** A connection accepted by the arbiter; it comes as the send handle, a bare TCP or Pipe handle (sockets.ts). */
-  | { t: 'conn'; id: number }
+  /**
+   * A connection accepted by the arbiter; it comes as the send handle, a bare TCP or Pipe handle (sockets.ts).
+   * `head`: the bytes the arbiter already read from it (base64; `balance: sticky` only), which come first.
+   */
+  | { t: 'conn'; id: number; head?: string }
   /** Stop taking connections, finish in-flight requests, exit 0. */
-  | { t: 'drain' };
+  | { t: 'drain' }
+  /** Another worker's socket.io cluster-adapter message, passed on as it came (pool/adapter-relay.ts). */
+  | RelayedMessage;
+
+/** Not tsgi's: the app's own (its adapter's), marked by `source`; the worker's tsgi code ignores it. */
+export interface RelayedMessage {
+  t?: undefined;
+  source: string;
+  [key: string]: unknown;
+}
 
 /** worker → arbiter */
 export type WorkerMessage =
@@ -98,7 +112,7 @@ export type WorkerMessage =
    * These connections arrived: the arbiter may close its copies. Until then it keeps them, so a
    * worker that dies before taking a connection does not lose it. Batched per event-loop turn.
    */
-  | { t: 'got'; ids: number[] }
+  | { t: 'got'; ids: number[]; connections?: number }
   /**
    * The app failed to load; the worker exits with EXIT_APP_LOAD_ERROR right after. `message` starts
    * with the catalog code (`TSGI_ERR_APP_INTERFACE: ./app.mjs: …`; TSGI_ERR_APP_BOOT for an error without one).
@@ -117,5 +131,7 @@ export type WorkerMessage =
     }
   /** Replace me gracefully (a new worker first); I keep serving until told to drain. */
   | { t: 'retire'; reason: 'max_requests' }
+  /** This worker created the engine.io session `sid` (`balance: sticky` apps): route its requests here. */
+  | { t: 'sid'; sid: string }
   /** Access-log lines, formatted; sent in batches (100 lines, or what 100 ms gathered), never one per request. */
   | { t: 'access'; lines: string[] };

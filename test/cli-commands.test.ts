@@ -68,7 +68,7 @@ describe('tsgictl against a real tsgid', () => {
     const out = await ok('status');
     const s = await d.status();
     assert.match(out, /^tsgid \d+, up \d+[smhd], .*tsgi\.yaml\n/);
-    assert.match(out, /APP\s+STATE\s+READY\s+RESTARTS\s+WORKER\s+PID/);
+    assert.match(out, /APP\s+STATE\s+READY\s+RESTARTS\s+BALANCE\s+WORKER\s+PID/);
     assert.match(out, /^web\s+running\s+2\/2\s+0\s/m, 'restarts per app');
     assert.match(out, /^other\s+running\s+1\/1/m);
     for (const pid of [...readyPids(s, 'web'), ...readyPids(s, 'other')]) assert.match(out, new RegExp(`\\b${pid}\\b`));

@@ -1,7 +1,7 @@
 /**
- * socket.io, attached to the worker's server in onStart. Across several workers, clients must
- * use the websocket transport: the long-polling transport needs every request of a session to
- * reach the same worker, and tsgi hands each connection to any ready worker (no sticky sessions).
+ * socket.io, attached to the worker's server in onStart, under the default `balance: round-robin`:
+ * across several workers, clients must then use the websocket transport, as the long-polling one
+ * needs every request of a session on one worker (realtime-socketio.test.ts: `balance: sticky`).
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';

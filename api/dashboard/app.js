@@ -251,7 +251,7 @@ function renderApp(app) {
   const v = view(app.name);
   v.state.textContent = app.state;
   v.state.dataset.state = app.state;
-  v.counts.textContent = `${app.ready}/${app.target} ready · ${app.restarts} unplanned restart${app.restarts === 1 ? '' : 's'}`;
+  v.counts.textContent = `${app.ready}/${app.target} ready · ${app.restarts} unplanned restart${app.restarts === 1 ? '' : 's'}${app.balance ? ` · balance: ${app.balance}` : ''}`;
   if (v.count.dataset.edited !== '1' && document.activeElement !== v.count) v.count.value = String(app.target);
   v.problem.textContent = app.failed_reason ?? (app.state !== 'running' && app.last_boot_error !== null ? `last boot error: ${app.last_boot_error}` : '');
   v.tbody.replaceChildren(...app.workers.map((w) => workerRow(app.name, w)));

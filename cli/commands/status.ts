@@ -30,16 +30,16 @@ export function render(apps: AppView[], style: Style): string {
   const notes: string[] = [];
   for (const a of apps) {
     const state = paint(style, STATE_COLOUR[a.state], a.state);
-    const head = [a.name, state, `${a.ready}/${a.target}`, String(a.restarts)];
-    if (a.workers.length === 0) rows.push([...head, '-', '-', '-', '-', '-', '-', '-', a.listen.join(',')]);
+    const head = [a.name, state, `${a.ready}/${a.target}`, String(a.restarts), a.balance ?? '-'];
+    if (a.workers.length === 0) rows.push([...head, '-', '-', '-', '-', '-', '-', '-', '-', a.listen.join(',')]);
     for (const [i, w] of a.workers.entries()) {
-      const lead = i === 0 ? head : ['', '', '', ''];
-      rows.push([...lead, String(w.id), String(w.pid ?? '-'), w.state, formatDuration(w.uptime_ms), formatBytes(w.rss), w.cpu === null ? '-' : `${w.cpu.toFixed(0)}%`, String(w.requests), i === 0 ? a.listen.join(',') : '']);
+      const lead = i === 0 ? head : ['', '', '', '', ''];
+      rows.push([...lead, String(w.id), String(w.pid ?? '-'), w.state, formatDuration(w.uptime_ms), formatBytes(w.rss), w.cpu === null ? '-' : `${w.cpu.toFixed(0)}%`, String(w.requests), String(w.connections), i === 0 ? a.listen.join(',') : '']);
     }
     if (a.failed_reason !== null) notes.push(paint(style, 'red', `${a.name}: ${a.failed_reason}`));
     else if (a.last_boot_error !== null && a.state !== 'running') notes.push(`${a.name}: last boot error: ${a.last_boot_error}`);
   }
-  const header = ['APP', 'STATE', 'READY', 'RESTARTS', 'WORKER', 'PID', 'WSTATE', 'UPTIME', 'RSS', 'CPU', 'REQS', 'LISTEN'];
+  const header = ['APP', 'STATE', 'READY', 'RESTARTS', 'BALANCE', 'WORKER', 'PID', 'WSTATE', 'UPTIME', 'RSS', 'CPU', 'REQS', 'CONNS', 'LISTEN'];
   return table(header, rows) + notes.map((n) => n + '\n').join('');
 }
 

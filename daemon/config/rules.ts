@@ -83,6 +83,14 @@ interface TlsValues {
   http2: boolean;
 }
 
+/** The arbiter reads a sticky app's first request line, which TLS would hide from it. */
+export const stickyPlain: Rule<{ balance: string; certfile?: string }> = {
+  description: '`balance: sticky` needs plain HTTP: no `certfile` (terminate TLS in a proxy in front).',
+  check(values) {
+    if (values.balance === 'sticky' && values.certfile !== undefined) throw new ValueError('"balance: sticky" needs plain HTTP: the arbiter reads the session id from the request line, which TLS hides; terminate TLS in a proxy (nginx) in front, or use "ip-hash"', undefined, ['balance']);
+  },
+};
+
 /**
  * `certfile` and `keyfile` come together, are readable and make a pair, and `ciphers` is a
  * list OpenSSL knows: checked with the same createSecureContext the worker's server uses.

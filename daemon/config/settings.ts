@@ -11,7 +11,8 @@ import { cronExpression, cronNeedsCommand, timeZone } from './cron-kinds.js';
 import { envFileReadable } from './env-file.js';
 import { BASE_ENV, REDACT_MIN_LENGTH } from '../pool/worker-env.js';
 import { boolean, directory, duration, filePath, integer, listen, oneOf, size, text } from './kinds.js';
-import { adminExposure, distinctListens, exactlyOne, modulesExist, tlsFiles, uniqueListens } from './rules.js';
+import { adminExposure, distinctListens, exactlyOne, modulesExist, stickyPlain, tlsFiles, uniqueListens } from './rules.js';
+import { BALANCE_POLICIES } from '../pool/balance/policy.js';
 import { namedSections } from './validate.js';
 import { watchSpec } from './watch-kind.js';
 import type { EnvReference } from './yaml-source.js';
@@ -85,6 +86,8 @@ export const appSection = section(
     max_connections: setting({ kind: integer({ min: 1 }), default: 1000, description: 'Connections one worker serves at once (gunicorn\'s `worker_connections`, 1000; nginx\'s `worker_connections`, 512; Kestrel: no limit), so `workers` × this for the app. When a worker is full, a connection whose request body has arrived slower than `min_body_rate` for over 250ms is closed to make room (as nginx reuses idle keep-alive connections when short of them); with none such, the new connection is answered 503 (closed without a byte under TLS). Either is logged, at most once every 10s. No cap per client address: behind a proxy every client has the proxy\'s one.' }),
     request_timeout: setting({ kind: duration, default: 0, description: 'Time a request\'s response has to finish (0: no limit): then it is answered 503 with `Connection: close`, or its connection is cut if the response had started (over HTTP/2 its stream is reset), and logged; the worker carries on. For an `Upgrade:` request, the time the app has to answer it (write its first byte, a 101 or a refusal). Off by default, as in gunicorn (whose `timeout` kills the worker instead) and Kestrel; a slow client is bounded by `header_timeout` and `min_body_rate`, not by this.' }),
     backlog: setting({ kind: integer({ min: 1, max: 65535 }), default: 2048, description: 'Listen backlog of the app\'s sockets, and how many connections the arbiter holds for the app while no worker is ready; beyond it new ones are refused.' }),
+    balance: setting({ kind: oneOf(BALANCE_POLICIES), default: 'round-robin', description: 'How the arbiter chooses the worker for each new connection. `round-robin`: each ready worker in turn (node:cluster\'s and nginx\'s default). `least-connections`: the worker with the fewest open connections (nginx\'s `least_conn`), for connections that differ in cost (WebSockets, long polls, slow requests). `ip-hash`: the same client address to the same worker while it lives (nginx\'s `ip_hash`), only for apps reached directly: behind a proxy every client has its address. `sticky`: socket.io/engine.io session affinity, also behind a proxy: the `sid` in a request\'s URL sends it to the worker that holds the session, which is what lets the default long-polling clients connect across workers; new sessions and plain requests go round-robin. For `sticky` the arbiter reads the first request line of each of the app\'s connections (bounded by `limit_request_line` and `header_timeout`, at most `backlog` at once) and hands the bytes on with it; the other policies read nothing. `sticky` needs plain HTTP (TLS terminated by a proxy in front). See docs/TSGI.md §5.3.' }),
+    relay_max_message: setting({ kind: size, default: '1MB', description: 'Largest socket.io cluster-adapter message (`@socket.io/cluster-adapter`, JSON) the arbiter passes from one of the app\'s workers to the others; a larger or malformed one is dropped with one warning per worker. A node:cluster primary passes any size; Redis\'s default limit is 512MB, socket.io\'s `maxHttpBufferSize` 1MB.' }),
     hold_timeout: setting({ kind: duration, default: '30s', description: 'How long a connection waits in the arbiter while the app has no ready worker (a restart, a boot); then it is answered `503 Service Unavailable` with `Retry-After: 1` and closed (HAProxy\'s `timeout queue`; nginx\'s `proxy_connect_timeout` is 60s). A failed or stopped app answers 503 at once. A TLS app cannot be answered by the arbiter, which speaks no TLS: its connection is closed cleanly (FIN, after reading what the client sent) instead. Counted in `tsgi_app_unavailable_total`.' }),
     certfile: setting({ kind: filePath, description: 'TLS certificate (PEM, with its chain) for all of the app\'s listeners; with `keyfile`, the app speaks HTTPS only. Read when a worker starts: `tsgictl reload` picks up a renewed one.', example: 'tls/cert.pem' }),
     keyfile: setting({ kind: filePath, description: 'TLS private key (PEM) matching `certfile`.', example: 'tls/key.pem' }),
@@ -99,7 +102,7 @@ export const appSection = section(
     restart: restartSection,
     watch: setting({ kind: watchSpec, default: false, description: 'Reload the app (rolling, as `tsgictl reload`) when its files change; for development.', example: { paths: ['src'], ignore: ['*.tmp'], debounce: '300ms' } }),
   },
-  [oneKind, modulesExist, commandExists, cronNeedsCommand, distinctListens, tlsFiles, privileges, envFileReadable],
+  [oneKind, modulesExist, commandExists, cronNeedsCommand, distinctListens, tlsFiles, stickyPlain, privileges, envFileReadable],
 );
 
 export const topSection = section(

@@ -2,7 +2,8 @@
  * One app's pool of workers. It owns no timer: the arbiter calls `reconcile(now)` on every tick,
  * and the pool converges on what it was asked for (its target count, a rolling reload, a stop).
  * Connections accepted on the app's sockets come in through `accept()` and go to routing.ts, which
- * hands each to a ready worker (round-robin, as node:cluster does) or holds it until one is ready.
+ * hands each to a ready worker chosen by the app's `balance` policy (balance/) or holds it until one
+ * is ready. The app's socket.io cluster-adapter messages go between its workers (adapter-relay.ts).
  */
 import { formatListen, type AppConfig } from '../config/index.js';
 import { TsgiError } from '../errors.js';
@@ -19,6 +20,8 @@ import { AppMetricsTotals, type AppMetrics, type UnavailableReason } from './app
 import { BootPacer } from '../arbiter/boot-pacer.js';
 import { answerUnavailable, unavailableAnswer, type Unavailable } from './hold-503.js';
 import { Router } from './routing.js';
+import type { BalanceName } from './balance/policy.js';
+import { AdapterRelay, isAdapterMessage } from './adapter-relay.js';
 import { workerSpec } from './worker-spec.js';
 import { CronJob, type JobStatus } from './cron-job.js';
 
@@ -67,6 +70,8 @@ export interface ExitRecord {
 export interface AppStatus {
   name: string;
   state: AppState;
+  /** the app's `balance` policy */
+  balance: BalanceName;
   target: number;
   ready: number;
   generation: number;
@@ -104,6 +109,8 @@ export class AppPool {
   private readonly workers = new Map<number, WorkerRecord>();
   /** the app's connections: to a ready worker, held, or answered 503 */
   private readonly routing: Router;
+  /** socket.io cluster-adapter messages between this app's workers */
+  private readonly relay: AdapterRelay<WorkerRecord>;
   private nextId = 1;
   private generation = 1;
   private target = 0;
@@ -146,7 +153,8 @@ export class AppPool {
       backlog: () => this.config.backlog,
       refusal: () => this.refusal(),
       unavailable: (conn, reason) => this.unavailable(conn, reason),
-    });
+    }, config);
+    this.relay = new AdapterRelay(config.name, (line) => deps.log.warn(line), () => this.config.relay_max_message);
   }
 
   get name(): string {
@@ -211,6 +219,7 @@ export class AppPool {
 
   /** Replace settings; the caller decides whether a reload is needed to apply them. */
   setConfig(config: AppConfig): void {
+    this.routing.configure(config);
     this.config = config;
     this.setJob(config);
   }
@@ -515,6 +524,11 @@ export class AppPool {
   }
 
   private onMessage(w: WorkerRecord, raw: unknown): void {
+    // the app's own messages, its adapter's: checked first, they are most of what a busy socket.io app sends
+    if (isAdapterMessage(raw)) {
+      this.relay.relay(w, raw, this.workers.values());
+      return;
+    }
     const msg = parseWorkerMessage(raw);
     if (msg === undefined) {
       // the app's own process.send(): told once per worker, so a loop of them cannot flood the log
@@ -541,6 +555,13 @@ export class AppPool {
         return;
       case 'got':
         this.routing.acknowledged(w, msg.ids);
+        if (msg.connections !== undefined) {
+          w.connections = msg.connections;
+          this.routing.balance.reported(w);
+        }
+        return;
+      case 'sid':
+        this.routing.balance.learned(w, msg.sid);
         return;
       case 'access':
         this.deps.log.access(this.name, msg.lines);
@@ -549,6 +570,7 @@ export class AppPool {
         w.requests = msg.requests;
         w.inflight = msg.inflight;
         w.connections = msg.connections;
+        this.routing.balance.reported(w);
         this.totals.report(w.counts, msg);
         return; // a heartbeat changes nothing the tick acts on
     }
@@ -567,6 +589,8 @@ export class AppPool {
     this.totals.exited(w.reason);
     this.workers.delete(w.id);
     this.secrets.delete(w.id);
+    this.routing.balance.forget(w);
+    this.relay.forget(w);
     this.refreshReady();
     this.routing.redeliverAll(w);
     this.lastExit = { worker: w.id, pid: w.pid, state: to, reason: w.reason, code, signal, at: now };
@@ -705,6 +729,7 @@ export class AppPool {
     return {
       name: this.name,
       state: this.state(now),
+      balance: this.routing.balance.name,
       target: this.target,
       ready: this.routing.readyWorkers.length,
       generation: this.generation,

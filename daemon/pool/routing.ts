@@ -1,5 +1,6 @@
 /**
- * Where one app's accepted connections go: to a ready worker chosen by a balancing policy, or held
+ * Where one app's accepted connections go: to a ready worker chosen by the app's `balance` policy
+ * (balance/: what the policy needs of a connection is learned first, then it picks), or held
  * until one is ready (up to `backlog`, for `hold_timeout`), or answered 503 (hold-503.ts) when the
  * app takes none. A connection sent to a worker stays the arbiter's until the worker says it got
  * it, so a worker that dies in between does not lose it: it goes to another.
@@ -7,24 +8,8 @@
 import type { Connection } from '../protocol.js';
 import type { UnavailableReason } from './app-metrics.js';
 import type { WorkerRecord } from './worker-record.js';
-
-/**
- * Which ready worker takes the next connection. `ready` is never empty. The connection is given
- * for policies that look at it (ip-hash, sticky); round-robin does not.
- */
-export interface BalancePolicy {
-  pick(ready: readonly WorkerRecord[], conn: Connection): WorkerRecord;
-}
-
-/** node:cluster's default: each ready worker in turn. */
-export class RoundRobin implements BalancePolicy {
-  private last = 0;
-
-  pick(ready: readonly WorkerRecord[]): WorkerRecord {
-    this.last = (this.last + 1) % ready.length;
-    return ready[this.last]!;
-  }
-}
+import { Balancer, type BalanceSettings } from './balance/balancer.js';
+import type { ConnInfo } from './balance/policy.js';
 
 export interface RouterDeps {
   now(): number;
@@ -38,6 +23,7 @@ export interface RouterDeps {
 
 interface Held {
   conn: Connection;
+  info: ConnInfo;
   at: number;
 }
 
@@ -46,12 +32,30 @@ export class Router {
   private held: Held[] = [];
   private nextConn = 1;
   /** connections sent to a worker that has not yet said it got them */
-  private readonly unacked = new Map<number, { conn: Connection; worker: WorkerRecord }>();
+  private readonly unacked = new Map<number, { conn: Connection; info: ConnInfo; worker: WorkerRecord }>();
+  private balancer: Balancer<WorkerRecord>;
+  private settings: BalanceSettings;
 
   constructor(
     private readonly deps: RouterDeps,
-    private readonly policy: BalancePolicy = new RoundRobin(),
-  ) {}
+    settings: BalanceSettings,
+  ) {
+    this.settings = { ...settings };
+    this.balancer = new Balancer(settings);
+  }
+
+  /** The app's policy, to be told of heartbeats, sessions made and workers gone. */
+  get balance(): Balancer<WorkerRecord> {
+    return this.balancer;
+  }
+
+  /** New settings: a new balancer, its affinity tables empty, only when those it reads changed. */
+  configure(settings: BalanceSettings): void {
+    const was = this.settings;
+    if (settings.balance === was.balance && settings.header_timeout === was.header_timeout && settings.limit_request_line === was.limit_request_line && settings.backlog === was.backlog) return;
+    this.settings = { ...settings };
+    this.balancer = new Balancer(settings);
+  }
 
   /** The workers that take connections now. */
   get readyWorkers(): readonly WorkerRecord[] {
@@ -79,17 +83,28 @@ export class Router {
       this.deps.unavailable(conn, refused);
       return;
     }
-    if (this.ready.length > 0) this.handTo(this.policy.pick(this.ready, conn), conn);
+    this.balancer.admit(conn, (c, info) => this.route(c, info));
+  }
+
+  /** `info`: what the balancer learned of the connection (its address, its session and the bytes read for it) */
+  private route(conn: Connection, info: ConnInfo): void {
+    // asked again: a sticky app's connection was read first, during which the app may have stopped
+    const refused = this.deps.refusal();
+    if (refused !== undefined) {
+      this.deps.unavailable(conn, refused);
+      return;
+    }
+    if (this.ready.length > 0) this.handTo(this.balancer.pick(this.ready, info), conn, info);
     // a full queue is answered at once rather than reset
     else if (this.held.length >= this.deps.backlog()) this.deps.unavailable(conn, 'queue_full');
-    else this.held.push({ conn, at: this.deps.now() });
+    else this.held.push({ conn, info, at: this.deps.now() });
   }
 
   /** A worker became ready: the waiting connections go to the ready workers. */
   flushHeld(): void {
     while (this.held.length > 0 && this.ready.length > 0) {
-      const { conn } = this.held.shift()!;
-      this.handTo(this.policy.pick(this.ready, conn), conn);
+      const { conn, info } = this.held.shift()!;
+      this.handTo(this.balancer.pick(this.ready, info), conn, info);
     }
   }
 
@@ -121,10 +136,12 @@ export class Router {
     for (const [id, entry] of this.unacked) if (entry.worker === worker) this.redeliver(id);
   }
 
-  private handTo(worker: WorkerRecord, conn: Connection): void {
+  private handTo(worker: WorkerRecord, conn: Connection, info: ConnInfo): void {
     const id = this.nextConn++;
-    this.unacked.set(id, { conn, worker });
-    const sent = worker.proc.send({ t: 'conn', id }, conn, (err) => {
+    this.unacked.set(id, { conn, info, worker });
+    // the bytes read for a sticky app go with the handle; nothing is added for the others
+    const msg = info.head === undefined ? { t: 'conn' as const, id } : { t: 'conn' as const, id, head: info.head.toString('base64') };
+    const sent = worker.proc.send(msg, conn, (err) => {
       if (err !== null) this.redeliver(id);
     });
     if (!sent) this.redeliver(id);
@@ -132,13 +149,14 @@ export class Router {
 
   /**
    * The worker died between pick and delivery (its exit may not be reaped yet): give the
-   * connection to another. The arbiter never read from it, so the client loses nothing.
+   * connection to another. What the arbiter read of it (sticky) goes along again, so the client
+   * loses nothing; it is not read twice.
    */
   private redeliver(id: number): void {
     const entry = this.unacked.get(id);
     if (entry === undefined) return;
     this.unacked.delete(id);
     this.ready = this.ready.filter((w) => w !== entry.worker);
-    this.accept(entry.conn);
+    this.route(entry.conn, entry.info);
   }
 }

@@ -14,6 +14,8 @@ import { CODE_SLOTS, DURATION_BOUNDS } from './request-stats.js';
 const BUCKET_SLOTS = DURATION_BOUNDS.length + 1;
 const BREAK = /[\r\n]/;
 const BREAKS = /[\r\n]/g;
+/** an engine.io session id as the arbiter reads one from a request line (balance/sticky-head.ts) */
+const SID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The message as the arbiter may use it, or undefined when it is not a well-formed worker message. */
 export function parseWorkerMessage(m: unknown): WorkerMessage | undefined {
@@ -25,13 +27,15 @@ export function parseWorkerMessage(m: unknown): WorkerMessage | undefined {
         ? (m as WorkerMessage)
         : undefined;
     case 'got':
-      return Array.isArray(r.ids) && r.ids.every(isCount) ? (m as WorkerMessage) : undefined;
+      return Array.isArray(r.ids) && r.ids.every(isCount) && (r.connections === undefined || isCount(r.connections)) ? (m as WorkerMessage) : undefined;
     case 'access': {
       const lines = accessLines(r.lines);
       return lines === undefined ? undefined : { t: 'access', lines };
     }
     case 'ready':
       return { t: 'ready' };
+    case 'sid':
+      return typeof r.sid === 'string' && SID.test(r.sid) ? { t: 'sid', sid: r.sid } : undefined;
     case 'retire':
       return r.reason === 'max_requests' ? { t: 'retire', reason: 'max_requests' } : undefined;
     case 'boot-error':

@@ -57,5 +57,7 @@ export function workerSpec(c: AppConfig, workerId: number, random: () => number)
     ...(c.access_log !== undefined && { accessLog: { format: c.access_log_format, trusted: c.forwarded_allow_ips } }),
     ...workerIds(c),
     umask: c.umask,
+    // the worker's half of `balance: sticky` (worker/sticky-session.ts)
+    ...(c.balance === 'sticky' && { sticky: true }),
   };
 }

@@ -21,6 +21,7 @@ import { counts, durationSum, requestClosed } from './request-metrics.js';
 import { connectionClosed, drainResponses, isTsgiResponse, markHandled, onResponseClosed, startedAt, wasHandled } from './tsgi-response.js';
 import { createAccessLog } from './access-log.js';
 import { startOrphanWatchdog } from './orphan-watchdog.js';
+import { stickySessions } from './sticky-session.js';
 
 /** After the arbiter is gone, a worker has this long to finish before it exits anyway. */
 const ORPHAN_GRACE_MS = 1000;
@@ -65,6 +66,8 @@ const trackAll = limits.requestTimeout > 0;
 const guard = requestGuard(limits, open, callApp);
 /** only when the app has an access_log: otherwise nothing is added to a request's path */
 const accessLog = spec.accessLog === undefined ? undefined : createAccessLog(spec.accessLog, spec.app, spec.workerId);
+/** only for `balance: sticky` apps */
+const sticky = spec.sticky === true ? stickySessions((sid) => send({ t: 'sid', sid })) : undefined;
 
 function send(msg: WorkerMessage): void {
   if (process.connected) process.send!(msg);
@@ -81,7 +84,7 @@ process.stderr.on('error', () => {});
 
 process.on('message', (msg: ArbiterMessage, handle?: unknown) => {
   if (msg.t === 'conn' && handle !== undefined) {
-    accept(socketFor(handle));
+    accept(socketFor(handle), msg.head);
     acknowledge(msg.id);
   }
   else if (msg.t === 'drain') drain(spec.gracefulTimeout);
@@ -96,7 +99,8 @@ function acknowledge(id: number): void {
 }
 
 function flushAcks(): void {
-  send({ t: 'got', ids: acks });
+  // with its open connections, fresher than the heartbeat's, for balance: least-connections
+  send({ t: 'got', ids: acks, connections });
   acks = [];
 }
 
@@ -108,7 +112,8 @@ function socketFor(handle: unknown): Socket {
   return new net.Socket({ handle, readable: true, writable: true } as net.SocketConstructorOpts);
 }
 
-function accept(socket: Socket): void {
+/** `head`: what the arbiter already read of the connection (base64, sticky apps), parsed before the rest */
+function accept(socket: Socket, head?: string): void {
   if (server === undefined) {
     socket.destroy();
     return;
@@ -120,6 +125,8 @@ function accept(socket: Socket): void {
   // skips it, and Nagle's algorithm would hold back small responses
   socket.setNoDelay(true);
   server.emit('connection', socket);
+  // as @socket.io/sticky's workers do: the parser reads these bytes first, then the stream
+  if (head !== undefined) socket.emit('data', Buffer.from(head, 'base64'));
   socket.resume();
 }
 
@@ -202,6 +209,8 @@ async function bootServer(): Promise<void> {
   // over TLS the HTTP parser reads the TLS socket, which carries the response (connectionClosed)
   if (spec!.tls !== undefined) s.on('secureConnection', (tls: Socket) => tls.once('close', onTlsClose));
   await hosted.onStart(s);
+  // first of all 'request' listeners: engine.io's, added in onStart, answers its requests itself
+  if (sticky !== undefined) s.prependListener('request', sticky);
   wireUpgrades(s, hosted.upgrade, onRequest, upgradeGuard(limits));
   server = s;
 }
