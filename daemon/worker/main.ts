@@ -16,7 +16,7 @@ import { loadHostedApp, type HostedApp } from './load-app.js';
 import { makeRoom } from './connection-limit.js';
 import { wireUpgrades } from './upgrades.js';
 import { counts, durationSum, requestClosed } from './request-metrics.js';
-import { connectionClosed, drainResponses, isTsgiResponse, markHandled, onResponseClosed, startedAt, wasHandled } from './tsgi-response.js';
+import { connectionClosed, drainResponses, isTsgiResponse, markHandled, onResponseClosed, startedAt } from './tsgi-response.js';
 import { createAccessLog } from './access-log.js';
 import { startOrphanWatchdog } from './orphan-watchdog.js';
 
@@ -146,9 +146,9 @@ function callApp(req: http.IncomingMessage, res: http.ServerResponse): void {
   hosted!.handler(req, res);
 }
 
-onResponseClosed((res) => {
-  requestClosed(res, startedAt(res));
-  if (!wasHandled(res)) return;
+onResponseClosed((res, started, handled) => {
+  requestClosed(res, started);
+  if (!handled) return;
   inflight--;
   if (trackAll) open.delete(res);
 });
