@@ -32,12 +32,51 @@ describe('readProcStats', { skip }, () => {
   it('gives the CPU spent since the previous read, and leaves out a pid that is gone', { timeout: 30_000 }, async () => {
     readProcStats([process.pid]);
     spin(300);
-    const busy = readProcStats([process.pid]).get(process.pid)!;
+    // an idle process is read less often (up to every 8th call): the CPU shows within 8
+    let busy = readProcStats([process.pid]).get(process.pid)!;
+    for (let i = 1; i < 8 && busy.cpu === 0; i++) busy = readProcStats([process.pid]).get(process.pid)!;
     assert.ok(busy.cpu > 0, `cpu ${busy.cpu}`);
     const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
     await once(child, 'exit');
     const after = readProcStats([process.pid, child.pid!]);
     assert.equal(after.has(child.pid!), false);
     assert.ok(after.has(process.pid));
+  });
+
+  it('leaves out a process that exited after it was first read', { timeout: 30_000 }, async () => {
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    try {
+      assert.ok(readProcStats([child.pid!]).has(child.pid!));
+    } finally {
+      child.kill('SIGKILL');
+    }
+    await once(child, 'exit');
+    assert.equal(readProcStats([child.pid!]).has(child.pid!), false);
+  });
+
+  it('reads an idle process less often, but sees it use CPU again within 8 reads', { timeout: 60_000 }, async () => {
+    // stopped, it uses no CPU at all; once continued it burns some and says so
+    const child = spawn(process.execPath, ['-e', `process.stdin.once('data', () => { const t = process.cpuUsage(); while ((process.cpuUsage(t).user + process.cpuUsage(t).system) < 200_000); console.log('burnt'); setInterval(() => {}, 1000); })`], { stdio: ['pipe', 'pipe', 'ignore'] });
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      child.kill('SIGSTOP');
+      const pid = child.pid!;
+      const first = readProcStats([pid]).get(pid)!;
+      for (let i = 0; i < 20; i++) {
+        const idle = readProcStats([pid]).get(pid)!;
+        assert.equal(idle.cpuSeconds, first.cpuSeconds);
+        assert.equal(idle.cpu, 0);
+      }
+      child.kill('SIGCONT');
+      child.stdin!.write('go\n');
+      await once(child.stdout!, 'data');
+      let reads = 0;
+      while (readProcStats([pid]).get(pid)!.cpuSeconds! < first.cpuSeconds! + 0.1) {
+        reads++;
+        assert.ok(reads <= 8, 'the busy process is read again within 8 calls');
+      }
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });
