@@ -7,7 +7,7 @@
  * pre-aggregated, and the duration histogram pre-bucketed, from the workers' heartbeats, which
  * prom-client's Counter and Histogram (made to observe events one by one) cannot take as they are.
  */
-import { Registry, type Metric } from 'prom-client';
+import type { Metric, Registry } from 'prom-client';
 import type { AppMetricsView } from '../daemon/pool/app-pool.js';
 import { codeLabel, DURATION_BOUNDS } from '../daemon/pool/request-stats.js';
 
@@ -24,11 +24,20 @@ interface Sample {
 }
 type Snapshot = ReturnType<MetricsSource['metrics']>;
 
-export const CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+/** prom-client's Registry.PROMETHEUS_CONTENT_TYPE (test/metrics.test.ts checks they agree), without loading it */
+export const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-/** One registry per API instance; the returned function renders a scrape. */
+/**
+ * One registry per API instance; the returned function renders a scrape. prom-client (~12 MB of
+ * the daemon's RSS) is loaded at the first scrape, not at start: a daemon nobody scrapes never
+ * pays for it.
+ */
 export function prometheusExposition(source: MetricsSource): () => Promise<string> {
-  const registry = new Registry();
+  let render: Promise<() => Promise<string>> | undefined;
+  return async () => (await (render ??= import('prom-client').then(({ Registry }) => exposition(new Registry(), source))))();
+}
+
+function exposition(registry: Registry, source: MetricsSource): () => Promise<string> {
   // one snapshot per scrape, shared by every family, so they agree with each other
   let snap: Snapshot | undefined;
   const family = (name: string, help: string, type: 'counter' | 'gauge' | 'histogram', samples: (s: Snapshot) => Sample[]): void => {

@@ -22,7 +22,7 @@ import http from 'node:http';
 import { Socket } from 'node:net';
 import { parseArgs } from 'node:util';
 import { requestClosed } from '../daemon/worker/request-metrics.js';
-import { installResponseHooks, onResponseClosed, startedAt, TsgiResponse } from '../daemon/worker/tsgi-response.js';
+import { installResponseHooks, onResponseClosed, TsgiResponse } from '../daemon/worker/tsgi-response.js';
 import { machine, median } from './lib.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '15' }, 'per-round': { type: 'string', default: '200000' } } });
@@ -35,9 +35,9 @@ req.httpVersionMinor = 1;
 installResponseHooks();
 let inflight = 0;
 let metricsOn = false;
-onResponseClosed((res) => {
+onResponseClosed((res, started) => {
   inflight--;
-  if (metricsOn) requestClosed(res, startedAt(res));
+  if (metricsOn) requestClosed(res, started);
 });
 
 /**

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
-import { watchLauncher } from '../daemon/foreground.js';
+import { watchLauncher } from '../daemon/os/foreground.js';
 
 test('an inherited launcher is watched by pid: its exit calls onGone, whatever the parent', { timeout: 30_000 }, async () => {
   const npm = spawn('sleep', ['60'], { stdio: 'ignore' });

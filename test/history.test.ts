@@ -75,6 +75,24 @@ describe('history', () => {
     assert.ok(r.restarts.every((e) => e.at >= r.t[0]! - 1000));
   });
 
+  it('keeps the same 64 worker series when more workers run, and gives a gone one\'s place to a running one', () => {
+    const h = new History(1000);
+    const running = Array.from({ length: 100 }, (_, id) => ({ id, rss: id, cpu: 1 }));
+    for (let i = 0; i < 5; i++) h.record(i * 1000, metrics(i, 0, {}), status(running));
+    const drawn = h.read('web').workers;
+    assert.equal(drawn.length, 64);
+    // each drawn worker has every point: none was dropped and made again in between
+    assert.ok(drawn.every((w) => w.rss.length === 5 && w.rss.every((v) => v === w.id)), 'a series with gaps');
+    const kept = new Set(drawn.map((w) => w.id));
+    const gone = [...kept][0]!;
+    const next = running.filter((w) => w.id !== gone).concat({ id: 100, rss: 100, cpu: 1 });
+    h.record(5000, metrics(5, 0, {}), status(next));
+    const after = new Set(h.read('web').workers.map((w) => w.id));
+    assert.equal(after.size, 64);
+    assert.ok([...kept].every((id) => id === gone || after.has(id)), 'a running worker lost its place');
+    assert.ok(!after.has(gone) && [...after].every((id) => next.some((w) => w.id === id)), 'the gone worker\'s place went to a running one');
+  });
+
   it('forgets a removed app', () => {
     const h = new History(1000);
     h.record(1, metrics(0, 0, {}), status([]));

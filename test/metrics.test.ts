@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { DaemonStatus } from '../daemon/arbiter/arbiter.js';
+import { CONTENT_TYPE } from '../api/prometheus.js';
 import { get, readyPids, startDaemon, type Daemon } from './helpers/daemon.js';
 import { parseExposition, scrapeUntil, value, type Sample } from './helpers/metrics.js';
 
@@ -23,7 +24,9 @@ describe('GET /metrics', () => {
   async function scrape(): Promise<{ types: Map<string, string>; samples: Sample[] }> {
     const r = await get(`${admin}/metrics`, { headers: AUTH });
     assert.equal(r.status, 200, r.body);
-    assert.equal(r.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
+    // the constant tsgi declares, so that prom-client loads at the first scrape, must stay prom-client's own
+    assert.equal(r.headers['content-type'], CONTENT_TYPE);
+    assert.equal(CONTENT_TYPE, (await import('prom-client')).Registry.PROMETHEUS_CONTENT_TYPE);
     return parseExposition(r.body);
   }
 

@@ -75,9 +75,20 @@ class AppRing {
       s.rss[i] = NaN;
       s.cpu[i] = NaN;
     }
+    let live: Set<number> | undefined;
     for (const w of status.workers) {
       let s = this.workers.get(w.id);
       if (s === undefined) {
+        // Full: a new worker takes the place of a gone one, oldest first, never of a running one.
+        // (Each running worker beyond the cap once got a fresh pair of rings every tick, at once
+        // evicted: half a megabyte a second of buffers at 100 workers, most of an idle daemon's
+        // garbage collection.)
+        if (this.workers.size >= MAX_WORKER_SERIES) {
+          live ??= new Set(status.workers.map((x) => x.id));
+          const gone = oldest(this.workers, live);
+          if (gone === -1) continue;
+          this.workers.delete(gone);
+        }
         s = { rss: new Float64Array(HISTORY_POINTS).fill(NaN), cpu: new Float64Array(HISTORY_POINTS).fill(NaN), lastCount: 0 };
         this.workers.set(w.id, s);
       }
@@ -86,7 +97,6 @@ class AppRing {
       s.lastCount = this.count;
     }
     for (const [id, s] of this.workers) if (this.count - s.lastCount >= HISTORY_POINTS) this.workers.delete(id);
-    while (this.workers.size > MAX_WORKER_SERIES) this.workers.delete(oldest(this.workers));
     const seen = this.exits.at(-1)?.at ?? -Infinity;
     const fresh = status.recent_restarts.filter((e) => e.at > seen).toReversed();
     if (fresh.length > 0) this.exits = [...this.exits, ...fresh].slice(-MAX_EXITS);
@@ -112,10 +122,11 @@ class AppRing {
   }
 }
 
-function oldest(workers: Map<number, WorkerSeries>): number {
+/** The series of a worker not in `live` written to longest ago; -1 when every series is a live worker's. */
+function oldest(workers: Map<number, WorkerSeries>, live: ReadonlySet<number>): number {
   let id = -1;
   let last = Infinity;
-  for (const [k, s] of workers) if (s.lastCount < last) [id, last] = [k, s.lastCount];
+  for (const [k, s] of workers) if (!live.has(k) && s.lastCount < last) [id, last] = [k, s.lastCount];
   return id;
 }
 

@@ -2,9 +2,10 @@
  * Hot reload on file change: one chokidar watcher for the whole daemon. Apps register the roots
  * they watch; a root two apps share is watched once and released when the last one goes. Each app
  * has its own debounce, so a burst of saves (an editor, a `git checkout`) gives one reload.
+ * chokidar is loaded when the first app watches: a daemon whose apps do not watch never pays for it.
  */
 import { extname, relative, resolve, sep } from 'node:path';
-import chokidar, { type FSWatcher } from 'chokidar';
+import type { FSWatcher } from 'chokidar';
 import type { WatchSettings } from '../config/watch-kind.js';
 import type { Logger } from '../log.js';
 
@@ -22,7 +23,8 @@ interface Watched {
 }
 
 export class Watcher {
-  private watcher: FSWatcher | undefined;
+  /** in order: each add or unwatch waits for the watcher (and chokidar's import) before it */
+  private watcher: Promise<FSWatcher | undefined> | undefined;
   private readonly apps = new Map<string, Watched>();
   private readonly refs = new Map<string, number>();
 
@@ -40,11 +42,20 @@ export class Watcher {
     const fresh = roots.filter((r) => this.ref(r, +1) === 1);
     if (fresh.length === 0) return;
     if (this.watcher === undefined) {
-      this.watcher = chokidar.watch(fresh, { ignoreInitial: true, ignored: (path: string) => ALWAYS_IGNORED.test(path) });
-      this.watcher.on('all', (_event, path) => this.changed(path));
-      this.watcher.on('error', (err) => this.log.warn(`file watcher: ${err instanceof Error ? err.message : String(err)}`));
+      this.watcher = import('chokidar').then(
+        ({ default: chokidar }) => {
+          const watcher = chokidar.watch(fresh, { ignoreInitial: true, ignored: (path: string) => ALWAYS_IGNORED.test(path) });
+          watcher.on('all', (_event, path) => this.changed(path));
+          watcher.on('error', (err) => this.log.warn(`file watcher: ${err instanceof Error ? err.message : String(err)}`));
+          return watcher;
+        },
+        (err: unknown) => {
+          this.log.warn(`file watcher: ${err instanceof Error ? err.message : String(err)}`);
+          return undefined;
+        },
+      );
     } else {
-      this.watcher.add(fresh);
+      void this.watcher.then((w) => w?.add(fresh));
     }
     this.log.info(`${app}: watching ${roots.join(', ')} for changes`);
   }
@@ -55,15 +66,16 @@ export class Watcher {
     clearTimeout(w.timer);
     this.apps.delete(app);
     const released = w.roots.filter((r) => this.ref(r, -1) === 0);
-    if (released.length > 0) void this.watcher?.unwatch(released);
+    if (released.length > 0) void this.watcher?.then((w) => w?.unwatch(released));
   }
 
   async close(): Promise<void> {
     for (const w of this.apps.values()) clearTimeout(w.timer);
     this.apps.clear();
     this.refs.clear();
-    await this.watcher?.close();
+    const watcher = this.watcher;
     this.watcher = undefined;
+    await (await watcher)?.close();
   }
 
   /** How many apps watch `root` after adding `delta`. */

@@ -6,7 +6,7 @@
 import { fork, type SendHandle } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import pidusage from 'pidusage';
+import { procStatsAvailable, readProcStats } from './proc-stats.js';
 import type { ArbiterMessage, WorkerSpec } from '../protocol.js';
 import type { Connection } from '../protocol.js';
 import { EXIT_CANNOT_RUN, spawnCommand } from './command-process.js';
@@ -107,9 +107,12 @@ export const realOps: ProcessOps = {
   },
   now: () => Date.now(),
   random: () => Math.random(),
-  stats: (pids) =>
-    new Promise((resolve) => {
-      if (pids.length === 0) return resolve(new Map());
+  stats: async (pids) => {
+    if (pids.length === 0) return new Map();
+    // Linux: /proc read directly (proc-stats.ts); elsewhere pidusage, loaded only there
+    if (linuxProc) return readProcStats(pids);
+    const { default: pidusage } = await import('pidusage');
+    return new Promise((resolve) => {
       pidusage(pids, (err, all) => {
         const out = new Map<number, ProcStats>();
         if (err === null) {
@@ -117,7 +120,10 @@ export const realOps: ProcessOps = {
         }
         resolve(out);
       });
-    }),
+    });
+  },
 };
+
+const linuxProc = procStatsAvailable();
 
 function noop(): void {}

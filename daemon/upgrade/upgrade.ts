@@ -32,7 +32,7 @@ export interface UpgraderDeps {
   log: Logger;
   /** systemd's: the new tsgid needs its NOTIFY_SOCKET to say it is the main process now, and its watchdog */
   systemd?: Pick<Notifier, 'socket' | 'watchdogMs'>;
-  /** the npm that ran this tsgid (npx), which the new one stops with too (daemon/foreground.ts) */
+  /** the npm that ran this tsgid (npx), which the new one stops with too (daemon/os/foreground.ts) */
   launcher?: number;
   /** the admin API's listening socket, set once it listens */
   admin?: net.Server;

@@ -18,7 +18,7 @@ import { listenPlanFromEnv } from './intercept-listen.js';
 import { makeRoom } from './connection-limit.js';
 import { wireUpgrades } from './upgrades.js';
 import { counts, durationSum, requestClosed } from './request-metrics.js';
-import { connectionClosed, drainResponses, isTsgiResponse, markHandled, onResponseClosed, startedAt, wasHandled } from './tsgi-response.js';
+import { connectionClosed, drainResponses, isTsgiResponse, markHandled, onResponseClosed, startedAt } from './tsgi-response.js';
 import { createAccessLog } from './access-log.js';
 import { startOrphanWatchdog } from './orphan-watchdog.js';
 import { stickySessions } from './sticky-session.js';
@@ -160,9 +160,9 @@ function callApp(req: http.IncomingMessage, res: http.ServerResponse): void {
   hosted!.handler(req, res);
 }
 
-onResponseClosed((res) => {
-  requestClosed(res, startedAt(res));
-  if (!wasHandled(res)) return;
+onResponseClosed((res, started, handled) => {
+  requestClosed(res, started);
+  if (!handled) return;
   inflight--;
   if (trackAll) open.delete(res);
 });

@@ -71,29 +71,70 @@ export function planTypeScript(cwd: string): TypeScriptPlan {
     }
     return { mode: 'swc', file: swc, tsconfig };
   }
+  const strips = Boolean((process.features as { typescript?: unknown }).typescript);
+  // An app written for Node's type stripping says so in its tsconfig: it then gets it even with
+  // tsx installed, for a worker ~12 MB smaller that boots faster on Node 22 (BENCHMARKS.md).
+  if (strips && tsconfig !== undefined && writtenForStripping(tsconfig)) return { mode: 'native', tsconfig };
   const tsx = findPackage('tsx/package.json', cwd);
   if (tsx !== undefined) return { mode: 'tsx', file: tsx, tsconfig };
-  if ((process.features as { typescript?: unknown }).typescript) return { mode: 'native', tsconfig };
+  if (strips) return { mode: 'native', tsconfig };
   throw new TsgiError('TSGI_ERR_APP_BOOT', `Node ${process.version} cannot run TypeScript by itself: npm install tsx (or run Node 22.18+ with imports written as ./file.ts)`);
+}
+
+/**
+ * The tsconfig checks what Node's type stripping needs (Node's and TypeScript 5.8's recommended
+ * settings), so that tsc itself refuses what Node could not run: `erasableSyntaxOnly` (no enum,
+ * namespace or parameter property), `verbatimModuleSyntax` (type-only imports marked `type`),
+ * `rewriteRelativeImportExtensions` or `allowImportingTsExtensions` with `module` or
+ * `moduleResolution` node16/nodenext (relative imports written as `./file.ts`), and neither
+ * `paths` nor `jsx`, which Node does not read. Looked for in the tsconfig and the local ones it extends.
+ */
+export function writtenForStripping(file: string): boolean {
+  const texts = tsconfigTexts(file);
+  if (texts.some((text) => /"(paths|jsx)"\s*:/.test(text))) return false;
+  const nodeModules = texts.some((text) => /"(module|moduleResolution)"\s*:\s*"node(16|next)"/i.test(text));
+  return (
+    nodeModules &&
+    tsconfigFlag(file, 'erasableSyntaxOnly') &&
+    tsconfigFlag(file, 'verbatimModuleSyntax') &&
+    (tsconfigFlag(file, 'rewriteRelativeImportExtensions') || tsconfigFlag(file, 'allowImportingTsExtensions'))
+  );
 }
 
 /**
  * `"emitDecoratorMetadata": true` in the tsconfig or the local one it extends. A text test, not
  * a parse: tsconfig is JSON with comments, and a false positive only means SWC compiles the app.
  */
-export function emitsDecoratorMetadata(file: string, depth = 0): boolean {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8').replace(/^\s*\/\/.*$/gm, '');
-  } catch {
-    return false;
+export function emitsDecoratorMetadata(file: string): boolean {
+  return tsconfigFlag(file, 'emitDecoratorMetadata');
+}
+
+/** A boolean compiler option set to true, in `file` or else the nearest local tsconfig it extends. */
+function tsconfigFlag(file: string, flag: string): boolean {
+  const re = new RegExp(`"${flag}"\\s*:\\s*(true|false)`);
+  for (const text of tsconfigTexts(file)) {
+    const own = re.exec(text);
+    if (own) return own[1] === 'true';
   }
-  const own = /"emitDecoratorMetadata"\s*:\s*(true|false)/.exec(text);
-  if (own) return own[1] === 'true';
-  const parent = /"extends"\s*:\s*"(\.{1,2}\/[^"]+)"/.exec(text)?.[1];
-  if (parent === undefined || depth > 4) return false;
-  const next = path.resolve(path.dirname(file), parent);
-  return emitsDecoratorMetadata(next.endsWith('.json') ? next : `${next}.json`, depth + 1);
+  return false;
+}
+
+/** `file` and the local tsconfigs it extends, nearest first, without their line comments. */
+function tsconfigTexts(file: string): string[] {
+  const texts: string[] = [];
+  for (let next: string | undefined = file; next !== undefined && texts.length < 6; ) {
+    let text: string;
+    try {
+      text = readFileSync(next, 'utf8').replace(/^\s*\/\/.*$/gm, '');
+    } catch {
+      break;
+    }
+    texts.push(text);
+    const parent = /"extends"\s*:\s*"(\.{1,2}\/[^"]+)"/.exec(text)?.[1];
+    const resolved: string | undefined = parent === undefined ? undefined : path.resolve(path.dirname(next), parent);
+    next = resolved === undefined ? undefined : resolved.endsWith('.json') ? resolved : `${resolved}.json`;
+  }
+  return texts;
 }
 
 /** The entry file of `specifier` as the app would resolve it, else as tsgi would; undefined when neither has it. */

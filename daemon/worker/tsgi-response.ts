@@ -15,10 +15,14 @@ import type { Socket } from 'node:net';
 /** the global `performance` is a getter on globalThis; this spares the lookup */
 const clock = performance;
 let draining = false;
-let closed: (res: TsgiResponse) => void = () => {};
+type Closed = (res: TsgiResponse, started: number, handled: boolean) => void;
+let closed: Closed = () => {};
 
-/** Called once per response: when it has finished, or when its connection closed before it did. */
-export function onResponseClosed(fn: (res: TsgiResponse) => void): void {
+/**
+ * Called once per response: when it has finished, or when its connection closed before it did;
+ * with when its request reached the worker, and whether the worker's request handler took it.
+ */
+export function onResponseClosed(fn: Closed): void {
   closed = fn;
 }
 
@@ -29,57 +33,50 @@ export function drainResponses(): void {
 
 /** Node's constructor takes the server's options (highWaterMark) as a second argument its types omit. */
 const ServerResponse = http.ServerResponse as unknown as new (req: http.IncomingMessage, options?: object) => http.ServerResponse;
-/** performance.now() when the request reached the worker (the response is made right then) */
-const STARTED = Symbol('tsgi.started');
-/** HANDLED | REPORTED; being a number marks a TsgiResponse, whatever its prototype has become since */
-const STATE = Symbol('tsgi.state');
 /**
- * Set by the worker when the request reaches its request handler: Node answers a few requests by
- * itself (400 for HTTP/1.1 without Host, 417), whose responses close without ever being in flight.
+ * The response's one own property, a number (which marks a TsgiResponse, whatever its prototype
+ * has become since): performance.now() when the request reached the worker (the response is
+ * made right then), as it is until the worker's request handler takes the request; -1 - that
+ * once it has (Node answers a few requests by itself, 400 for HTTP/1.1 without Host, 417, whose
+ * responses close without ever being in flight); NaN once reported. One property rather than
+ * two: Express gives every response a prototype of its own, and V8 then copies each property
+ * onto its new shape (BENCHMARKS.md).
  */
-const HANDLED = 1;
-const REPORTED = 2;
+const STARTED = Symbol('tsgi.started');
 
 interface Own {
   [STARTED]: number;
-  [STATE]: number;
 }
 
 export class TsgiResponse extends ServerResponse {
   // types only (no class fields, below): what makes a TsgiResponse more than a ServerResponse to tsc
   declare private readonly [STARTED]: number;
-  declare private readonly [STATE]: number;
 
-  // Two own properties, assigned here (no class fields: a field initializer defines its property,
+  // One own property, assigned here (no class field: a field initializer defines its property,
   // and in a tsgi worker V8 (Node 20) did that for every response through its runtime, ~40 000
-  // instructions per request, BENCHMARKS.md). Few, because Express gives every response a
-  // prototype of its own (Object.setPrototypeOf(res, app.response)) and V8 then copies each of the
-  // object's properties onto its new shape. That new prototype would also skip methods of this
-  // class, hence the hooks on ServerResponse.prototype: see installResponseHooks().
+  // instructions per request, BENCHMARKS.md). That new prototype of Express's would also skip
+  // methods of this class, hence the hooks on ServerResponse.prototype: see installResponseHooks().
   constructor(req: http.IncomingMessage, options?: object) {
     super(req, options);
-    const self = this as unknown as Own;
-    self[STARTED] = clock.now();
-    self[STATE] = 0;
+    (this as unknown as Own)[STARTED] = clock.now();
   }
 }
 
 /** True for a response made as a TsgiResponse, even once an app has changed its prototype. */
 export function isTsgiResponse(res: unknown): res is TsgiResponse {
   // a connection between responses has `_httpMessage` null
-  return res != null && typeof (res as Partial<Own>)[STATE] === 'number';
+  return res != null && typeof (res as Partial<Own>)[STARTED] === 'number';
 }
 
+/** When its request reached the worker (until it is reported: then onResponseClosed's callback has it). */
 export function startedAt(res: TsgiResponse): number {
-  return (res as unknown as Own)[STARTED];
+  const v = (res as unknown as Own)[STARTED];
+  return v < 0 ? -1 - v : v;
 }
 
 export function markHandled(res: TsgiResponse): void {
-  (res as unknown as Own)[STATE] |= HANDLED;
-}
-
-export function wasHandled(res: TsgiResponse): boolean {
-  return ((res as unknown as Own)[STATE] & HANDLED) !== 0;
+  const self = res as unknown as Own;
+  if (self[STARTED] >= 0) self[STARTED] = -1 - self[STARTED];
 }
 
 let installed = false;
@@ -117,9 +114,10 @@ export function installResponseHooks(): void {
 /** Once, whichever of detachSocket() and connectionClosed() comes first. */
 function report(res: TsgiResponse): void {
   const self = res as unknown as Own;
-  if ((self[STATE] & REPORTED) !== 0) return;
-  self[STATE] |= REPORTED;
-  closed(res);
+  const v = self[STARTED];
+  if (Number.isNaN(v)) return;
+  self[STARTED] = Number.NaN;
+  closed(res, v < 0 ? -1 - v : v, v < 0);
 }
 
 /**

@@ -3,10 +3,10 @@
  * for emitDecoratorMetadata, or Node's own type stripping), else the package to install is named
  * now rather than at the first worker's boot.
  */
-import type { Config } from './config/index.js';
-import { TsgiError } from './errors.js';
-import { parseAppRef, resolveModuleFile } from './worker/resolve-module.js';
-import { isTypeScriptFile, planTypeScript } from './worker/ts-loader.js';
+import type { Config } from './index.js';
+import { TsgiError } from '../errors.js';
+import { parseAppRef, resolveModuleFile } from '../worker/resolve-module.js';
+import { isTypeScriptFile, planTypeScript } from '../worker/ts-loader.js';
 
 export function checkTypeScript(config: Config): void {
   for (const app of Object.values(config.apps)) {
