@@ -51,7 +51,7 @@ test('parseAppInput errors name the key path, without a line', () => {
   rejects({ app: './app.ts', listen: ':8000', restart: { max_failures: 0 } }, 'TSGI_ERR_CONFIG_INVALID', 'apps.hello.restart.max_failures: expected an integer of at least 1, got 0');
   rejects({ app: './gone.ts', listen: ':8000' }, 'TSGI_ERR_CONFIG_APP_MISSING', 'apps.hello.app: module file not found: "./gone.ts"');
   rejects({ app: './app.ts', listen: ':8000', cwd: 'nowhere' }, 'TSGI_ERR_CONFIG_INVALID', 'apps.hello.cwd: expected an existing directory');
-  rejects('app.ts', 'TSGI_ERR_CONFIG_INVALID', 'apps.hello: expected a map with keys app, mounts');
+  rejects('app.ts', 'TSGI_ERR_CONFIG_INVALID', 'apps.hello: expected a map with keys app, command, cron');
   rejects({ app: './app.ts', listen: ':8000' }, 'TSGI_ERR_CONFIG_INVALID', 'apps.-x: expected a name matching', '-x');
 });
 

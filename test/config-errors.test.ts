@@ -80,7 +80,7 @@ test('the admin API on a non-loopback address without a token is refused at load
 });
 
 test('unknown top-level key, with a suggestion and the allowed keys', () => {
-  fails('app:\n  hello: {}\n', 'TSGI_ERR_CONFIG_INVALID', '1:1', 'app: unknown key (did you mean "apps"?)', 'admin, pidfile, stats_interval, max_workers, max_concurrent_boots, shutdown_delay, logs, apps');
+  fails('app:\n  hello: {}\n', 'TSGI_ERR_CONFIG_INVALID', '1:1', 'app: unknown key (did you mean "apps"?)', 'admin, pidfile, stats_interval, max_workers, max_concurrent_boots, shutdown_delay, upgrade_timeout, logs, apps');
   fails('color: blue\n', 'TSGI_ERR_CONFIG_INVALID', '1:1', 'color: unknown key; expected one of');
   fails('admin:\n  tokenfile: x\n', 'TSGI_ERR_CONFIG_INVALID', '2:3', 'admin.tokenfile: unknown key (did you mean "token_file"?)');
 });
@@ -92,7 +92,7 @@ test('unknown app key, with a suggestion', () => {
 
 test('wrong types', () => {
   fails('apps: [hello]\n', 'TSGI_ERR_CONFIG_INVALID', '1:7', 'apps: expected a map of names to apps, got a list');
-  fails('- 1\n', 'TSGI_ERR_CONFIG_INVALID', '1:1', '(top level): expected a map with keys admin, pidfile, stats_interval, max_workers, max_concurrent_boots, shutdown_delay, logs, apps, got a list');
+  fails('- 1\n', 'TSGI_ERR_CONFIG_INVALID', '1:1', '(top level): expected a map with keys admin, pidfile, stats_interval, max_workers, max_concurrent_boots, shutdown_delay, upgrade_timeout, logs, apps, got a list');
   fails(hello('    env: [A]'), 'TSGI_ERR_CONFIG_INVALID', '5:10', 'apps.hello.env: expected a map of names to strings, got a list');
   fails(hello('    env: { A: [1] }'), 'TSGI_ERR_CONFIG_INVALID', '5:15', 'apps.hello.env.A: expected a string, number or boolean, got a list');
   fails(hello('    interface: express'), 'TSGI_ERR_CONFIG_INVALID', '5:16', 'apps.hello.interface: expected one of auto, node, fetch, koa, fastify, listen, got "express"');
