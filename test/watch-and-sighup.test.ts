@@ -98,7 +98,7 @@ describe('SIGHUP', () => {
       assert.equal((await get(await d.url('added'))).status, 200);
       await assert.rejects(get(goneUrl), /ECONNREFUSED/);
       // the reload is logged once its steps are done: an added app's start settles restart.min_uptime after ready
-      const done = /config reloaded: added \[added\] removed \[gone\] changed \[change\] unchanged \[keep\]/;
+      const done = /config reloaded: added \[added\] removed \[gone\] changed \[change\] started \[\] stopped \[\] unchanged \[keep\]/;
       await waitFor(() => done.test(d.output()), { what: 'the config-reload log line', detail: () => d.output() });
     } finally {
       await d.stop();
