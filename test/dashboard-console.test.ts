@@ -15,6 +15,7 @@ import type { DaemonStatus } from '../daemon/arbiter/arbiter.js';
 import { get, readyPids, startDaemon, tempDir, type Daemon } from './helpers/daemon.js';
 import { adminAddress, launchChromium, openPage } from './helpers/dashboard-page.js';
 import { CHROMIUM_TOOL, needs } from './helpers/tools.js';
+import { scaled } from './helpers/wait.js';
 
 const TOKEN = 'console-token-456';
 const SHOTS = process.env.TSGI_SCREENSHOTS ?? join(tmpdir(), 'tsgi-dashboard-shots');
@@ -85,8 +86,10 @@ apps:
     const some = (a: Array<number | null> | undefined) => (a ?? []).some((v) => v !== null && v > 0);
     // traffic until tsgid's history holds 2xx and 4xx rates and a latency (heartbeats bring the counts within a second or so)
     let h = await history();
+    // bounded in time, not rounds: the history takes a point per sampler tick, however fast the requests go
+    const deadline = Date.now() + scaled(30_000);
     for (let i = 0; !(some(h.requests['2xx']) && some(h.requests['4xx']) && some(h.latency.p99)); i++) {
-      assert.ok(i < 600, `no rates in the history after ${i} rounds of requests: ${JSON.stringify(h.requests)}`);
+      assert.ok(Date.now() < deadline, `no rates in the history after ${i} rounds of requests: ${JSON.stringify(h.requests)}`);
       await Promise.all([get(`${url}/`), get(`${url}/`), get(`${url}/missing`)]);
       if (i % 10 === 9) h = await history();
     }
