@@ -163,8 +163,16 @@ export class Upgrader {
       .command({ kind: 'shutdown', now: true })
       .catch((err: unknown) => log.error(`upgrade: drain: ${err instanceof Error ? err.message : String(err)}`))
       .finally(() => {
-        log.info('upgrade: drained; exiting');
-        process.exit(0);
+        const exit = (): void => {
+          log.info('upgrade: drained; exiting');
+          process.exit(0);
+        };
+        // a connection accepted here and still on its way to the new tsgid would be reset by the
+        // exit: wait for the last one to arrive (bounded), then exit in that same turn, so no accept
+        // comes between; what the kernel has not handed out yet waits in the backlog the new one shares
+        if (forwarding.inFlight === 0) return exit();
+        forwarding.idle = exit;
+        setTimeout(exit, FORWARD_WAIT_MS);
       });
   }
 }
@@ -172,15 +180,25 @@ export class Upgrader {
 /** After the hand-over, what a kept unix socket still accepts goes to the new tsgid. */
 function forwardTo(child: ChildProcess, server: net.Server, i: number): void {
   const undo = divertAccepts(server, (client) => {
+    forwarding.inFlight++;
     child.send({ t: 'conn', i }, client as never, (err) => {
+      forwarding.inFlight--;
       // the new tsgid is gone: this one's draining workers are all that is left to answer
-      if (err === null) return void (client as { close(): void }).close();
-      undo();
-      deliver(server, client);
+      if (err === null) (client as { close(): void }).close();
+      else {
+        undo();
+        deliver(server, client);
+      }
+      if (forwarding.inFlight === 0) forwarding.idle?.();
     });
     return true;
   });
 }
+
+/** Connections sent on to the new tsgid whose sending has not finished: the exit waits for them. */
+const forwarding: { inFlight: number; idle: (() => void) | undefined } = { inFlight: 0, idle: undefined };
+/** How long the exit waits for them at most. */
+const FORWARD_WAIT_MS = 5000;
 
 /**
  * systemd's variables, which this tsgid removed from its environment: the new one tells systemd
