@@ -89,6 +89,8 @@ export const privileges: Rule<PrivilegeValues> = {
     if (u.uid === 0) return;
     const { uid, gid } = workerIds(values) as { uid: number; gid: number };
     const checks = [
+      // the Node that runs tsgid runs its workers: one under root's home (nvm, an npx cache) is out of their reach
+      { path: process.execPath, need: 'x' as const, what: 'the node binary (process.execPath)' },
       { path: WORKER_BUNDLE, need: 'r' as const, what: "tsgi's worker" },
       { path: values.cwd, need: 'x' as const, what: 'the app\'s cwd' },
       ...appModules(values).flatMap((m) => (m.file === undefined ? [] : [{ path: m.file, need: 'r' as const, what: 'the app module' }])),
@@ -96,7 +98,7 @@ export const privileges: Rule<PrivilegeValues> = {
     const denied = firstDenied(uid, gid, checks);
     if (denied === undefined) return;
     const what = checks.find((c) => c.path === denied.path && c.need === denied.need)?.what ?? 'a file';
-    const verb = denied.need === 'r' ? 'read' : 'enter';
+    const verb = denied.need === 'r' ? 'read' : denied.path === process.execPath ? 'run' : 'enter';
     throw new ValueError(`user "${u.name}" (uid ${uid}, gid ${gid}) cannot ${verb} ${what}, ${denied.path}: let that user or group ${verb} it and every directory above it (chmod, chown)`, 'TSGI_ERR_CONFIG_USER', ['user']);
   },
 };
