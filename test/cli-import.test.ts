@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { FIXTURES, TSGICTL, get, startDaemon, tempDir } from './helpers/daemon.js';
+import { freePort } from './helpers/nginx.js';
 
 const L = join(FIXTURES, 'listen');
 
@@ -22,15 +22,6 @@ function ctl(args: string[], cwd: string): Promise<{ code: number; stdout: strin
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 /** Imports `name` (written with `text`) in a fresh directory, runs the result with tsgid, and GETs the app. */
 async function importAndRun(name: string, text: (port: number) => string, extra: string[] = []): Promise<{ yaml: string; report: string; body: string }> {

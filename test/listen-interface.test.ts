@@ -5,23 +5,14 @@
  * fail in their async boot get a coded boot error naming the file, and other apps carry on.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Daemon, FIXTURES, get, startDaemon } from './helpers/daemon.js';
 import { keepAliveLoad } from './helpers/load.js';
+import { freePort } from './helpers/nginx.js';
 
 const L = join(FIXTURES, 'listen');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 describe('apps that call listen()', () => {
   it('serves an Express app.listen(PORT) through reloads and max_requests with no failed request', { timeout: 180_000 }, async () => {
