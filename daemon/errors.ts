@@ -36,6 +36,7 @@ export const ERRORS = {
   TSGI_ERR_APP_INTERFACE: { status: 422, exit: 1, description: 'The export is none of the interfaces tsgi hosts (node listener, fetch, Koa, Fastify).' },
   TSGI_ERR_APP_LISTEN: { status: 422, exit: 1, description: "An app that starts its own server called listen() on an address that is not its own, on a server that is not node:http, or a second time (without `extra_listen: bind`)." },
   TSGI_ERR_JOB_RUNNING: { status: 409, exit: 1, description: 'A run of this scheduled job (`cron`) is still going and its `overlap` is `skip`: no second run was started (wait for it, or set `overlap: queue`).' },
+  TSGI_ERR_JOB_NOT_SCALABLE: { status: 409, exit: 1, description: '`scale` on a scheduled job (`cron`): each run is one process and runs never overlap, so a job has no workers to scale (`workers` on such an app is refused when the config is loaded).' },
   TSGI_ERR_JOB_NOT_SCHEDULED: { status: 409, exit: 1, description: '`run` starts a scheduled job now, and this app has no `cron`, or it is stopped (`tsgictl start` it first).' },
   TSGI_ERR_WORKER_NOT_FOUND: { status: 404, exit: 1, description: 'The app has no live worker of that id (it may have exited and been replaced: ids are never reused).' },
   TSGI_ERR_WORKER_NOT_READY: { status: 409, exit: 1, description: 'Only a ready worker of a running app can be stopped; this one is starting, draining, or its app is stopping.' },

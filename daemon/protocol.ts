@@ -16,6 +16,8 @@ export interface WorkerSpec {
   mounts?: Record<string, string>;
   /** A background app (no `listen`): the module is imported and runs with no server (worker/background.ts). */
   background?: true;
+  /** A scheduled job's module (`app` with `cron`): one run, forked from worker/job-main.ts instead of the worker runtime. */
+  job?: true;
   /** A `command` app: this program and its arguments are spawned instead of the worker runtime (os/command-process.ts). */
   command?: string[];
   interface: AppInterface;

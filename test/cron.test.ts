@@ -129,7 +129,7 @@ apps:
     }
   });
 
-  it('refuses a bad cron expression, a bad time zone and cron without command, naming file, line and key', T, () => {
+  it('refuses a bad cron expression, a bad time zone and workers on a job, naming file, line and key', T, () => {
     const dir = tempDir();
     const file = writeConfig(dir, `apps:
   a:
@@ -142,6 +142,7 @@ apps:
   c:
     app: ${JOB}
     cron: "@hourly"
+    workers: 2
 `);
     const r = spawnSync(NODE, [TSGID, '-c', file, '--check'], { encoding: 'utf8' });
     assert.notEqual(r.status, 0);
@@ -149,7 +150,7 @@ apps:
     assert.match(out, /tsgi\.yaml:4:\d+: apps\.a\.cron: expected a cron expression such as "\*\/5 \* \* \* \*", got "\*\/5 \* \* \*"/);
     assert.match(out, /tsgi\.yaml:7:\d+: apps\.b\.cron: .*minute: 61/);
     assert.match(out, /tsgi\.yaml:8:\d+: apps\.b\.cron_timezone: expected an IANA time zone/);
-    assert.match(out, /tsgi\.yaml:11:\d+: apps\.c\.cron: expected "command" with "cron"/);
+    assert.match(out, /tsgi\.yaml:12:\d+: apps\.c\.workers: expected no "workers" with "cron"/);
     assert.throws(() => loadConfig(file, process.env), /cron/);
   });
 });

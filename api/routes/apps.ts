@@ -8,6 +8,7 @@ import type { Control } from '../control.js';
 import { checkNewApp, type NewAppLimits } from '../new-app.js';
 import { addAppBody, appParams, errorBody, scaleBody, sinceQuery, waitQuery, workerParams } from '../schemas.js';
 import { TsgiError } from '../../daemon/errors.js';
+import { jobNotScalable } from '../../daemon/pool/cron-job.js';
 
 type Action = 'start' | 'stop' | 'restart' | 'reload';
 const ACTIONS: Record<Action, string> = {
@@ -72,12 +73,15 @@ export function appRoutes(app: FastifyInstance, control: Control, limits: NewApp
   app.post<{ Params: NameParams; Querystring: WaitQuery; Body: { workers: number | string } }>(
     '/v1/apps/:name/scale',
     {
-      schema: { summary: 'Set the number of workers: N, "+N" or "-N"; scaling down drains', tags: ['apps'], params: appParams, querystring: waitQuery, body: scaleBody(maxWorkers), response: notFound },
+      schema: { summary: 'Set the number of workers: N, "+N" or "-N"; scaling down drains', tags: ['apps'], params: appParams, querystring: waitQuery, body: scaleBody(maxWorkers), response: { ...notFound, 409: { ...errorBody, description: 'TSGI_ERR_JOB_NOT_SCALABLE: the app is a scheduled job (cron)' } } },
       config: appOk('The app, at its new size'),
     },
     async (req, reply) => {
       const { name } = req.params;
-      const current = control.appStatus(name).target;
+      const st = control.appStatus(name);
+      // refused before the command is queued: write-back would otherwise put `workers` into the job's YAML
+      if (st.job !== null) throw jobNotScalable(name);
+      const current = st.target;
       const w = req.body.workers;
       const workers = typeof w === 'number' ? w : current + Number(w);
       if (workers < 1 || workers > maxWorkers) {

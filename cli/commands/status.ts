@@ -1,6 +1,7 @@
 /** tsgictl status [APP]: a table like `pm2 ls`, one row per worker; with APP, its config too (env keys only). */
 import type { AppView } from '../../api/app-view.js';
 import type { DaemonStatus } from '../../daemon/arbiter/arbiter.js';
+import { renderJob } from '../job-runs.js';
 import { formatBytes, formatDuration, paint, table, type Style } from '../table.js';
 import type { CommandDef } from '../types.js';
 
@@ -17,10 +18,10 @@ export const status: CommandDef = {
     if (name === undefined) {
       const daemon = await client().get<DaemonStatus & { apps: AppView[] }>('/v1/apps');
       const head = paint(style, 'dim', `tsgid ${daemon.pid}, up ${formatDuration(daemon.uptime_ms)}, tsgi ${daemon.version}${daemon.upgrades > 0 ? ` (upgrade ${daemon.upgrades})` : ''}, started ${new Date(daemon.started_at).toISOString()}, ${daemon.config_file}`);
-      return { json: daemon, text: `${head}\n${render(daemon.apps, style)}` };
+      return { json: daemon, text: `${head}\n${render(daemon.apps, style)}${jobs(daemon.apps, style, 5)}` };
     }
     const { app } = await client().get<{ app: AppView }>(`/v1/apps/${encodeURIComponent(name)}`);
-    return { json: { app }, text: render([app], style) + describeConfig(app.config, app.config_units ?? {}) };
+    return { json: { app }, text: render([app], style) + jobs([app], style, Infinity) + describeConfig(app.config, app.config_units ?? {}) };
   },
 };
 
@@ -41,6 +42,11 @@ export function render(apps: AppView[], style: Style): string {
   }
   const header = ['APP', 'STATE', 'READY', 'RESTARTS', 'BALANCE', 'WORKER', 'PID', 'WSTATE', 'UPTIME', 'RSS', 'CPU', 'REQS', 'CONNS', 'LISTEN'];
   return table(header, rows) + notes.map((n) => n + '\n').join('');
+}
+
+/** Each scheduled job's next run and last runs (`max` of them), after the table. */
+function jobs(apps: AppView[], style: Style, max: number): string {
+  return apps.map((a) => (a.job ? `\n${renderJob(a.name, a.job, style, max)}` : '')).join('');
 }
 
 /** The config in force, one `key: value` a line; maps and lists inline; durations and sizes as a config file writes them. */

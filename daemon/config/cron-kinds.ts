@@ -40,11 +40,20 @@ export const timeZone: Kind<string> = {
   },
 };
 
-/** A scheduled job runs a program that exits: `cron` needs `command` (a Node job is `command: [node, job.js]`). */
-export const cronNeedsCommand: Rule<{ cron?: string; command?: string[]; cron_timezone?: string }> = {
-  description: '`cron` needs `command`: each run is one process that must exit on its own (a Node script is `command: [node, job.js]`); `cron_timezone` needs `cron`.',
+/**
+ * A scheduled job is one process per run, taking no connections: `command` (a program that exits)
+ * or `app` (a module whose function a run calls, worker/job-module.ts); no `listen`, and no
+ * `workers` beyond 1, since runs never overlap (tsgictl scale is refused too: TSGI_ERR_JOB_NOT_SCALABLE).
+ */
+export const cronJobShape: Rule<{ cron?: string; command?: string[]; app?: string; listen: unknown[]; workers: number; cron_timezone?: string }> = {
+  description: '`cron` needs `command` or `app` and takes no `listen`: each run is one process that ends on its own (a program that exits, or a module\'s exported function that returns); `workers` is 1 (runs never overlap); `cron_timezone` needs `cron`.',
   check(values) {
-    if (values.cron !== undefined && values.command === undefined) throw new ValueError('expected "command" with "cron": a scheduled run is a program that exits on its own (a Node script: command: [node, job.js])', undefined, ['cron'], 'key');
-    if (values.cron === undefined && values.cron_timezone !== undefined) throw new ValueError('expected "cron" with "cron_timezone": it says in which time zone the schedule is read', undefined, ['cron_timezone'], 'key');
+    if (values.cron === undefined) {
+      if (values.cron_timezone !== undefined) throw new ValueError('expected "cron" with "cron_timezone": it says in which time zone the schedule is read', undefined, ['cron_timezone'], 'key');
+      return;
+    }
+    if (values.command === undefined && values.app === undefined) throw new ValueError('expected "command" or "app" with "cron": a scheduled run is a program that exits on its own, or a module whose exported function returns', undefined, ['cron'], 'key');
+    if (values.listen.length > 0) throw new ValueError('expected no "listen" with "cron": a scheduled job takes no connections (serve them from another app)', undefined, ['listen'], 'key');
+    if (values.workers !== 1) throw new ValueError(`expected no "workers" with "cron" (got ${values.workers}): each run is one process and runs never overlap (overlap: skip or queue); for runs in parallel, make several apps`, undefined, ['workers'], 'key');
   },
 };

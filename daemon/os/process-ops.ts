@@ -48,11 +48,13 @@ export interface ProcessOps {
  * instructions per request than in a raw node:cluster worker (callgrind, BENCHMARKS.md).
  */
 const WORKER_MAIN = fileURLToPath(new URL('../worker/bundle.js', import.meta.url));
+/** A scheduled job's module runs once in a process of its own, with none of the server: unbundled (worker/job-main.ts). */
+const JOB_MAIN = fileURLToPath(new URL('../worker/job-main.js', import.meta.url));
 
 export const realOps: ProcessOps = {
   spawn(spec, env) {
     if (spec.command !== undefined) return spawnCommand({ ...spec, command: spec.command }, env);
-    const child = fork(WORKER_MAIN, [], {
+    const child = fork(spec.job === true ? JOB_MAIN : WORKER_MAIN, [], {
       cwd: spec.cwd,
       // libuv drops the supplementary groups (setgroups(0)) before setgid and setuid
       ...(spec.uid !== undefined && { uid: spec.uid }),

@@ -23,7 +23,7 @@ import { Router } from './routing.js';
 import type { BalanceName } from './balance/policy.js';
 import { AdapterRelay, isAdapterMessage } from './adapter-relay.js';
 import { workerSpec } from './worker-spec.js';
-import { CronJob, type JobStatus } from './cron-job.js';
+import { CronJob, jobNotScalable, type JobStatus } from './cron-job.js';
 
 export interface PoolDeps {
   ops: ProcessOps;
@@ -185,6 +185,7 @@ export class AppPool {
   private stopReason: ExitReason = 'stop';
 
   scale(workers: number): Promise<void> {
+    if (this.cron !== undefined) throw jobNotScalable(this.name);
     this.target = workers;
     return this.until(() => this.startedOrFailed());
   }
@@ -426,9 +427,9 @@ export class AppPool {
     }
   }
 
-  /** A `command` app's programs have no IPC channel, so no heartbeat: `timeout` does not apply (os/command-process.ts). */
+  /** A `command` app's programs have no IPC channel, so no heartbeat: `timeout` does not apply (os/command-process.ts); nor to a job's run, bounded by run_timeout. */
   private get heartbeats(): boolean {
-    return this.config.command === undefined;
+    return this.config.command === undefined && this.config.cron === undefined;
   }
 
   private kill(w: WorkerRecord): void {
@@ -597,7 +598,7 @@ export class AppPool {
     this.recentExits.push(this.lastExit);
     if (this.recentExits.length > RECENT_EXITS) this.recentExits.shift();
     // a job's run ends by exiting: recorded as a run, never a crash to restart
-    const run = this.cron?.finished(w.id, code, signal, w.reason === 'stop' || w.reason === 'shutdown', now) ?? false;
+    const run = this.cron?.finished(w.id, code, signal, w.reason === 'stop' || w.reason === 'shutdown', now, w.bootError) ?? false;
     if (to !== 'stopped' && !run) this.afterFailure(w, to, now);
     this.deps.changed();
   }

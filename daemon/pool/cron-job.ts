@@ -113,7 +113,7 @@ export class CronJob {
   }
 
   /** A worker exited: true when it was this job's run (recorded; it is no crash to restart). */
-  finished(id: number, code: number | null, signal: string | null, stopped: boolean, now: number): boolean {
+  finished(id: number, code: number | null, signal: string | null, stopped: boolean, now: number, detail?: string): boolean {
     const live = this.live;
     if (live === undefined || live.id !== id) return false;
     this.live = undefined;
@@ -122,6 +122,8 @@ export class CronJob {
     r.exit_code = code;
     r.signal = signal;
     r.outcome = live.timedOut ? 'timeout' : stopped ? 'stopped' : code === 0 ? 'ok' : 'failed';
+    // a job module that did not load says why (its boot error); a program's exit code says the rest
+    if (detail !== undefined) r.detail = detail;
     return true;
   }
 
@@ -161,4 +163,9 @@ export class CronJob {
   private after(now: number): number | null {
     return this.schedule.nextRun(new Date(now))?.getTime() ?? null;
   }
+}
+
+/** `workers`/`tsgictl scale` on a scheduled job: each run is one process and runs never overlap. */
+export function jobNotScalable(app: string): TsgiError {
+  return new TsgiError('TSGI_ERR_JOB_NOT_SCALABLE', `${app} is a scheduled job (cron): each run is one process and runs never overlap, so it has no workers to scale (for runs in parallel, make several apps, or have one run do the work in parallel)`);
 }

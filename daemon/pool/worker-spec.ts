@@ -46,6 +46,7 @@ export function workerSpec(c: AppConfig, workerId: number, random: () => number)
     mounts: c.mounts,
     ...(c.listen.length === 0 && { background: true as const }),
     ...(c.command !== undefined && { command: c.command }),
+    ...(c.cron !== undefined && c.command === undefined && { job: true as const }),
     interface: c.interface,
     gracefulTimeout: c.graceful_timeout,
     // checked several times within `timeout`, so one late heartbeat is not a hung worker
