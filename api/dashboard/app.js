@@ -4,6 +4,7 @@
 // lives in sessionStorage: this tab only, gone when it closes.
 
 import { Chart, emptySeries, merge } from './charts.js';
+import { jobView, renderJob } from './jobs.js';
 import { LogPane } from './logs.js';
 import { $, api, auth, authHeaders, bytes, clock, duration, el, readEvents, setToken, stamp } from './util.js';
 
@@ -222,11 +223,12 @@ function view(name) {
   table.tHead.append(headRow);
   const tableWrap = el('div', { class: 'table-wrap' });
   tableWrap.append(table);
+  const job = jobView(name);
   const restartsTitle = el('h3', { class: 'dim' }, 'Recent restarts');
   const restarts = el('ol', { class: 'restarts' });
   const logs = new LogPane(name, () => askToken('tsgid refused this token.'));
-  section.append(head, actions, problem, message, chartsBox, tableWrap, restartsTitle, restarts, logs.root);
-  v = { section, state, counts, rate, count, problem, message, table, tbody, restartsTitle, restarts, charts, series, logs, fetching: false };
+  section.append(head, actions, problem, message, job.root, chartsBox, tableWrap, restartsTitle, restarts, logs.root);
+  v = { section, state, counts, rate, count, scale, problem, message, job, table, tbody, restartsTitle, restarts, charts, series, logs, fetching: false };
   views.set(name, v);
   return v;
 }
@@ -254,6 +256,9 @@ function renderApp(app) {
   v.counts.textContent = `${app.ready}/${app.target} ready · ${app.restarts} unplanned restart${app.restarts === 1 ? '' : 's'}${app.balance ? ` · balance: ${app.balance}` : ''}`;
   if (v.count.dataset.edited !== '1' && document.activeElement !== v.count) v.count.value = String(app.target);
   v.problem.textContent = app.failed_reason ?? (app.state !== 'running' && app.last_boot_error !== null ? `last boot error: ${app.last_boot_error}` : '');
+  // a scheduled job has no workers to scale (TSGI_ERR_JOB_NOT_SCALABLE): its runs show instead
+  v.scale.hidden = app.job != null;
+  renderJob(v.job, app.job);
   v.tbody.replaceChildren(...app.workers.map((w) => workerRow(app.name, w)));
   v.table.hidden = app.workers.length === 0;
   const exits = app.recent_restarts ?? [];

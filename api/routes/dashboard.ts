@@ -21,6 +21,7 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/dashboard/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/dashboard/charts.js': { file: 'charts.js', type: 'text/javascript; charset=utf-8' },
   '/dashboard/logs.js': { file: 'logs.js', type: 'text/javascript; charset=utf-8' },
+  '/dashboard/jobs.js': { file: 'jobs.js', type: 'text/javascript; charset=utf-8' },
   '/dashboard/util.js': { file: 'util.js', type: 'text/javascript; charset=utf-8' },
   '/dashboard/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
   '/dashboard/icon.svg': { file: 'icon.svg', type: 'image/svg+xml' },
