@@ -5,7 +5,7 @@
  * - nothing for `ready`: the pool makes it ready once it has stayed up `restart.min_uptime` (it has
  *   no way to say more), so a rolling reload stops an old instance only after its replacement has
  *   survived its start (had its time to set up, install its SIGTERM handler), and one that dies
- *   sooner is a boot crash, counted toward a crash loop (app-pool.ts).
+ *   sooner is a boot crash, counted toward a crash loop (pool/pool-failures.ts).
  * - `boot-error` when it cannot be started at all (gone since the config was checked, not
  *   executable): the app is marked failed, as for a module that does not load.
  * - no heartbeat: the pool does not apply `timeout` to it (app-pool.ts).
