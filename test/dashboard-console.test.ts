@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { DaemonStatus } from '../daemon/arbiter/arbiter.js';
-import { get, readyPids, startDaemon, tempDir, type Daemon } from './helpers/daemon.js';
-import { adminAddress, launchChromium, openPage } from './helpers/dashboard-page.js';
+import { get, readyPids, tempDir, type Daemon } from './helpers/daemon.js';
+import { openPage, startDashboard } from './helpers/dashboard-page.js';
 import { CHROMIUM_TOOL, needs } from './helpers/tools.js';
 import { scaled } from './helpers/wait.js';
 
@@ -41,21 +41,7 @@ describe('the operator console in headless Chromium', needs(CHROMIUM_TOOL), () =
 }
 `);
     writeFileSync(join(dir, 'broken.mjs'), 'throw new Error("does not boot");\n');
-    d = await startDaemon(
-      `admin: { listen: "127.0.0.1:0", token: "${TOKEN}" }
-apps:
-  web:
-    app: ./chatty.mjs
-    listen: "127.0.0.1:0"
-    workers: 2
-  broken:
-    app: ./broken.mjs
-    listen: "127.0.0.1:0"
-`,
-      { dir, wait: false },
-    );
-    base = `http://${await adminAddress(d)}`;
-    browser = await launchChromium();
+    ({ base, browser } = await startDashboard(dir, TOKEN, './chatty.mjs', (started) => (d = started)));
   });
 
   after(async () => {

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { DaemonStatus } from '../daemon/arbiter/arbiter.js';
-import { adminAddress, FIXTURES, get, readyPids, startDaemon, tempDir, type Daemon } from './helpers/daemon.js';
-import { launchChromium, openPage as open } from './helpers/dashboard-page.js';
+import { FIXTURES, get, readyPids, tempDir, type Daemon } from './helpers/daemon.js';
+import { openPage as open, startDashboard } from './helpers/dashboard-page.js';
 import { CHROMIUM_TOOL, needs } from './helpers/tools.js';
 const TOKEN = 'dashboard-token-789';
 /** a boot error is text from the app: the page must show it as text, never run it */
@@ -26,21 +26,7 @@ describe('the dashboard in headless Chromium', needs(CHROMIUM_TOOL), () => {
   before(async () => {
     const dir = tempDir('tsgi-dashboard-');
     writeFileSync(join(dir, 'broken.mjs'), `throw new Error(${JSON.stringify(HOSTILE)});\n`);
-    d = await startDaemon(
-      `admin: { listen: "127.0.0.1:0", token: "${TOKEN}" }
-apps:
-  web:
-    app: ${join(FIXTURES, 'daemon/node-app.mjs')}
-    listen: "127.0.0.1:0"
-    workers: 2
-  broken:
-    app: ./broken.mjs
-    listen: "127.0.0.1:0"
-`,
-      { dir, wait: false },
-    );
-    base = `http://${await adminAddress(d)}`;
-    browser = await launchChromium();
+    ({ base, browser } = await startDashboard(dir, TOKEN, join(FIXTURES, 'daemon/node-app.mjs'), (started) => (d = started)));
   });
 
   after(async () => {

@@ -6,30 +6,14 @@
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import net from 'node:net';
-import { join } from 'node:path';
 import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
-import { type Daemon, FIXTURES, delay, get, readyPids, startDaemon, tempDir } from './helpers/daemon.js';
-import { waitFor } from './helpers/wait.js';
+import { type Daemon, delay, get, readyPids, startDaemon, tempDir } from './helpers/daemon.js';
 import { exchange, hostPort, parseReply, RAW_DEADLINE_MS } from './helpers/raw-http.js';
+import { count, LIMITS_APP as APP, startLimitsApps, untilOutput } from './helpers/limits-app.js';
 import { selfSignedCert } from './helpers/tls.js';
 
-const APP = join(FIXTURES, 'limits/app.mjs');
 const T = { timeout: 60_000 };
-
-interface Count {
-  handled: number;
-  last: { bytes: number; ended: boolean; aborted: boolean } | null;
-  pid: number;
-}
-
-async function count(url: string): Promise<Count> {
-  return JSON.parse((await get(`${url}/count`)).body) as Count;
-}
-
-async function untilOutput(d: Daemon, pattern: RegExp): Promise<void> {
-  await waitFor(() => pattern.test(d.output()), { what: `tsgid's output to match ${pattern}`, timeout: RAW_DEADLINE_MS, detail: () => d.output() });
-}
 
 /** Resolves when `socket` closes; rejects if it has not within the deadline. */
 function closedBy(socket: net.Socket, what: string): Promise<void> {
@@ -63,17 +47,7 @@ describe('hostile clients over HTTP/1, with the default limits', () => {
   let few: string;
 
   before(async () => {
-    d = await startDaemon(`
-apps:
-  defaults:
-    app: ${APP}
-    listen: "127.0.0.1:0"
-  few:
-    app: ${APP}
-    listen: "127.0.0.1:0"
-    max_connections: 5
-`);
-    [url, few] = await Promise.all([d.url('defaults'), d.url('few')]);
+    ({ defaults: url, few } = await startLimitsApps({ defaults: {}, few: { max_connections: 5 } }, (started) => (d = started)));
   });
 
   after(async () => {

@@ -6,23 +6,16 @@
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import net from 'node:net';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Daemon, FIXTURES, get, readyPids, startDaemon, tempDir } from './helpers/daemon.js';
+import { type Daemon, get, readyPids, startDaemon, tempDir } from './helpers/daemon.js';
 import { selfSignedCert } from './helpers/tls.js';
 import { exchange, hostPort, parseReply, type Reply } from './helpers/raw-http.js';
 import { waitFor } from './helpers/wait.js';
+import { count, type Count, LIMITS_APP as APP, startLimitsApps, untilOutput } from './helpers/limits-app.js';
 
-const APP = join(FIXTURES, 'limits/app.mjs');
 /** A guard against hanging, never something a test asserts. */
 const DEADLINE_MS = 15_000;
 
-interface Count {
-  handled: number;
-  late: number;
-  last: { bytes: number; ended: boolean; aborted: boolean } | null;
-  pid: number;
-}
 
 /** A kept-alive connection that sends one request at a time and reads a Content-Length response. */
 class KeptAlive {
@@ -60,18 +53,10 @@ class KeptAlive {
   }
 }
 
-async function count(url: string): Promise<Count> {
-  return JSON.parse((await get(`${url}/count`)).body) as Count;
-}
-
 /** Polls the app until `pred` holds; the deadline only guards against hanging. */
 async function until(url: string, what: string, pred: (c: Count) => boolean): Promise<Count> {
   let last: Count | undefined;
   return waitFor(async () => (pred((last = await count(url))) ? last : undefined), { what, timeout: DEADLINE_MS, detail: () => `last: ${JSON.stringify(last)}` });
-}
-
-async function untilOutput(d: Daemon, pattern: RegExp): Promise<void> {
-  await waitFor(() => pattern.test(d.output()), { what: `${pattern} in tsgid's output`, timeout: DEADLINE_MS, detail: () => d.output() });
 }
 
 function refused(r: Reply, status: number): void {
@@ -86,28 +71,11 @@ describe('HTTP limits, enforced in the worker', () => {
   let few: string;
 
   before(async () => {
-    d = await startDaemon(`
-apps:
-  strict:
-    app: ${APP}
-    listen: "127.0.0.1:0"
-    limit_request_line: 200
-    limit_request_fields: 10
-    limit_request_field_size: 300
-    limit_request_body: 1KB
-    request_timeout: 1s
-    keepalive: 0
-  slowloris:
-    app: ${APP}
-    listen: "127.0.0.1:0"
-    header_timeout: 2s
-  few:
-    app: ${APP}
-    listen: "127.0.0.1:0"
-    max_connections: 5
-    keepalive: 30s
-`);
-    [strict, slowloris, few] = await Promise.all([d.url('strict'), d.url('slowloris'), d.url('few')]);
+    ({ strict, slowloris, few } = await startLimitsApps({
+      strict: { limit_request_line: 200, limit_request_fields: 10, limit_request_field_size: 300, limit_request_body: '1KB', request_timeout: '1s', keepalive: 0 },
+      slowloris: { header_timeout: '2s' },
+      few: { max_connections: 5, keepalive: '30s' },
+    }, (started) => (d = started)));
   });
 
   after(async () => {

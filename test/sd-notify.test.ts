@@ -36,17 +36,7 @@ describe('sd_notify', () => {
   });
 
   it('sends READY, RELOADING then READY, and STOPPING to NOTIFY_SOCKET, and no WATCHDOG=1 without WATCHDOG_USEC', { ...needs(SOCKET_ACTIVATE_TOOL, SYSTEMD_NOTIFY_TOOL), timeout: scaled(120_000) }, async () => {
-    const dir = tempDir();
-    const recv = await notifyReceiver(dir);
-    let d: Daemon | undefined;
-    try {
-      d = await startDaemon(`
-apps:
-  web:
-    app: ${S}/env-app.mjs
-    listen: "127.0.0.1:0"
-    workers: 2
-`, { dir, env: { NOTIFY_SOCKET: recv.socket } });
+    await underNotify('    workers: 2\n', {}, async (d, recv) => {
       const [ready] = await recv.received(1);
       assert.equal(ready, 'READY=1\nSTATUS=1 app(s) ready');
       const served = JSON.parse((await get(await d.url('web'))).body) as { NOTIFY_SOCKET: string | null };
@@ -62,33 +52,18 @@ apps:
       assert.equal(all[3], 'STOPPING=1');
       // over a daemon's life of several idle ticks: not one WATCHDOG=1
       assert.equal(recv.messages.length, 4, d.output());
-    } finally {
-      await d?.stop('SIGKILL');
-      recv.stop();
-    }
+    });
   });
 
   it('pings WATCHDOG=1 from the loop every WATCHDOG_USEC/2, and the workers do not inherit WATCHDOG_USEC', { ...needs(SOCKET_ACTIVATE_TOOL, SYSTEMD_NOTIFY_TOOL), timeout: scaled(120_000) }, async () => {
-    const dir = tempDir();
-    const recv = await notifyReceiver(dir);
-    let d: Daemon | undefined;
-    try {
-      // 1 s: a ping every 500 ms, three of them within a few idle ticks
-      d = await startDaemon(`
-apps:
-  web:
-    app: ${S}/env-app.mjs
-    listen: "127.0.0.1:0"
-`, { dir, env: { NOTIFY_SOCKET: recv.socket, WATCHDOG_USEC: '1000000' } });
+    // 1 s: a ping every 500 ms, three of them within a few idle ticks
+    await underNotify('', { WATCHDOG_USEC: '1000000' }, async (d, recv) => {
       await recv.received((m) => m.filter((x) => x === 'WATCHDOG=1').length >= 3);
       const served = JSON.parse((await get(await d.url('web'))).body) as { WATCHDOG_USEC: string | null };
       assert.equal(served.WATCHDOG_USEC, null, 'workers do not inherit WATCHDOG_USEC');
       assert.ok(recv.messages.includes('READY=1\nSTATUS=1 app(s) ready'), recv.messages.join(' | '));
       assert.deepEqual(await d.stop('SIGTERM'), { code: 0, signal: null });
-    } finally {
-      await d?.stop('SIGKILL');
-      recv.stop();
-    }
+    });
   });
 
   it('sends no WATCHDOG=1 when WATCHDOG_PID names another process', () => {
@@ -104,6 +79,25 @@ apps:
  * A NOTIFY_SOCKET: systemd-socket-activate makes the datagram socket and hands it to a receiver
  * that prints each datagram as a JSON line.
  */
+/**
+ * tsgid serving the env-app (with `settings`, YAML lines) under NOTIFY_SOCKET, with `env`, to a
+ * fresh receiver; both are stopped once `run` is done, whatever it did.
+ */
+async function underNotify(settings: string, env: NodeJS.ProcessEnv, run: (d: Daemon, recv: Receiver) => Promise<void>): Promise<void> {
+  const dir = tempDir();
+  const recv = await notifyReceiver(dir);
+  let d: Daemon | undefined;
+  try {
+    d = await startDaemon(`\napps:\n  web:\n    app: ${S}/env-app.mjs\n    listen: "127.0.0.1:0"\n${settings}`, { dir, env: { NOTIFY_SOCKET: recv.socket, ...env } });
+    await run(d, recv);
+  } finally {
+    await d?.stop('SIGKILL');
+    recv.stop();
+  }
+}
+
+type Receiver = Awaited<ReturnType<typeof notifyReceiver>>;
+
 async function notifyReceiver(dir: string): Promise<{
   socket: string;
   messages: string[];

@@ -4,7 +4,7 @@
  * (heartbeats, max_requests with its jitter, access log, TLS) follows the settings.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -31,6 +31,24 @@ describe('worker spec', () => {
     assert.equal(spec.limits.keepAlive, 0);
     assert.equal(spec.limits.maxConnections, 7);
     assert.equal(spec.limits.bodyRateGrace, 2000);
+  });
+
+  it('gives the worker every setting declared with a `worker` name, each under its name, and only those', { timeout: 10_000 }, () => {
+    const declared = Object.entries(appSection.fields).flatMap(([key, f]) => (f.is === 'setting' && f.worker !== undefined ? [[f.worker, key as keyof AppConfig] as const] : []));
+    assert.ok(declared.length >= 10, `the HTTP limits are declared with their worker names (found ${declared.length})`);
+    assert.equal(new Set(declared.map(([name]) => name)).size, declared.length, 'no two settings share a worker name');
+    // a distinct value for each, so one that arrived under another's name would show
+    const c = appConfig(Object.fromEntries(declared.map(([, key], i) => [key, 101 + i])));
+    const spec = workerSpec(c, 1, () => 0);
+    assert.deepEqual(Object.keys(spec.limits).sort(), declared.map(([name]) => name).sort());
+    for (const [name, key] of declared) assert.equal((spec.limits as Record<string, unknown>)[name], c[key], `${key} reaches the worker as limits.${name}`);
+    assert.equal(new Set(Object.values(spec.limits)).size, declared.length);
+  });
+
+  it('has the worker read every limit it is given, by its name', { timeout: 10_000 }, () => {
+    const dir = fileURLToPath(new URL('../../daemon/worker/', import.meta.url));
+    const source = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+    for (const name of Object.keys(WORKER_LIMITS)) assert.match(source, new RegExp(`\\blimits\\.${name}\\b`), `daemon/worker/ reads limits.${name}`);
   });
 
   it('names the worker and its app, and passes what it loads unchanged', { timeout: 10_000 }, () => {

@@ -10,7 +10,7 @@ export type Raw = string | number | boolean | readonly Raw[] | { readonly [key: 
 
 export type Presence = 'required' | 'optional' | 'defaulted';
 
-export interface Setting<T = unknown, P extends Presence = Presence> {
+export interface Setting<T = unknown, P extends Presence = Presence, W extends string = string> {
   readonly is: 'setting';
   readonly kind: Kind<T>;
   readonly presence: P;
@@ -19,18 +19,25 @@ export interface Setting<T = unknown, P extends Presence = Presence> {
   readonly description: string;
   /** A value as a user writes it, when the type alone does not show it. */
   readonly example?: Raw;
+  /**
+   * For a limit a worker enforces as written: its name in the worker's spec (`limits.<worker>`),
+   * where it arrives as parsed. The spec is derived from these (pool/worker-spec.ts).
+   */
+  readonly worker?: W;
 }
 
-interface SettingSpec<T> {
+interface SettingSpec<T, W extends string> {
   kind: Kind<T>;
   description: string;
   example?: Raw;
+  worker?: W;
 }
 
-export function setting<T>(spec: SettingSpec<T> & { default: Raw }): Setting<T, 'defaulted'>;
-export function setting<T>(spec: SettingSpec<T> & { required: true }): Setting<T, 'required'>;
-export function setting<T>(spec: SettingSpec<T>): Setting<T, 'optional'>;
-export function setting<T>(spec: SettingSpec<T> & { default?: Raw; required?: true }): Setting<T> {
+// NoInfer: `worker`'s literal name comes from the declaration, not from `section()`'s expected `string`
+export function setting<T, W extends string = never>(spec: SettingSpec<T, W> & { default: Raw }): Setting<T, 'defaulted', NoInfer<W>>;
+export function setting<T, W extends string = never>(spec: SettingSpec<T, W> & { required: true }): Setting<T, 'required', NoInfer<W>>;
+export function setting<T, W extends string = never>(spec: SettingSpec<T, W>): Setting<T, 'optional', NoInfer<W>>;
+export function setting<T, W extends string>(spec: SettingSpec<T, W> & { default?: Raw; required?: true }): Setting<T> {
   const { required, ...rest } = spec;
   const presence = spec.default !== undefined ? 'defaulted' : required ? 'required' : 'optional';
   return { is: 'setting', presence, ...rest };

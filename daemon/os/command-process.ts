@@ -5,29 +5,20 @@
  * - nothing for `ready`: the pool makes it ready once it has stayed up `restart.min_uptime` (it has
  *   no way to say more), so a rolling reload stops an old instance only after its replacement has
  *   survived its start (had its time to set up, install its SIGTERM handler), and one that dies
- *   sooner is a boot crash, counted toward a crash loop (app-pool.ts).
+ *   sooner is a boot crash, counted toward a crash loop (pool/pool-failures.ts).
  * - `boot-error` when it cannot be started at all (gone since the config was checked, not
  *   executable): the app is marked failed, as for a module that does not load.
- * - no heartbeat: the pool does not apply `timeout` to it (app-pool.ts).
+ * - no heartbeat: the pool does not apply `timeout` to it (pool/app-pool.ts).
  * - the arbiter's `drain` becomes SIGTERM; SIGKILL follows after `graceful_timeout` as for workers.
  */
 import { spawn } from 'node:child_process';
 import type { WorkerSpec } from '../protocol.js';
 import type { WorkerProcess } from './process-ops.js';
-
-/** What a shell answers for a command it cannot run; shown as the instance's exit code. */
-export const EXIT_CANNOT_RUN = 127;
+import { ProcessListeners } from './process-listeners.js';
 
 export function spawnCommand(spec: WorkerSpec & { command: string[] }, env: Record<string, string>): WorkerProcess {
   const [program, ...args] = spec.command;
-  const messages: Array<(msg: unknown) => void> = [];
-  const exits: Array<(code: number | null, signal: NodeJS.Signals | null) => void> = [];
-  let exited = false;
-  const exit = (code: number | null, signal: NodeJS.Signals | null): void => {
-    if (exited) return;
-    exited = true;
-    for (const fn of exits) fn(code, signal);
-  };
+  const listeners = new ProcessListeners();
   // spawn() has no umask option: the child inherits tsgid's across fork, so it is set around the
   // (synchronous) fork and put back at once; workers set theirs themselves (worker/main.ts)
   const own = process.umask(spec.umask);
@@ -46,12 +37,9 @@ export function spawnCommand(spec: WorkerSpec & { command: string[] }, env: Reco
   child.on('error', (err: NodeJS.ErrnoException) => {
     // an error after spawning (a kill that failed) is not a boot failure
     if (child.pid !== undefined) return;
-    const message = `TSGI_ERR_APP_BOOT: cannot run ${JSON.stringify(program)} in ${spec.cwd}: ${err.code ?? err.message}`;
-    for (const fn of messages) fn({ t: 'boot-error', message });
-    // Node emits no 'exit' for a program that never started
-    setImmediate(() => exit(EXIT_CANNOT_RUN, null));
+    listeners.neverStarted(`TSGI_ERR_APP_BOOT: cannot run ${JSON.stringify(program)} in ${spec.cwd}: ${err.code ?? err.message}`);
   });
-  child.once('exit', exit);
+  child.once('exit', listeners.exit);
   return {
     get pid() { return child.pid; },
     stdout: child.stdout,
@@ -64,7 +52,7 @@ export function spawnCommand(spec: WorkerSpec & { command: string[] }, env: Reco
     kill(signal) {
       if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) child.kill(signal);
     },
-    onMessage(fn) { messages.push(fn); },
-    onExit(fn) { exits.push(fn); },
+    onMessage(fn) { listeners.onMessage(fn); },
+    onExit(fn) { listeners.onExit(fn); },
   };
 }

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { procStatsAvailable, readProcStats } from './proc-stats.js';
 import type { ArbiterMessage, WorkerSpec } from '../protocol.js';
 import type { Connection } from '../protocol.js';
-import { EXIT_CANNOT_RUN, spawnCommand } from './command-process.js';
+import { spawnCommand } from './command-process.js';
+import { ProcessListeners } from './process-listeners.js';
 
 export interface WorkerProcess {
   readonly pid: number | undefined;
@@ -66,26 +67,15 @@ export const realOps: ProcessOps = {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
     });
-    const exits: Array<(code: number | null, signal: NodeJS.Signals | null) => void> = [];
-    const messages: Array<(msg: unknown) => void> = [];
-    let gone = false;
-    const exit = (code: number | null, signal: NodeJS.Signals | null): void => {
-      if (gone) return;
-      gone = true;
-      for (const fn of exits) fn(code, signal);
-    };
-    child.once('exit', exit);
-    child.on('message', (msg: unknown) => {
-      for (const fn of messages) fn(msg);
-    });
+    const listeners = new ProcessListeners();
+    child.once('exit', listeners.exit);
+    child.on('message', (msg: unknown) => listeners.message(msg));
     child.on('error', (err: NodeJS.ErrnoException) => {
       // a send racing the worker's death must not take the arbiter down: that error is not a failure to start
       if (child.pid !== undefined) return;
       // the process never started (its cwd is gone, no more processes, a uid it cannot take): Node
       // emits no 'exit' for it, and a worker left waiting for one would hold a stop or a shutdown for ever
-      const message = `TSGI_ERR_APP_BOOT: cannot start a worker in ${spec.cwd}: ${err.code ?? err.message}`;
-      for (const fn of messages) fn({ t: 'boot-error', message });
-      setImmediate(() => exit(EXIT_CANNOT_RUN, null));
+      listeners.neverStarted(`TSGI_ERR_APP_BOOT: cannot start a worker in ${spec.cwd}: ${err.code ?? err.message}`);
     });
     return {
       get pid() { return child.pid; },
@@ -103,8 +93,8 @@ export const realOps: ProcessOps = {
       kill(signal) {
         if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       },
-      onMessage(fn) { messages.push(fn); },
-      onExit(fn) { exits.push(fn); },
+      onMessage(fn) { listeners.onMessage(fn); },
+      onExit(fn) { listeners.onExit(fn); },
     };
   },
   now: () => Date.now(),

@@ -2,29 +2,29 @@
  * What a worker is told when it is spawned (protocol.ts's WorkerSpec), from its app's settings.
  * Pure but for the TLS files it reads (tls-files.ts): tested without processes (test/worker-spec.test.ts).
  *
- * A setting the worker merely enforces as written (a limit) is one line of WORKER_LIMITS below,
- * naming the spec key and the setting (config/settings.ts); its type in the spec is the setting's
- * own, derived here, so a new worker-side limit is declared in settings.ts, named here, and used
- * in the worker. Settings the arbiter turns into something else (heartbeat intervals from
- * `timeout`, `max_requests` with its jitter) are computed in `workerSpec()`.
+ * A setting the worker merely enforces as written (a limit) names its key in the spec where it is
+ * declared (config/settings.ts, `worker: 'requestLine'`): `spec.limits` and its type are derived
+ * here from those declarations, so a new worker-side limit is written in two places, its
+ * declaration and the worker code that reads `limits.<name>`. Settings the arbiter turns into
+ * something else (heartbeat intervals from `timeout`, `max_requests` with its jitter) are computed
+ * in `workerSpec()`.
  */
-import { workerIds, type AppConfig } from '../config/index.js';
+import { appSection, workerIds, type AppConfig } from '../config/index.js';
+import type { Presence, Setting } from '../config/declare.js';
 import { workerTls } from '../os/tls-files.js';
 import type { WorkerSpec } from '../protocol.js';
 
-/** spec.limits key → the app setting it carries unchanged (bytes, counts, milliseconds). */
-export const WORKER_LIMITS = {
-  requestLine: 'limit_request_line',
-  requestFields: 'limit_request_fields',
-  requestFieldSize: 'limit_request_field_size',
-  requestBody: 'limit_request_body',
-  headerTimeout: 'header_timeout',
-  keepAlive: 'keepalive',
-  maxConnections: 'max_connections',
-  requestTimeout: 'request_timeout',
-  minBodyRate: 'min_body_rate',
-  bodyRateGrace: 'min_body_rate_grace',
-} as const satisfies Record<string, keyof AppConfig>;
+type AppFields = typeof appSection.fields;
+/**
+ * A declaration's `worker` name; never for one the worker does not get as written (a setting
+ * declared without `setting()` has the bare `string`). `any`: a setting of whatever value type.
+ */
+type WorkerName<F> = F extends Setting<any, Presence, infer W> ? (string extends W ? never : W) : never;
+
+/** spec.limits key → the app setting it carries unchanged (bytes, counts, milliseconds): each declaration with a `worker` name. */
+export const WORKER_LIMITS = Object.fromEntries(
+  Object.entries(appSection.fields).flatMap(([key, field]) => (field.is === 'setting' && field.worker !== undefined ? [[field.worker, key]] : [])),
+) as { readonly [K in keyof AppFields as WorkerName<AppFields[K]>]: K };
 
 /** The app's limit settings as the worker gets them, each of its setting's type (see settings.ts for each one's meaning). */
 export type WorkerLimits = { [K in keyof typeof WORKER_LIMITS]: AppConfig[(typeof WORKER_LIMITS)[K]] };

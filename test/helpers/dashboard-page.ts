@@ -1,5 +1,6 @@
 /** The dashboard tests' shared steps: find tsgid's admin address, open the page in Chromium, log in. */
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { adminAddress, startDaemon, type Daemon } from './daemon.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -8,7 +9,38 @@ export function launchChromium(): Promise<Browser> {
 }
 
 /** the one in daemon.ts, here too for the dashboard tests and bench/dashboard.ts */
-export { adminAddress } from './daemon.js';
+export { adminAddress };
+
+export interface DashboardRig {
+  d: Daemon;
+  /** the admin API's (and the page's) base URL */
+  base: string;
+  browser: Browser;
+}
+
+/**
+ * What the dashboard tests start from: tsgid in `dir` with a TCP admin API behind `token`, an app
+ * `web` (2 workers of `webApp`) and an app `broken` (`dir`/broken.mjs, which the caller writes),
+ * and Chromium. `started` gets the daemon at once, so the caller's `after` stops it whatever fails next.
+ */
+export async function startDashboard(dir: string, token: string, webApp: string, started: (d: Daemon) => void): Promise<DashboardRig> {
+  const d = await startDaemon(
+    `admin: { listen: "127.0.0.1:0", token: "${token}" }
+apps:
+  web:
+    app: ${webApp}
+    listen: "127.0.0.1:0"
+    workers: 2
+  broken:
+    app: ./broken.mjs
+    listen: "127.0.0.1:0"
+`,
+    { dir, wait: false },
+  );
+  started(d);
+  const base = `http://${await adminAddress(d)}`;
+  return { d, base, browser: await launchChromium() };
+}
 
 export interface OpenPage {
   page: Page;
