@@ -8,6 +8,7 @@ import type { EventEmitter } from 'node:events';
 import { pino, type DestinationStream, type Logger as Pino } from 'pino';
 import { dropNote, Drops, QUEUE_CEILING } from './logs/drops.js';
 import { prettyTo } from './pretty-print.js';
+import { StdoutQueue } from './logs/stdout-queue.js';
 
 export type OutputStream = 'out' | 'err';
 
@@ -38,7 +39,7 @@ export function createLogger(opts: { dest?: DestinationStream; maxQueued?: numbe
     },
     dest,
   );
-  // sonic-boom tells of a line it would not buffer ('drop', from inside the write, so `source` is
+  // the destination tells of a line it would not queue ('drop', from inside the write, so `source` is
   // the line's) and of an empty buffer ('drain'): then the note has room
   let source = 'tsgid';
   const drops = new Drops();
@@ -76,8 +77,8 @@ function defaultDestination(maxQueued: number): DestinationStream {
   // colour only for a person at a terminal who has not asked for none (https://no-color.org)
   if (process.stdout.isTTY) return prettyTo(process.stdout, process.env.NO_COLOR === undefined && process.env.TERM !== 'dumb');
   // asynchronous: a slow reader of stdout must not stall the arbiter's loop
-  const dest = pino.destination({ fd: 1, sync: false, maxLength: maxQueued });
-  // a closed pipe stops the output (pino handles EPIPE); nothing else may take the daemon down
+  const dest = new StdoutQueue(1, maxQueued);
+  // a closed pipe stops the output; nothing else may take the daemon down
   dest.on('error', () => {});
   return dest;
 }

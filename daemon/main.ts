@@ -12,6 +12,7 @@ import { currentRunner, listenWhere, loadConfig, whereInConfig, type Config } fr
 import { isTsgiError, TsgiError } from './errors.js';
 import { takePassedFds } from './os/listen-fds.js';
 import { createLogger } from './log.js';
+import { keepYoungGenerationSmall } from './heap.js';
 import { queueLimit } from './logs/drops.js';
 import { checkNodeVersion } from './node-version.js';
 import { onTerminal, watchLauncher } from './os/foreground.js';
@@ -142,6 +143,7 @@ async function main(): Promise<void> {
   // handler below would log to the same dead pipe, again and again: stop writing, keep serving.
   process.stdout.on('error', () => {});
   process.stderr.on('error', () => {});
+  keepYoungGenerationSmall();
   const log = createLogger({ maxQueued: queueLimit(config.logs.max_size) });
   // systemd's variables are read, then removed before any worker inherits the environment
   const systemd = sdNotifier(log);

@@ -220,7 +220,7 @@ describe("tsgid's stdout when it cannot keep up (logs.dir unset)", () => {
   it('holds at most maxQueued, drops the rest, and says how many of which stream once it has caught up', { timeout: 60_000 }, () => {
     const dir = tempDir();
     const script = join(dir, 'flood.mjs');
-    // a real pipe, real sonic-boom: 10 000 lines written at once cannot all fit in 64 KiB
+    // a real pipe, the real stdout queue: 10 000 lines written at once cannot all fit in 64 KiB
     writeFileSync(script, `
 import { createLogger } from ${JSON.stringify(new URL('../daemon/log.js', import.meta.url).href)};
 const log = createLogger({ maxQueued: 64 * 1024 });

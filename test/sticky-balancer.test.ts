@@ -3,8 +3,9 @@
  * (os/sockets.ts): a request naming a session goes to the worker that told of it, also when that
  * worker's `sid` message (here a line on a second TCP connection, standing in for the IPC channel)
  * is written in the same turn as the request; the bytes read go on with it; a session no worker
- * told of goes round-robin. (This order of arrival did not reproduce the race the balancer's
- * one-turn wait is for, in which the request is read first: these pass without the wait too.)
+ * told of goes round-robin at once. The order in which the request would come first cannot
+ * happen: the worker answers a handshake only once its `sid` message is written
+ * (test/sticky-session.test.ts), so the arbiter routes with no wait.
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -87,7 +88,7 @@ describe('sticky balancer: a session told of in the same turn as its request', (
     }
   });
 
-  it('a session no worker tells of goes round-robin after the wait, its bytes kept', { timeout: 30_000 }, async () => {
+  it('a session no worker tells of goes round-robin, its bytes kept', { timeout: 30_000 }, async () => {
     const seen = new Set<number>();
     for (let i = 0; i < 3; i++) {
       const client = await connect(arbiter!);

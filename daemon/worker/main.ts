@@ -67,10 +67,16 @@ const guard = requestGuard(limits, open, callApp);
 /** only when the app has an access_log: otherwise nothing is added to a request's path */
 const accessLog = spec.accessLog === undefined ? undefined : createAccessLog(spec.accessLog, spec.app, spec.workerId);
 /** only for `balance: sticky` apps */
-const sticky = spec.sticky === true ? stickySessions((sid) => send({ t: 'sid', sid })) : undefined;
+const sticky = spec.sticky === true ? stickySessions((sid, sent) => sendThen({ t: 'sid', sid }, sent)) : undefined;
 
 function send(msg: WorkerMessage): void {
   if (process.connected) process.send!(msg);
+}
+
+/** `then` once the message is written to the channel (after all sent before it), or at once when there is none */
+function sendThen(msg: WorkerMessage, then: () => void): void {
+  if (!process.connected) return then();
+  process.send!(msg, undefined, {}, () => then());
 }
 
 // Ctrl-C in a terminal reaches the whole process group; the arbiter decides how workers stop.

@@ -47,10 +47,10 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** The fenced nginx block of docs/deploy.md, as a reader copies it. */
-export function docNginxConf(): string {
-  const blocks = [...readFileSync(join(ROOT, 'docs/deploy.md'), 'utf8').matchAll(/^```nginx\n([\s\S]*?)^```$/gm)];
-  if (blocks.length !== 1) throw new Error(`docs/deploy.md has ${blocks.length} nginx blocks, not 1`);
+/** The fenced nginx block of `page` (docs/deploy.md unless said), as a reader copies it. */
+export function docNginxConf(page = 'docs/deploy.md'): string {
+  const blocks = [...readFileSync(join(ROOT, page), 'utf8').matchAll(/^```nginx\n([\s\S]*?)^```$/gm)];
+  if (blocks.length !== 1) throw new Error(`${page} has ${blocks.length} nginx blocks, not 1`);
   return blocks[0]![1]!;
 }
 
@@ -62,9 +62,9 @@ function only(text: string, re: RegExp): string {
 }
 
 /** `text` with `from`, which it must hold exactly once, replaced by `to`. */
-function replaceOnce(text: string, from: string, to: string): string {
+export function replaceOnce(text: string, from: string, to: string): string {
   const parts = text.split(from);
-  if (parts.length !== 2) throw new Error(`docs/deploy.md's nginx block holds ${JSON.stringify(from)} ${parts.length - 1} times, not once: change test/helpers/nginx.ts with it`);
+  if (parts.length !== 2) throw new Error(`the documented nginx block holds ${JSON.stringify(from)} ${parts.length - 1} times, not once: change test/helpers/nginx.ts with it`);
   return parts.join(to);
 }
 
@@ -83,7 +83,15 @@ export function nginxConf(temp: string, port: number, places: Places): string {
   conf = replaceOnce(conf, location, location + copies(location));
   conf = replaceOnce(conf, 'server unix:/run/tsgi/shop.sock;', `server unix:${places.shop};`);
   conf = replaceOnce(conf, blogServer, `server 127.0.0.1:${places.blog};`);
-  conf = replaceOnce(conf, 'listen 80;', `listen 127.0.0.1:${port};`);
+  return localConf(conf, temp, port);
+}
+
+/**
+ * A documented nginx configuration made runnable here: `listen 80;` moved to `port`, nginx's
+ * writable paths into `temp` (Debian's nginx has them under /var).
+ */
+export function localConf(doc: string, temp: string, port: number): string {
+  let conf = replaceOnce(doc, 'listen 80;', `listen 127.0.0.1:${port};`);
   const writable = ['access_log logs/access.log;', ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${join(temp, t)};`)];
   conf = replaceOnce(conf, 'http {\n', `http {\n${writable.map((l) => `    ${l}\n`).join('')}`);
   // as root, nginx's workers would switch to "nobody", who cannot reach sockets in a 0700 temp dir
@@ -91,13 +99,18 @@ export function nginxConf(temp: string, port: number, places: Places): string {
 }
 
 /** Start nginx in the foreground on a free port; resolves once it accepts connections. */
-export async function startNginx(temp: string, places: Places): Promise<Nginx> {
+export function startNginx(temp: string, places: Places): Promise<Nginx> {
+  return runNginx(temp, (port) => nginxConf(temp, port, places));
+}
+
+/** Start nginx in the foreground on a free port with the configuration `confFor(port)`; resolves once it accepts connections. */
+export async function runNginx(temp: string, confFor: (port: number) => string): Promise<Nginx> {
   if (NGINX === undefined) throw new Error('nginx is not installed (.ci/run installs Debian\'s nginx-light)');
   mkdirSync(join(temp, 'logs'), { recursive: true });
   const port = await freePort();
   const conf = join(temp, 'nginx.conf');
   const errorLog = join(temp, 'logs/error.log');
-  writeFileSync(conf, nginxConf(temp, port, places));
+  writeFileSync(conf, confFor(port));
   const proc = track(spawn(NGINX, ['-p', temp, '-c', conf, '-e', errorLog, '-g', `daemon off; pid ${join(temp, 'nginx.pid')};`], { stdio: ['ignore', 'ignore', 'pipe'] }));
   let stderr = '';
   proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));

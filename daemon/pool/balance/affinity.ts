@@ -20,10 +20,6 @@ export class Affinity<W extends Balanced> {
     return w;
   }
 
-  has(key: string): boolean {
-    return this.table.has(key);
-  }
-
   set(key: string, w: W): void {
     this.table.delete(key);
     this.table.set(key, w);

@@ -28,16 +28,13 @@ const HEAD_BYTES_MAX = 8192;
 export class Balancer<W extends Balanced> {
   readonly name: BalanceName;
   private readonly policy: BalancePolicy<W>;
-  /** the policy again when it is sticky, which is asked whether it knows a session */
-  private readonly sticky: Sticky<W> | undefined;
   private readonly heads: HeadReader | undefined;
   private readonly bounds: HeadBounds;
 
   constructor(settings: BalanceSettings) {
     this.name = settings.balance;
     this.policy = createPolicy<W>(settings.balance);
-    this.sticky = this.policy instanceof Sticky ? this.policy : undefined;
-    this.heads = this.sticky !== undefined ? new HeadReader() : undefined;
+    this.heads = settings.balance === 'sticky' ? new HeadReader() : undefined;
     this.bounds = {
       maxBytes: settings.limit_request_line > 0 ? settings.limit_request_line + 2 : HEAD_BYTES_MAX,
       timeoutMs: settings.header_timeout > 0 ? settings.header_timeout : HEAD_TIMEOUT_MAX_MS,
@@ -47,7 +44,10 @@ export class Balancer<W extends Balanced> {
 
   /** `route(conn, info)` now, or once the head is read (sticky); a connection whose head does not come is closed here */
   admit(conn: Connection, route: (conn: Connection, info: ConnInfo) => void): void {
-    if (this.heads !== undefined) this.heads.read(conn, this.bounds, (head) => this.headRead(conn, head, route));
+    // a session not known (yet) goes by the fallback at once: the worker that made it answers the
+    // handshake only once its `sid` message has left for the arbiter (worker/sticky-session.ts),
+    // so the client's next request, which names it, comes after that message
+    if (this.heads !== undefined) this.heads.read(conn, this.bounds, (head) => route(conn, { head, sid: sidOf(head) }));
     else if (this.name === 'ip-hash') route(conn, { address: peerAddress(conn) });
     else route(conn, NO_INFO);
   }
@@ -69,23 +69,6 @@ export class Balancer<W extends Balanced> {
     this.policy.forget?.(w);
   }
 
-  /** connections whose first line is being read (sticky) */
-  get reading(): number {
-    return this.heads?.active ?? 0;
-  }
-
-  /**
-   * A worker tells of a session it made (its `sid` message) before it sends the handshake's
-   * answer, but on another channel than the client's next request comes on: when both arrive in
-   * the same turn of the arbiter's event loop, the request may be read first. A session not known
-   * yet therefore waits one turn (setImmediate), in which a message already on its way is read;
-   * after that it goes round-robin (a session of a worker gone: the client makes a new one).
-   */
-  private headRead(conn: Connection, head: Buffer, route: (conn: Connection, info: ConnInfo) => void): void {
-    const info: ConnInfo = { head, sid: sidOf(head) };
-    if (info.sid !== undefined && !this.sticky!.knows(info.sid)) setImmediate(route, conn, info);
-    else route(conn, info);
-  }
 }
 
 const NO_INFO: ConnInfo = {};

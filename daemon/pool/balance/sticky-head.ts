@@ -36,11 +36,6 @@ interface BareStream extends Connection {
 export class HeadReader {
   private reading = 0;
 
-  /** how many connections are being read now */
-  get active(): number {
-    return this.reading;
-  }
-
   /**
    * Read until the request line is complete (or `maxBytes`), then `done(head)` with the bare
    * handle idle again. On a timeout, an error or an early close the connection is closed and

@@ -19,11 +19,6 @@ export class Sticky<W extends Balanced> implements BalancePolicy<W> {
     return pickBound(this.table, conn.sid, ready, this.fallback, false);
   }
 
-  /** true when a worker said it made the session `sid` (and has not gone since) */
-  knows(sid: string): boolean {
-    return this.table.has(sid);
-  }
-
   learned(w: W, sid: string): void {
     this.table.set(sid, w);
   }
