@@ -8,18 +8,19 @@
  * Variants: `js` (hello.mjs); `ts` (hello.ts, a tsconfig of Node's type-stripping recipe: Node's
  * stripping through the cache where Node strips, tsx on Node 20); `ts-nocache` (the same with
  * .tsgi/cache/ts made unusable, mode 0755: what a worker cost before the cache); with `--nest`,
- * test/fixtures/nest-app (SWC, decorator metadata) with and without the cache.
+ * test/fixtures/nest-app (SWC, decorator metadata) with and without the cache. `--tsgid` runs
+ * another build (a before/after).
  *
- *   npm run build && node dist/bench/ts-worker.js [--runs 5] [--nest]
+ *   npm run build && node dist/bench/ts-worker.js [--runs 5] [--nest] [--tsgid /work/main/dist/daemon/main.js]
  *   /opt/tsgi-ci/node-22/node dist/bench/ts-worker.js --runs 5 --nest
  */
 import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
-import { adminGet, HELLO, machine, median, ROOT, row, rssMB, scratch, sleep, startTsgid, waitUntil } from './lib.js';
+import { adminGet, HELLO, machine, median, ROOT, row, rssMB, scratch, sleep, startTsgid, TSGID, waitUntil } from './lib.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, nest: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, nest: { type: 'boolean', default: false }, tsgid: { type: 'string', default: TSGID } } });
 const RUNS = Number(values.runs);
 const strips = Boolean((process.features as { typescript?: unknown }).typescript);
 
@@ -82,7 +83,7 @@ for (let run = 0; run < RUNS; run++) {
   for (const v of variants) {
     const dir = scratch(`ts-worker-${v.name}`);
     const app = v.make(dir);
-    const d = await startTsgid(dir, `apps:\n  hello:\n    app: ${JSON.stringify(app)}\n    listen: "127.0.0.1:0"\n    workers: 1\n    boot_timeout: 120s\n`, undefined, 180_000);
+    const d = await startTsgid(dir, `apps:\n  hello:\n    app: ${JSON.stringify(app)}\n    listen: "127.0.0.1:0"\n    workers: 1\n    boot_timeout: 120s\n`, values.tsgid, 180_000);
     try {
       const [first] = await workers(d.socket);
       await adminGet(d.socket, `/v1/apps/hello/workers/${first!.id}/stop`, 'POST');
@@ -108,7 +109,7 @@ for (let run = 0; run < RUNS; run++) {
 }
 
 const spread = (xs: number[], digits: number): string => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)} (median ${median(xs).toFixed(digits)})`;
-console.log(`\nTypeScript worker — ${machine()}; hello world, 1 worker, ${RUNS} runs each; type stripping: ${strips ? 'yes' : 'no (tsx)'}\n`);
+console.log(`\nTypeScript worker — ${machine()}; ${values.tsgid}; hello world, 1 worker, ${RUNS} runs each; type stripping: ${strips ? 'yes' : 'no (tsx)'}\n`);
 console.log(row(['variant', 'first worker boot ms', 'replacement boot ms', 'replacement RSS MB']));
 console.log(row(['---', '---:', '---:', '---:']));
 for (const [name, r] of results) console.log(row([name, spread(r.cold, 0), spread(r.warm, 0), spread(r.rss, 1)]));

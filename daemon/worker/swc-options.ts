@@ -1,9 +1,8 @@
 /** The SWC options that keep what TypeScript's `emitDecoratorMetadata` keeps; shared by the CommonJS and ESM hooks. */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { TsCache } from './ts-cache.js';
+import { sha256, type TsCache } from './ts-cache.js';
 
 export function swcOptions(file: string, module: 'commonjs' | 'es6'): Record<string, unknown> {
   const ext = path.extname(file);
@@ -33,7 +32,7 @@ interface Swc {
  */
 export function swcCompiler(swcFile: string, cache: TsCache, module: 'commonjs' | 'es6'): (file: string, source: string) => string {
   let swc: Swc | undefined;
-  const options = createHash('sha256').update(JSON.stringify(swcOptions('x.ts', module))).digest('hex').slice(0, 16);
+  const options = sha256(JSON.stringify(swcOptions('x.ts', module))).slice(0, 16);
   const transpiler = `swc ${packageVersion(swcFile)} ${options}`;
   return (file, source) =>
     cache.get(transpiler, file, source, () => {

@@ -12,10 +12,14 @@
  * writable, another user's, open to others) turns the cache off for that worker with one warning:
  * it transpiles in memory, as it did before there was a cache.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { constants } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+
+// required when first used, not imported: this file is in the worker bundle, and a JavaScript
+// app's worker should not load node:crypto for a TypeScript cache it never touches
+let crypto: typeof import('node:crypto') | undefined;
+const lazyCrypto = (): typeof import('node:crypto') => (crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto'));
 
 /** Where an app in `cwd` keeps its transpiled modules. */
 export function cacheDirOf(cwd: string): string {
@@ -45,7 +49,7 @@ export class TsCache {
    * file and source exists; else transpiled now and stored.
    */
   get(transpiler: string, file: string, source: string, transpile: () => string): string {
-    const name = `${createHash('sha256').update(`${transpiler}\0${file}\0`).update(source).digest('hex')}.js`;
+    const name = `${sha256(`${transpiler}\0${file}\0${source}`)}.js`;
     const cached = this.read(name);
     if (cached !== undefined) {
       this.stats.hits++;
@@ -84,7 +88,7 @@ export class TsCache {
 
   private write(name: string, code: string): void {
     if (!this.usable(true)) return;
-    const temp = path.join(this.dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    const temp = path.join(this.dir, `.${name}.${process.pid}.${lazyCrypto().randomBytes(4).toString('hex')}.tmp`);
     try {
       writeFileSync(temp, `${MAGIC} ${sha256(code)} ${Buffer.byteLength(code)}\n${code}`, { mode: 0o600, flag: 'wx' });
       renameSync(temp, path.join(this.dir, name));
@@ -122,6 +126,6 @@ export class TsCache {
   }
 }
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+export function sha256(text: string): string {
+  return lazyCrypto().createHash('sha256').update(text).digest('hex');
 }
