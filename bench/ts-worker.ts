@@ -2,7 +2,8 @@
  * What a TypeScript worker costs against the same app in JavaScript: one hello-world worker under
  * tsgid, boot time (the arbiter's spawn → the worker's ready, from the worker's own status) of the
  * first worker and of a replacement (`POST /v1/apps/hello/workers/1/stop`: the compile cache is
- * warm by then), and the replacement's RSS 3 s after its first answer. Run it with each Node:
+ * warm by then), the replacement's CPU time (user + system, boot and one answer) and its RSS 3 s
+ * after its first answer. Run it with each Node:
  * tsgid runs on the Node that runs this.
  *
  * Variants: `js` (hello.mjs); `ts` (hello.ts, a tsconfig of Node's type-stripping recipe: Node's
@@ -18,7 +19,7 @@ import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
-import { adminGet, HELLO, machine, median, ROOT, row, rssMB, scratch, sleep, startTsgid, TSGID, waitUntil } from './lib.js';
+import { adminGet, cpuSeconds, HELLO, machine, median, ROOT, row, rssMB, scratch, sleep, startTsgid, TSGID, waitUntil } from './lib.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, nest: { type: 'boolean', default: false }, tsgid: { type: 'string', default: TSGID } } });
 const RUNS = Number(values.runs);
@@ -78,7 +79,7 @@ async function workers(socket: string): Promise<Worker[]> {
   return (await adminGet<{ app: { workers: Worker[] } }>(socket, '/v1/apps/hello')).app.workers;
 }
 
-const results = new Map<string, { cold: number[]; warm: number[]; rss: number[] }>();
+const results = new Map<string, { cold: number[]; warm: number[]; rss: number[]; cpu: number[] }>();
 for (let run = 0; run < RUNS; run++) {
   for (const v of variants) {
     const dir = scratch(`ts-worker-${v.name}`);
@@ -96,12 +97,14 @@ for (let run = 0; run < RUNS; run++) {
       const { listen } = (await adminGet<{ app: { listen: string[] } }>(d.socket, '/v1/apps/hello')).app;
       await get(`http://${listen[0]}/`);
       await sleep(3000);
-      const r = results.get(v.name) ?? { cold: [], warm: [], rss: [] };
+      const r = results.get(v.name) ?? { cold: [], warm: [], rss: [], cpu: [] };
       r.cold.push(first!.ready_at! - first!.started_at);
       r.warm.push(next!.ready_at! - next!.started_at);
       r.rss.push(rssMB(next!.pid));
+      // CPU the replacement used, boot and one answer: wall-clock boots move with a busy machine, this hardly does
+      r.cpu.push(cpuSeconds(next!.pid) * 1000);
       results.set(v.name, r);
-      process.stderr.write(`run ${run + 1} ${v.name}: boot ${r.cold.at(-1)} / ${r.warm.at(-1)} ms, ${r.rss.at(-1)!.toFixed(1)} MB\n`);
+      process.stderr.write(`run ${run + 1} ${v.name}: boot ${r.cold.at(-1)} / ${r.warm.at(-1)} ms, ${r.rss.at(-1)!.toFixed(1)} MB, ${r.cpu.at(-1)!.toFixed(0)} ms CPU\n`);
     } finally {
       await d.stop();
     }
@@ -110,6 +113,6 @@ for (let run = 0; run < RUNS; run++) {
 
 const spread = (xs: number[], digits: number): string => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)} (median ${median(xs).toFixed(digits)})`;
 console.log(`\nTypeScript worker — ${machine()}; ${values.tsgid}; hello world, 1 worker, ${RUNS} runs each; type stripping: ${strips ? 'yes' : 'no (tsx)'}\n`);
-console.log(row(['variant', 'first worker boot ms', 'replacement boot ms', 'replacement RSS MB']));
-console.log(row(['---', '---:', '---:', '---:']));
-for (const [name, r] of results) console.log(row([name, spread(r.cold, 0), spread(r.warm, 0), spread(r.rss, 1)]));
+console.log(row(['variant', 'first worker boot ms', 'replacement boot ms', 'replacement CPU ms', 'replacement RSS MB']));
+console.log(row(['---', '---:', '---:', '---:', '---:']));
+for (const [name, r] of results) console.log(row([name, spread(r.cold, 0), spread(r.warm, 0), spread(r.cpu, 0), spread(r.rss, 1)]));
