@@ -9,8 +9,8 @@ import type { FSWatcher } from 'chokidar';
 import type { WatchSettings } from '../config/watch-kind.js';
 import type { Logger } from '../log.js';
 
-/** Never worth watching: huge, or written by the app itself. */
-const ALWAYS_IGNORED = /(^|[\\/])(node_modules|\.git)([\\/]|$)|\.log$/;
+/** Never worth watching: huge, or written by the app itself (or by its workers: the TypeScript compile cache, worker/ts-cache.ts). */
+const ALWAYS_IGNORED = /(^|[\\/])(node_modules|\.git|\.tsgi[\\/]cache)([\\/]|$)|\.log$/;
 
 interface Watched {
   cwd: string;

@@ -9,7 +9,7 @@ import { parseDuration } from './values.js';
 export interface WatchSettings {
   /** relative to the app's cwd, or absolute */
   paths: string[];
-  /** glob patterns (`*`, `**`, `?`), on top of node_modules, .git and *.log */
+  /** glob patterns (`*`, `**`, `?`), on top of node_modules, .git, .tsgi/cache and *.log */
   ignore: string[];
   /** file extensions (no dot) that count; undefined: every file */
   extensions?: string[];
@@ -26,7 +26,7 @@ const KEYS = ['paths', 'ignore', 'debounce'];
 
 export const watchSpec: Kind<WatchSettings | false> = {
   type: 'boolean, or { paths, ignore, debounce }',
-  format: `\`true\` watches the source files (${SOURCE_EXTENSIONS.map((e) => `.${e}`).join(' ')}, nodemon's extensions and TypeScript's) under the app's cwd, except in node_modules, .git, *.log and ${DEFAULT_IGNORE.join(', ')} (where an app writes uploads, caches and logs). A map sets \`paths\` (list, relative to cwd; default \`["."]\`; given, every file in them counts, whatever its extension), \`ignore\` (list of globs; given, it replaces ${DEFAULT_IGNORE.slice(0, 2).join(', ')}… — node_modules, .git and *.log stay ignored) and \`debounce\` (duration, default ${DEFAULT_DEBOUNCE}ms).`,
+  format: `\`true\` watches the source files (${SOURCE_EXTENSIONS.map((e) => `.${e}`).join(' ')}, nodemon's extensions and TypeScript's) under the app's cwd, except in node_modules, .git, .tsgi/cache (the TypeScript compile cache), *.log and ${DEFAULT_IGNORE.join(', ')} (where an app writes uploads, caches and logs). A map sets \`paths\` (list, relative to cwd; default \`["."]\`; given, every file in them counts, whatever its extension), \`ignore\` (list of globs; given, it replaces ${DEFAULT_IGNORE.slice(0, 2).join(', ')}… — node_modules, .git, .tsgi/cache and *.log stay ignored) and \`debounce\` (duration, default ${DEFAULT_DEBOUNCE}ms).`,
   schema: {
     anyOf: [
       { type: 'boolean' },

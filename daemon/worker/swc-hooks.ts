@@ -5,14 +5,11 @@
  * naming `./x.ts`.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { swcOptions } from './swc-options.js';
+import { swcCompiler } from './swc-options.js';
+import { TsCache } from './ts-cache.js';
 
-interface Swc {
-  transformSync(code: string, options: Record<string, unknown>): { code: string };
-}
 type Next<A, R> = (a: string, context: A) => Promise<R>;
 interface LoadResult {
   format?: string | null;
@@ -20,10 +17,11 @@ interface LoadResult {
   shortCircuit?: boolean;
 }
 
-let swc: Swc;
+let compile: (file: string, source: string) => string;
 
-export function initialize(data: { swcFile: string }): void {
-  swc = createRequire(import.meta.url)(data.swcFile) as Swc;
+/** Runs in the hooks thread: its own cache handle on the same folder, SWC loaded on a miss only. */
+export function initialize(data: { swcFile: string; cacheDir: string }): void {
+  compile = swcCompiler(data.swcFile, new TsCache(data.cacheDir), 'es6');
 }
 
 const TS = /\.(ts|mts|cts|tsx)$/;
@@ -53,7 +51,7 @@ export async function load(url: string, context: unknown, next: Next<unknown, Lo
     // no source: Node loads it with its CommonJS loader, through the require hook
     return { format: 'commonjs', source: null, shortCircuit: true };
   }
-  return { format: 'module', source: swc.transformSync(readFileSync(file, 'utf8'), swcOptions(file, 'es6')).code, shortCircuit: true };
+  return { format: 'module', source: compile(file, readFileSync(file, 'utf8')), shortCircuit: true };
 }
 
 /** `.mts` is ESM, `.cts` CommonJS, `.ts` follows the nearest package.json's `type`. */

@@ -14,6 +14,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TsgiError } from '../errors.js';
 import { registerSwc } from './swc-register.js';
+import { cacheDirOf, TsCache } from './ts-cache.js';
+import { registerNativeCache } from './ts-native-cache.js';
 
 /** Extensions that need a TypeScript loader. */
 export const TS_EXTENSIONS: ReadonlySet<string> = new Set(['.ts', '.mts', '.cts', '.tsx']);
@@ -42,7 +44,8 @@ export function enableTypeScript(cwd: string): Promise<TypeScriptMode> {
 
 async function register(cwd: string): Promise<TypeScriptMode> {
   const plan = planTypeScript(cwd);
-  if (plan.mode === 'swc') registerSwc(plan.file!);
+  if (plan.mode === 'native') registerNativeCache(new TsCache(cacheDirOf(cwd)));
+  if (plan.mode === 'swc') registerSwc(plan.file!, cwd);
   if (plan.mode === 'tsx') await registerTsx(path.dirname(plan.file!), plan.tsconfig);
   return plan.mode;
 }
