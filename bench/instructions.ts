@@ -17,7 +17,7 @@
  * own (tsgid's heartbeats and metrics, V8's compiler and GC threads). The first cycle is higher
  * while V8 is still optimising: it is shown, and the median is of the cycles after it.
  *
- *   npm run build && node dist/bench/instructions.js [--rounds 4] [--requests 10000] [--connections 10] [--app hello|express|hono] [--idle 10] [--perf-map] [--baseline DIR[,DIR…]]
+ *   npm run build && node dist/bench/instructions.js [--rounds 4] [--requests 10000] [--connections 10] [--app hello|express|hono] [--close] [--idle 10] [--perf-map] [--baseline DIR[,DIR…]]
  *
  * Needs valgrind (callgrind_control); under it a worker is ~50x slower, so a cycle of 10000
  * requests takes 10–40 s (by the machine's load) and a run several minutes: not part of
@@ -27,6 +27,10 @@
  * (--baseline), and repeat a run whose first cycles disagree with the last. Most of that spread is
  * the garbage collector's (how often new space fills): with --perf-map, bench/callgrind-diff.ts
  * splits two dumps by kind of code and names V8's compiled functions, so the rest can be compared.
+ *
+ * --close: every request on a new connection (`Connection: close`), and the primary (tsgid's
+ * arbiter, raw cluster's primary) runs under callgrind too: instructions per connection accepted
+ * and handed over, in the primary, in the worker and both together.
  *
  * --app express: both serve the same route from an Express app instead of a bare handler; --app hono,
  * from a Hono app (fetch-style): raw cluster's worker through @hono/node-server's request listener,
@@ -60,8 +64,11 @@ const { values } = parseArgs({
     'perf-map': { type: 'boolean', default: false },
     connections: { type: 'string', default: '10' },
     idle: { type: 'string', default: '10' },
+    close: { type: 'boolean', default: false },
   },
 });
+/** a new connection per request, and the primary (tsgid's arbiter, cluster's primary) counted too */
+const CLOSE = values.close!;
 const ROUNDS = Number(values.rounds);
 const REQUESTS = Number(values.requests);
 const PERF_MAP = values['perf-map']!;
@@ -97,6 +104,8 @@ interface Contender {
   port: number;
   /** the worker under callgrind */
   worker: number;
+  /** with --close, the primary under callgrind too */
+  primary?: number;
   /** where its callgrind dumps go */
   dir: string;
   stop(): Promise<void>;
@@ -127,11 +136,11 @@ if (cluster.isPrimary) {
 } else { ${APP.cjs} http.createServer(app).listen(${port}, '127.0.0.1'); }\n`);
   // the app's packages (express) resolve from the project's node_modules, as they do for tsgid's copy
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  const primary = spawn(process.execPath, ['cluster.cjs'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  const primary = spawn(CLOSE ? wrapper(dir, PERF_MAP) : process.execPath, ['cluster.cjs'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
   const stop = (): Promise<void> => stopTree(primary.pid!);
   try {
     await waitUntil(() => answers(port), READY_MS);
-    return { name: 'raw node:cluster', port, worker: onlyChild(primary.pid!), dir, stop };
+    return { name: 'raw node:cluster', port, worker: onlyChild(primary.pid!), ...(CLOSE && { primary: primary.pid! }), dir, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -148,11 +157,11 @@ async function tsgid(name: string, root: string): Promise<Contender> {
   writeFileSync(join(dir, 'app.mjs'), APP.esm);
   // boot_timeout and timeout (the heartbeat guard) allow for valgrind's slowdown
   const yaml = `apps:\n  bench:\n    app: ./app.mjs\n    listen: "127.0.0.1:${port}"\n    workers: 1\n    boot_timeout: 120s\n    timeout: 120s\n`;
-  const d = await startTsgid(dir, yaml, join(dir, 'dist/daemon/main.js'), READY_MS);
+  const d = await startTsgid(dir, yaml, join(dir, 'dist/daemon/main.js'), READY_MS, CLOSE ? wrapper(dir, PERF_MAP) : process.execPath);
   const stop = (): Promise<void> => stopTree(d.proc.pid!);
   try {
     await waitUntil(() => answers(port), READY_MS);
-    return { name, port, worker: onlyChild(d.proc.pid!), dir, stop };
+    return { name, port, worker: onlyChild(d.proc.pid!), ...(CLOSE && { primary: d.proc.pid! }), dir, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -162,7 +171,7 @@ async function tsgid(name: string, root: string): Promise<Contender> {
 function get(agent: http.Agent, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     http
-      .get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+      .get({ host: '127.0.0.1', port, path: '/', agent, ...(CLOSE && { headers: { connection: 'close' } }) }, (res) => {
         if (res.statusCode !== 200) reject(new Error(`GET / answered ${res.statusCode}`));
         res.resume().once('end', resolve);
       })
@@ -176,7 +185,7 @@ function get(agent: http.Agent, port: number): Promise<void> {
  * falls between cycles.
  */
 async function requests<T>(port: number, n: number, inside: () => T): Promise<T> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const agent = new http.Agent({ keepAlive: !CLOSE, maxSockets: CONNECTIONS });
   let left = n;
   const lane = async (): Promise<void> => {
     while (left-- > 0) await get(agent, port);
@@ -194,6 +203,8 @@ async function requests<T>(port: number, n: number, inside: () => T): Promise<T>
 interface Measured {
   /** Ir / requests, per cycle */
   perRequest: number[];
+  /** with --close, the primary's Ir / requests (= connections), per cycle */
+  primary: number[];
   /** seconds from zero to dump, per cycle */
   seconds: number[];
   /** Ir per second while idle, after the warm-up */
@@ -213,8 +224,10 @@ async function idleRate(c: Contender): Promise<number> {
 async function cycle(c: Contender, m: Measured): Promise<void> {
   const t0 = performance.now();
   zero(c.worker);
+  if (c.primary !== undefined) zero(c.primary);
   m.perRequest.push((await requests(c.port, REQUESTS, () => {
     const ir = dumpIr(c.worker, c.dir);
+    if (c.primary !== undefined) m.primary.push(dumpIr(c.primary, c.dir) / REQUESTS);
     m.seconds.push((performance.now() - t0) / 1000);
     return ir;
   })) / REQUESTS);
@@ -238,7 +251,7 @@ try {
     await requests(c.port, WARMUP, () => undefined);
     const idle = await idleRate(c);
     process.stderr.write(`${c.name}: idle: ${idle.toFixed(0)} instructions/s\n`);
-    results.push({ name: c.name, dir: c.dir, perRequest: [], seconds: [], idle });
+    results.push({ name: c.name, dir: c.dir, perRequest: [], primary: [], seconds: [], idle });
   }
   // cycle n of every contender, then cycle n + 1, the order rotating: a stretch of a busier
   // machine (fewer requests per wakeup) falls on all of them alike
@@ -256,14 +269,24 @@ const settled = (xs: number[]): number[] => (xs.length > 1 ? xs.slice(1) : xs);
 const cycles = Array.from({ length: ROUNDS }, (_, i) => `cycle ${i + 1}`);
 const over = ROUNDS > 2 ? `cycles 2–${ROUNDS}` : `cycle ${Math.min(ROUNDS, 2)}`;
 const spread = (xs: number[]): string => `${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)}`;
-const base = results[0]!;
-console.log(`\nInstructions per request (callgrind Ir), ${TITLES[values.app as keyof typeof TITLES]}, one worker — ${machine()}; ${REQUESTS} requests a cycle over ${CONNECTIONS} keep-alive connections, after ${WARMUP} to warm up; contenders' cycles interleaved; medians of ${over}\n`);
-console.log(row(['contender', ...cycles, `median (${over})`, '× raw cluster (of the medians)', `per-cycle ratio to raw cluster: median, min–max (${over})`]));
-console.log(row(['---', ...cycles.map(() => '---:'), '---:', '---:', '---:']));
-for (const r of results) {
-  const m = median(settled(r.perRequest));
-  const ratios = settled(r.perRequest.map((x, i) => x / base.perRequest[i]!));
-  console.log(row([r.name, ...r.perRequest.map((x) => x.toFixed(0)), m.toFixed(0), (m / median(settled(base.perRequest))).toFixed(3), `${median(ratios).toFixed(3)}, ${spread(ratios)}`]));
+function table(title: string, figures: (r: Measured) => number[]): void {
+  const base = figures(results[0]!);
+  console.log(`\n${title}\n`);
+  console.log(row(['contender', ...cycles, `median (${over})`, '× raw cluster (of the medians)', `per-cycle ratio to raw cluster: median, min–max (${over})`]));
+  console.log(row(['---', ...cycles.map(() => '---:'), '---:', '---:', '---:']));
+  for (const r of results) {
+    const xs = figures(r);
+    const m = median(settled(xs));
+    const ratios = settled(xs.map((x, i) => x / base[i]!));
+    console.log(row([r.name, ...xs.map((x) => x.toFixed(0)), m.toFixed(0), (m / median(settled(base))).toFixed(3), `${median(ratios).toFixed(3)}, ${spread(ratios)}`]));
+  }
+}
+const what = `${TITLES[values.app as keyof typeof TITLES]}, ${REQUESTS} requests a cycle over ${CONNECTIONS} ${CLOSE ? 'clients, a new connection for each (Connection: close)' : 'keep-alive connections'}, after ${WARMUP} to warm up; contenders' cycles interleaved; medians of ${over}`;
+console.log(`\nInstructions per request (callgrind Ir) — ${machine()}; ${what}`);
+table(CLOSE ? 'The worker:' : 'One worker:', (r) => r.perRequest);
+if (CLOSE) {
+  table("The primary (tsgid's arbiter, cluster's primary), per connection:", (r) => r.primary);
+  table('Both:', (r) => r.perRequest.map((x, i) => x + r.primary[i]!));
 }
 console.log('');
 // what a worker runs by the clock (heartbeats, timers, threads) is charged to the requests of the cycle it falls in
