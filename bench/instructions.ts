@@ -209,15 +209,20 @@ interface Measured {
   seconds: number[];
   /** Ir per second while idle, after the warm-up */
   idle: number;
+  /** the same for the primary, with --close */
+  primaryIdle: number;
 }
 
-/** Instructions per idle second: zeroed, left alone for IDLE_S, dumped. */
-async function idleRate(c: Contender): Promise<number> {
+/** Instructions per idle second of the worker and (with --close) the primary: zeroed, left alone for IDLE_S, dumped. */
+async function idleRates(c: Contender): Promise<[number, number]> {
   const t0 = performance.now();
   zero(c.worker);
+  if (c.primary !== undefined) zero(c.primary);
   await sleep(IDLE_S * 1000);
-  const ir = dumpIr(c.worker, c.dir);
-  return ir / ((performance.now() - t0) / 1000);
+  const worker = dumpIr(c.worker, c.dir);
+  const primary = c.primary === undefined ? 0 : dumpIr(c.primary, c.dir);
+  const s = (performance.now() - t0) / 1000;
+  return [worker / s, primary / s];
 }
 
 /** One cycle: zero, exactly REQUESTS GETs, dump. */
@@ -249,9 +254,9 @@ try {
     const c = await start();
     running.push(c);
     await requests(c.port, WARMUP, () => undefined);
-    const idle = await idleRate(c);
-    process.stderr.write(`${c.name}: idle: ${idle.toFixed(0)} instructions/s\n`);
-    results.push({ name: c.name, dir: c.dir, perRequest: [], primary: [], seconds: [], idle });
+    const [idle, primaryIdle] = await idleRates(c);
+    process.stderr.write(`${c.name}: idle: ${idle.toFixed(0)} instructions/s${CLOSE ? `, the primary ${primaryIdle.toFixed(0)}` : ''}\n`);
+    results.push({ name: c.name, dir: c.dir, perRequest: [], primary: [], seconds: [], idle, primaryIdle });
   }
   // cycle n of every contender, then cycle n + 1, the order rotating: a stretch of a busier
   // machine (fewer requests per wakeup) falls on all of them alike
@@ -287,7 +292,10 @@ table(CLOSE ? 'The worker:' : 'One worker:', (r) => r.perRequest);
 if (CLOSE) {
   table("The primary (tsgid's arbiter, cluster's primary), per connection:", (r) => r.primary);
   table('Both:', (r) => r.perRequest.map((x, i) => x + r.primary[i]!));
+  // what the primary runs by the clock (tsgid: its loop's ticks, the stats sampler, heartbeats
+  // from the worker) is charged to the connections of a cycle, and valgrind makes a cycle ~50x longer
+  table("The primary, net of its idle rate (instructions per idle second × the cycle's seconds, per connection):", (r) => r.primary.map((x, i) => x - (r.primaryIdle * r.seconds[i]!) / REQUESTS));
 }
 console.log('');
 // what a worker runs by the clock (heartbeats, timers, threads) is charged to the requests of the cycle it falls in
-for (const r of results) console.log(`${r.name}: cycle seconds ${r.seconds.map((s) => s.toFixed(0)).join(' ')}; idle, ${(r.idle / 1e3).toFixed(0)} thousand instructions/s; dumps (cg.<pid>.<cycle>) in ${r.dir}`);
+for (const r of results) console.log(`${r.name}: cycle seconds ${r.seconds.map((s) => s.toFixed(0)).join(' ')}; idle, ${(r.idle / 1e3).toFixed(0)} thousand instructions/s${CLOSE ? ` (the primary ${(r.primaryIdle / 1e3).toFixed(0)})` : ''}; dumps (cg.<pid>.<cycle>) in ${r.dir}`);
