@@ -6,7 +6,7 @@
  * machine than a ratio of medians. Also reports the CPU each contender's processes spent per
  * request.
  *
- *   npm run build && node dist/bench/ab.js [--seconds 5] [--rounds 12] [--connections 50] [--close] [--baseline DIR[,DIR…]] [--metrics-off-baseline] [--together] [--pin]
+ *   npm run build && node dist/bench/ab.js [--seconds 5] [--rounds 12] [--connections 50] [--close] [--app hello|hono] [--baseline DIR[,DIR…]] [--metrics-off-baseline] [--together] [--pin]
  *
  * --together: each round loads every contender at the same time (one wrk each), so they share
  * the CPUs, and whatever else runs on the machine, alike; the one that needs less CPU per request
@@ -19,6 +19,9 @@
  * a wakeup of its own; CPU per request then depends less on how many requests a wakeup batches,
  * which under saturation feeds on itself (the one ahead batches more, and gets further ahead).
  *
+ * --app hono: a Hono app (fetch-style) instead of a bare handler; raw cluster's workers serve it
+ * through @hono/node-server's request listener, tsgid's through tsgi's fetch adapter.
+ *
  * --close: every request asks for `Connection: close`, so each is a new connection, accepted by the
  * arbiter (the primary) and handed to a worker: what nginx does without upstream keepalive.
  *
@@ -29,10 +32,10 @@
  * folder (bench/metrics-off-build.ts); raw node:cluster.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { children, freePort, machine, median, medianInterval, row, scratch, startTsgid, treeCpuSeconds, waitUntil, wrk } from './lib.js';
+import { children, freePort, machine, ROOT, median, medianInterval, row, scratch, startTsgid, treeCpuSeconds, waitUntil, wrk } from './lib.js';
 import { metricsOffBuild } from './metrics-off-build.js';
 
 const { values } = parseArgs({
@@ -45,13 +48,31 @@ const { values } = parseArgs({
     pin: { type: 'boolean', default: false },
     connections: { type: 'string', default: '50' },
     close: { type: 'boolean', default: false },
+    app: { type: 'string', default: 'hello' },
   },
 });
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 const CONNECTIONS = Number(values.connections);
 const load = { connections: CONNECTIONS, threads: Math.min(2, CONNECTIONS), headers: values.close ? ['Connection: close'] : [] };
-const HANDLER = `(req, res) => res.end('hello world')`;
+/**
+ * The app, as the module tsgid loads and as the raw cluster worker's listener. hono: a Hono app
+ * (fetch-style), which raw cluster serves through @hono/node-server, as Hono's docs run it on Node.
+ */
+const APPS = {
+  hello: { esm: `export default (req, res) => res.end('hello world');\n`, cjs: `const app = (req, res) => res.end('hello world');` },
+  hono: {
+    esm: `import { Hono } from 'hono';\nconst app = new Hono();\napp.get('/', (c) => c.text('hello world'));\nexport default app;\n`,
+    cjs: `const { Hono } = require('hono'); const h = new Hono(); h.get('/', (c) => c.text('hello world')); const app = require('@hono/node-server').getRequestListener(h.fetch);`,
+  },
+} as const;
+if (!Object.hasOwn(APPS, values.app!)) throw new Error(`--app takes ${Object.keys(APPS).join(' or ')}`);
+const APP = APPS[values.app as keyof typeof APPS];
+
+/** the app's packages (hono) resolve from the project's node_modules */
+function linkModules(dir: string): void {
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+}
 
 interface Running {
   name: string;
@@ -63,7 +84,8 @@ interface Running {
 async function tsgid(name: string, bin?: string): Promise<Running> {
   const dir = scratch('ab');
   const port = await freePort();
-  writeFileSync(join(dir, 'app.mjs'), `export default ${HANDLER};\n`);
+  writeFileSync(join(dir, 'app.mjs'), APP.esm);
+  linkModules(dir);
   const d = await startTsgid(dir, `apps:\n  bench:\n    app: ./app.mjs\n    listen: "127.0.0.1:${port}"\n    workers: 2\n`, bin);
   return { name, port, pid: d.proc.pid!, stop: d.stop };
 }
@@ -73,7 +95,8 @@ async function cluster(): Promise<Running> {
   const port = await freePort();
   writeFileSync(join(dir, 'cluster.cjs'), `const cluster = require('node:cluster'); const http = require('node:http');
 if (cluster.isPrimary) { for (let i = 0; i < 2; i++) cluster.fork(); process.on('SIGTERM', () => { for (const w of Object.values(cluster.workers)) w.kill(); process.exit(0); }); }
-else http.createServer(${HANDLER}).listen(${port}, '127.0.0.1');\n`);
+else { ${APP.cjs} http.createServer(app).listen(${port}, '127.0.0.1'); }\n`);
+  linkModules(dir);
   const p: ChildProcess = spawn(process.execPath, ['cluster.cjs'], { cwd: dir, stdio: 'ignore' });
   await waitUntil(() => fetch(`http://127.0.0.1:${port}/`).then((r) => r.ok, () => false), 30_000);
   return {
@@ -125,7 +148,7 @@ try {
 }
 
 const first = all[0]!.name;
-console.log(`\nA/B, hello world, all up at once — ${machine()}; wrk -t${load.threads} -c${CONNECTIONS} -d${SECONDS}s${values.close ? ' -H "Connection: close"' : ''}, 2 workers, ${ROUNDS} rounds, ${values.together ? 'all loaded at the same time' : 'one at a time, order rotating'}${values.pin ? '; wrk on CPU 0, servers on CPU 1' : ''}\n`);
+console.log(`\nA/B, ${values.app === 'hono' ? 'Hono hello world (raw cluster: @hono/node-server)' : 'hello world'}, all up at once — ${machine()}; wrk -t${load.threads} -c${CONNECTIONS} -d${SECONDS}s${values.close ? ' -H "Connection: close"' : ''}, 2 workers, ${ROUNDS} rounds, ${values.together ? 'all loaded at the same time' : 'one at a time, order rotating'}${values.pin ? '; wrk on CPU 0, servers on CPU 1' : ''}\n`);
 const interval = (xs: number[]): string => medianInterval(xs).map((x) => x.toFixed(3)).join('–');
 console.log(row(['server', 'median req/s', `req/s: median of per-round ratios to ${first}`, '95 % interval of that median', 'min–max ratio', 'median CPU µs/req', `CPU/req: median of per-round ratios to ${first}`, '95 % interval']));
 console.log(row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:']));

@@ -11,13 +11,13 @@
  * - with --baseline DIR[,DIR…]: each DIR's build of tsgid (an unpacked, built older commit with
  *   node_modules linked, as for bench/ab.ts), copied and patched the same way.
  *
- * One contender at a time: start it, warm it up (6000 requests), then per cycle zero the worker's
+ * Each contender: start it, warm it up (6000 requests), then per cycle zero the worker's
  * counters, send exactly --requests GETs over 10 keep-alive connections opened for the cycle, and
  * dump; Ir / requests is the cost of a request, including what the worker does meanwhile on its
  * own (tsgid's heartbeats and metrics, V8's compiler and GC threads). The first cycle is higher
  * while V8 is still optimising: it is shown, and the median is of the cycles after it.
  *
- *   npm run build && node dist/bench/instructions.js [--rounds 4] [--requests 10000] [--connections 10] [--app hello|express] [--perf-map] [--baseline DIR[,DIR…]]
+ *   npm run build && node dist/bench/instructions.js [--rounds 4] [--requests 10000] [--connections 10] [--app hello|express|hono] [--close] [--idle 10] [--perf-map] [--baseline DIR[,DIR…]]
  *
  * Needs valgrind (callgrind_control); under it a worker is ~50x slower, so a cycle of 10000
  * requests takes 10–40 s (by the machine's load) and a run several minutes: not part of
@@ -28,7 +28,23 @@
  * the garbage collector's (how often new space fills): with --perf-map, bench/callgrind-diff.ts
  * splits two dumps by kind of code and names V8's compiled functions, so the rest can be compared.
  *
- * --app express: both serve the same route from an Express app instead of a bare handler.
+ * --close: every request on a new connection (`Connection: close`), and the primary (tsgid's
+ * arbiter, raw cluster's primary) runs under callgrind too: instructions per connection accepted
+ * and handed over, in the primary, in the worker and both together.
+ *
+ * --app express: both serve the same route from an Express app instead of a bare handler; --app hono,
+ * from a Hono app (fetch-style): raw cluster's worker through @hono/node-server's request listener,
+ * tsgid's through its own fetch adapter.
+ *
+ * All contenders are up at once (idle ones cost nothing) and their cycles interleave, the order
+ * rotating: cycle n of each, then cycle n + 1. A cycle of 5000 requests takes 5–40 s by the
+ * machine's load, and a busier machine means fewer requests per wakeup of the worker, so more
+ * instructions per request for any server: run one contender after the other and that drift lands
+ * on one of them. Besides the median of each, the table gives the median and the range of the
+ * per-cycle ratios to raw cluster. After its warm-up each worker is also left idle for --idle
+ * seconds (default 10) and its instructions per idle second reported: what it runs by the clock
+ * (heartbeats, the orphan watchdog, timers), charged to the requests of whichever cycle it falls
+ * in. The garbage collector is counted throughout.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -47,14 +63,19 @@ const { values } = parseArgs({
     app: { type: 'string', default: 'hello' },
     'perf-map': { type: 'boolean', default: false },
     connections: { type: 'string', default: '10' },
+    idle: { type: 'string', default: '10' },
+    close: { type: 'boolean', default: false },
   },
 });
+/** a new connection per request, and the primary (tsgid's arbiter, cluster's primary) counted too */
+const CLOSE = values.close!;
 const ROUNDS = Number(values.rounds);
 const REQUESTS = Number(values.requests);
 const PERF_MAP = values['perf-map']!;
 const WARMUP = 6000;
 const CONNECTIONS = Number(values.connections);
-if (![ROUNDS, REQUESTS, CONNECTIONS].every((n) => Number.isInteger(n) && n > 0)) throw new Error('--rounds, --requests and --connections take whole numbers above 0');
+const IDLE_S = Number(values.idle);
+if (![ROUNDS, REQUESTS, CONNECTIONS, IDLE_S].every((n) => Number.isInteger(n) && n > 0)) throw new Error('--rounds, --requests, --connections and --idle take whole numbers above 0');
 /** under valgrind a worker takes seconds to boot, and much longer while the machine is busy */
 const READY_MS = 180_000;
 /**
@@ -68,7 +89,13 @@ const APPS = {
     cjs: `const app = require('express')(); app.get('/', (req, res) => res.send('hello world'));`,
     esm: `import express from 'express';\nconst app = express();\napp.get('/', (req, res) => res.send('hello world'));\nexport default app;\n`,
   },
+  // a fetch-style app: on raw cluster through @hono/node-server (what Hono's docs run on Node), under tsgid as it is
+  hono: {
+    cjs: `const { Hono } = require('hono'); const h = new Hono(); h.get('/', (c) => c.text('hello world')); const app = require('@hono/node-server').getRequestListener(h.fetch);`,
+    esm: `import { Hono } from 'hono';\nconst app = new Hono();\napp.get('/', (c) => c.text('hello world'));\nexport default app;\n`,
+  },
 } as const;
+const TITLES = { hello: 'hello world', express: 'Express hello world', hono: 'Hono hello world (raw cluster: @hono/node-server)' } as const;
 if (!Object.hasOwn(APPS, values.app!)) throw new Error(`--app takes ${Object.keys(APPS).join(' or ')}`);
 const APP = APPS[values.app as keyof typeof APPS];
 
@@ -77,6 +104,8 @@ interface Contender {
   port: number;
   /** the worker under callgrind */
   worker: number;
+  /** with --close, the primary under callgrind too */
+  primary?: number;
   /** where its callgrind dumps go */
   dir: string;
   stop(): Promise<void>;
@@ -107,11 +136,11 @@ if (cluster.isPrimary) {
 } else { ${APP.cjs} http.createServer(app).listen(${port}, '127.0.0.1'); }\n`);
   // the app's packages (express) resolve from the project's node_modules, as they do for tsgid's copy
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  const primary = spawn(process.execPath, ['cluster.cjs'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  const primary = spawn(CLOSE ? wrapper(dir, PERF_MAP) : process.execPath, ['cluster.cjs'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
   const stop = (): Promise<void> => stopTree(primary.pid!);
   try {
     await waitUntil(() => answers(port), READY_MS);
-    return { name: 'raw node:cluster', port, worker: onlyChild(primary.pid!), dir, stop };
+    return { name: 'raw node:cluster', port, worker: onlyChild(primary.pid!), ...(CLOSE && { primary: primary.pid! }), dir, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -128,11 +157,11 @@ async function tsgid(name: string, root: string): Promise<Contender> {
   writeFileSync(join(dir, 'app.mjs'), APP.esm);
   // boot_timeout and timeout (the heartbeat guard) allow for valgrind's slowdown
   const yaml = `apps:\n  bench:\n    app: ./app.mjs\n    listen: "127.0.0.1:${port}"\n    workers: 1\n    boot_timeout: 120s\n    timeout: 120s\n`;
-  const d = await startTsgid(dir, yaml, join(dir, 'dist/daemon/main.js'), READY_MS);
+  const d = await startTsgid(dir, yaml, join(dir, 'dist/daemon/main.js'), READY_MS, CLOSE ? wrapper(dir, PERF_MAP) : process.execPath);
   const stop = (): Promise<void> => stopTree(d.proc.pid!);
   try {
     await waitUntil(() => answers(port), READY_MS);
-    return { name, port, worker: onlyChild(d.proc.pid!), dir, stop };
+    return { name, port, worker: onlyChild(d.proc.pid!), ...(CLOSE && { primary: d.proc.pid! }), dir, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -142,7 +171,7 @@ async function tsgid(name: string, root: string): Promise<Contender> {
 function get(agent: http.Agent, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     http
-      .get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+      .get({ host: '127.0.0.1', port, path: '/', agent, ...(CLOSE && { headers: { connection: 'close' } }) }, (res) => {
         if (res.statusCode !== 200) reject(new Error(`GET / answered ${res.statusCode}`));
         res.resume().once('end', resolve);
       })
@@ -156,7 +185,7 @@ function get(agent: http.Agent, port: number): Promise<void> {
  * falls between cycles.
  */
 async function requests<T>(port: number, n: number, inside: () => T): Promise<T> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const agent = new http.Agent({ keepAlive: !CLOSE, maxSockets: CONNECTIONS });
   let left = n;
   const lane = async (): Promise<void> => {
     while (left-- > 0) await get(agent, port);
@@ -171,17 +200,43 @@ async function requests<T>(port: number, n: number, inside: () => T): Promise<T>
   }
 }
 
-/** Instructions per request, one figure per cycle. */
-async function measure(c: Contender): Promise<number[]> {
-  await requests(c.port, WARMUP, () => undefined);
-  const perRequest: number[] = [];
-  for (let cycle = 1; cycle <= ROUNDS; cycle++) {
-    const t0 = Date.now();
-    zero(c.worker);
-    perRequest.push((await requests(c.port, REQUESTS, () => dumpIr(c.worker, c.dir))) / REQUESTS);
-    process.stderr.write(`${c.name}: cycle ${cycle}: ${perRequest.at(-1)!.toFixed(0)} instructions/request (${((Date.now() - t0) / 1000).toFixed(0)} s), dump in ${c.dir}\n`);
-  }
-  return perRequest;
+interface Measured {
+  /** Ir / requests, per cycle */
+  perRequest: number[];
+  /** with --close, the primary's Ir / requests (= connections), per cycle */
+  primary: number[];
+  /** seconds from zero to dump, per cycle */
+  seconds: number[];
+  /** Ir per second while idle, after the warm-up */
+  idle: number;
+  /** the same for the primary, with --close */
+  primaryIdle: number;
+}
+
+/** Instructions per idle second of the worker and (with --close) the primary: zeroed, left alone for IDLE_S, dumped. */
+async function idleRates(c: Contender): Promise<[number, number]> {
+  const t0 = performance.now();
+  zero(c.worker);
+  if (c.primary !== undefined) zero(c.primary);
+  await sleep(IDLE_S * 1000);
+  const worker = dumpIr(c.worker, c.dir);
+  const primary = c.primary === undefined ? 0 : dumpIr(c.primary, c.dir);
+  const s = (performance.now() - t0) / 1000;
+  return [worker / s, primary / s];
+}
+
+/** One cycle: zero, exactly REQUESTS GETs, dump. */
+async function cycle(c: Contender, m: Measured): Promise<void> {
+  const t0 = performance.now();
+  zero(c.worker);
+  if (c.primary !== undefined) zero(c.primary);
+  m.perRequest.push((await requests(c.port, REQUESTS, () => {
+    const ir = dumpIr(c.worker, c.dir);
+    if (c.primary !== undefined) m.primary.push(dumpIr(c.primary, c.dir) / REQUESTS);
+    m.seconds.push((performance.now() - t0) / 1000);
+    return ir;
+  })) / REQUESTS);
+  process.stderr.write(`${c.name}: cycle ${m.perRequest.length}: ${m.perRequest.at(-1)!.toFixed(0)} instructions/request (${m.seconds.at(-1)!.toFixed(0)} s), dump in ${c.dir}\n`);
 }
 
 const starts: Array<() => Promise<Contender>> = [cluster, () => tsgid('tsgid', ROOT)];
@@ -192,25 +247,55 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => void Promise.all(children(process.pid).map((pid) => stopTree(pid))).then(() => process.exit(130)));
 }
 
-const results: Array<{ name: string; perRequest: number[]; dir: string }> = [];
-for (const start of starts) {
-  const c = await start();
-  try {
-    results.push({ name: c.name, perRequest: await measure(c), dir: c.dir });
-  } finally {
-    await c.stop();
+const running: Contender[] = [];
+const results: Array<Measured & { name: string; dir: string }> = [];
+try {
+  for (const start of starts) {
+    const c = await start();
+    running.push(c);
+    await requests(c.port, WARMUP, () => undefined);
+    const [idle, primaryIdle] = await idleRates(c);
+    process.stderr.write(`${c.name}: idle: ${idle.toFixed(0)} instructions/s${CLOSE ? `, the primary ${primaryIdle.toFixed(0)}` : ''}\n`);
+    results.push({ name: c.name, dir: c.dir, perRequest: [], primary: [], seconds: [], idle, primaryIdle });
   }
+  // cycle n of every contender, then cycle n + 1, the order rotating: a stretch of a busier
+  // machine (fewer requests per wakeup) falls on all of them alike
+  for (let n = 0; n < ROUNDS; n++) {
+    for (let i = 0; i < running.length; i++) {
+      const k = (i + n) % running.length;
+      await cycle(running[k]!, results[k]!);
+    }
+  }
+} finally {
+  for (const c of running) await c.stop();
 }
 
 const settled = (xs: number[]): number[] => (xs.length > 1 ? xs.slice(1) : xs);
-const base = median(settled(results[0]!.perRequest));
 const cycles = Array.from({ length: ROUNDS }, (_, i) => `cycle ${i + 1}`);
 const over = ROUNDS > 2 ? `cycles 2–${ROUNDS}` : `cycle ${Math.min(ROUNDS, 2)}`;
-console.log(`\nInstructions per request (callgrind Ir), ${values.app === 'hello' ? 'hello world' : 'Express hello world'}, one worker — ${machine()}; ${REQUESTS} requests a cycle over ${CONNECTIONS} keep-alive connections, after ${WARMUP} to warm up; median of ${over}\n`);
-console.log(row(['contender', ...cycles, `median (${over})`, '× raw cluster']));
-console.log(row(['---', ...cycles.map(() => '---:'), '---:', '---:']));
-for (const r of results) {
-  const m = median(settled(r.perRequest));
-  console.log(row([r.name, ...r.perRequest.map((x) => x.toFixed(0)), m.toFixed(0), (m / base).toFixed(3)]));
+const spread = (xs: number[]): string => `${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)}`;
+function table(title: string, figures: (r: Measured) => number[]): void {
+  const base = figures(results[0]!);
+  console.log(`\n${title}\n`);
+  console.log(row(['contender', ...cycles, `median (${over})`, '× raw cluster (of the medians)', `per-cycle ratio to raw cluster: median, min–max (${over})`]));
+  console.log(row(['---', ...cycles.map(() => '---:'), '---:', '---:', '---:']));
+  for (const r of results) {
+    const xs = figures(r);
+    const m = median(settled(xs));
+    const ratios = settled(xs.map((x, i) => x / base[i]!));
+    console.log(row([r.name, ...xs.map((x) => x.toFixed(0)), m.toFixed(0), (m / median(settled(base))).toFixed(3), `${median(ratios).toFixed(3)}, ${spread(ratios)}`]));
+  }
 }
-for (const r of results) console.log(`${r.name}: dumps (cg.<pid>.<cycle>) in ${r.dir}`);
+const what = `${TITLES[values.app as keyof typeof TITLES]}, ${REQUESTS} requests a cycle over ${CONNECTIONS} ${CLOSE ? 'clients, a new connection for each (Connection: close)' : 'keep-alive connections'}, after ${WARMUP} to warm up; contenders' cycles interleaved; medians of ${over}`;
+console.log(`\nInstructions per request (callgrind Ir) — ${machine()}; ${what}`);
+table(CLOSE ? 'The worker:' : 'One worker:', (r) => r.perRequest);
+if (CLOSE) {
+  table("The primary (tsgid's arbiter, cluster's primary), per connection:", (r) => r.primary);
+  table('Both:', (r) => r.perRequest.map((x, i) => x + r.primary[i]!));
+  // what the primary runs by the clock (tsgid: its loop's ticks, the stats sampler, heartbeats
+  // from the worker) is charged to the connections of a cycle, and valgrind makes a cycle ~50x longer
+  table("The primary, net of its idle rate (instructions per idle second × the cycle's seconds, per connection):", (r) => r.primary.map((x, i) => x - (r.primaryIdle * r.seconds[i]!) / REQUESTS));
+}
+console.log('');
+// what a worker runs by the clock (heartbeats, timers, threads) is charged to the requests of the cycle it falls in
+for (const r of results) console.log(`${r.name}: cycle seconds ${r.seconds.map((s) => s.toFixed(0)).join(' ')}; idle, ${(r.idle / 1e3).toFixed(0)} thousand instructions/s${CLOSE ? ` (the primary ${(r.primaryIdle / 1e3).toFixed(0)})` : ''}; dumps (cg.<pid>.<cycle>) in ${r.dir}`);

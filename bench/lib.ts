@@ -36,9 +36,10 @@ export interface Tsgid {
  * `bin`: another build's dist/daemon/main.js, to compare two versions of tsgid (bench/throughput.ts --baseline).
  * `readyMs`: how long its apps may take to run (workers under valgrind boot ~50x slower, bench/instructions.ts).
  */
-export async function startTsgid(dir: string, yaml: string, bin = TSGID, readyMs = 60_000): Promise<Tsgid> {
+/** `node`: what runs tsgid (bench/instructions.ts --close passes a valgrind wrapper) */
+export async function startTsgid(dir: string, yaml: string, bin = TSGID, readyMs = 60_000, node = process.execPath): Promise<Tsgid> {
   writeFileSync(join(dir, 'tsgi.yaml'), `admin: { listen: "unix:admin.sock" }\n${yaml}`);
-  const proc = spawn(process.execPath, [bin, '-c', join(dir, 'tsgi.yaml')], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  const proc = spawn(node, [bin, '-c', join(dir, 'tsgi.yaml')], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
   const socket = join(dir, 'admin.sock');
   try {
     await waitUntil(async () => {

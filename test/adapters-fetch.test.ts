@@ -92,6 +92,19 @@ test('a streamed response arrives chunk by chunk', async () => {
   assert.ok(parts.length >= 2, 'more than one read: the body was not collected first');
 });
 
+test('a body whole at once goes out with its Content-Length, not chunked; an empty one with 0', async () => {
+  for (const [path, body] of [['/cookies', 'cookies'], ['/status', 'teapot']] as const) {
+    const res = await rawRequest('GET', path, undefined, false);
+    assert.equal(res.headers['content-length'], String(body.length), path);
+    assert.equal(res.headers['transfer-encoding'], undefined, path);
+    assert.equal(res.body, body, path);
+  }
+  const empty = await rawRequest('GET', '/empty', undefined, false);
+  assert.equal(empty.statusCode, 200);
+  assert.equal(empty.headers['content-length'], '0');
+  assert.equal(empty.body, '');
+});
+
 test('several set-cookie headers stay separate', async () => {
   const res = await fetch(`${base}/cookies`);
   assert.deepEqual(res.headers.getSetCookie(), ['a=1; Path=/', 'b=2; Path=/; HttpOnly']);

@@ -126,14 +126,16 @@ function accept(socket: Socket, head?: string): void {
   }
   if (connections >= limits.maxConnections && !makeRoom(limits, spec!.tls !== undefined, socket)) return;
   connections++;
-  socket.once('close', onSocketClose);
+  // a socket closes once: on() spares once()'s wrapper per connection
+  socket.on('close', onSocketClose);
   // net's own accept path sets TCP_NODELAY (http's noDelay default); a socket that came over IPC
   // skips it, and Nagle's algorithm would hold back small responses
   socket.setNoDelay(true);
   server.emit('connection', socket);
-  // as @socket.io/sticky's workers do: the parser reads these bytes first, then the stream
+  // as @socket.io/sticky's workers do: the parser reads these bytes first, then the stream. The
+  // Socket reads from its handle from its construction on (no pauseOnCreate), as one accepted by
+  // net itself does: nothing to resume.
   if (head !== undefined) socket.emit('data', Buffer.from(head, 'base64'));
-  socket.resume();
 }
 
 function onSocketClose(this: Socket): void {
@@ -213,7 +215,7 @@ async function bootServer(): Promise<void> {
   const s = appServer.server;
   applyLimits(s, limits);
   // over TLS the HTTP parser reads the TLS socket, which carries the response (connectionClosed)
-  if (spec!.tls !== undefined) s.on('secureConnection', (tls: Socket) => tls.once('close', onTlsClose));
+  if (spec!.tls !== undefined) s.on('secureConnection', (tls: Socket) => tls.on('close', onTlsClose));
   await hosted.onStart(s);
   // first of all 'request' listeners: engine.io's, added in onStart, answers its requests itself
   if (sticky !== undefined) s.prependListener('request', sticky);

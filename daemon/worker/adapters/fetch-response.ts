@@ -32,19 +32,24 @@ export async function sendResponse(response: Response, method: string | undefine
   response.headers.forEach(pushHeader, head);
   for (const cookie of response.headers.getSetCookie()) head.push('set-cookie', cookie);
   const status = response.status;
-  if (response.statusText) res.writeHead(status, response.statusText, head);
-  else res.writeHead(status, head);
 
   const body = response.body;
   if (body === null) {
+    writeHead(res, status, response.statusText, head);
     res.end();
   } else if (method === 'HEAD' || status === 204 || status === 304) {
+    writeHead(res, status, response.statusText, head);
     res.end();
     // Nobody will read it: let the app's stream know, so it can stop producing.
     body.cancel().catch(ignore);
   } else {
-    await pipeBody(body, res);
+    await pipeBody(body, res, status, response.statusText, head);
   }
+}
+
+function writeHead(res: ServerResponse, status: number, statusText: string, head: string[]): void {
+  if (statusText) res.writeHead(status, statusText, head);
+  else res.writeHead(status, head);
 }
 
 // Headers#forEach with a `this` argument: no closure per response.
@@ -53,16 +58,49 @@ function pushHeader(this: string[], value: string, name: string): void {
   if (name !== 'set-cookie') this.push(name, value);
 }
 
-async function pipeBody(body: ReadableStream<Uint8Array>, res: ResponseState): Promise<void> {
+/**
+ * A body that is whole at once (a string, a buffer: what most handlers return, whose stream has
+ * its bytes and its end ready within a few microtasks) goes out with its Content-Length and the
+ * head in one write, as @hono/node-server sends it. Any other streams chunked with backpressure,
+ * its head sent as soon as a read has to wait, so a stream that starts slowly (server-sent events)
+ * still gets its head out at once.
+ */
+async function pipeBody(body: ReadableStream<Uint8Array>, res: ResponseState, status: number, statusText: string, head: string[]): Promise<void> {
   const reader = body.getReader();
   res[kBodyReader] = reader;
+  let pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined = reader.read();
   try {
-    for (;;) {
-      const chunk = await reader.read();
+    const first = await readyNow(pending);
+    if (first !== NOT_YET) {
+      pending = first.done ? undefined : reader.read();
+      const second = first.done ? first : await readyNow(pending!);
+      if (second !== NOT_YET && second.done) {
+        if (res.destroyed) return;
+        const bytes = first.done ? undefined : first.value;
+        // a handler's own framing header stands (Node checks it against what is written)
+        if (!hasFraming(head)) head.push('content-length', String(bytes?.byteLength ?? 0));
+        writeHead(res, status, statusText, head);
+        res.end(bytes);
+        return;
+      }
+      writeHead(res, status, statusText, head);
+      if (!first.done && !res.write(first.value)) await drained(res);
+      if (second !== NOT_YET) {
+        pending = undefined;
+        if (!second.done && !res.destroyed && !res.write(second.value)) await drained(res);
+      }
+    } else {
+      writeHead(res, status, statusText, head);
+    }
+    while (!res.destroyed) {
+      const chunk = await (pending ?? reader.read());
+      pending = undefined;
       if (chunk.done || res.destroyed) break;
       if (!res.write(chunk.value)) await drained(res);
     }
   } catch (err) {
+    // nothing sent yet: the caller answers 500
+    if (!res.headersSent) throw err;
     // Status and part of the body are out; cutting the connection is the only way left to say "incomplete".
     reportError('fetch response body failed mid-stream', err);
     res.destroy();
@@ -70,6 +108,22 @@ async function pipeBody(body: ReadableStream<Uint8Array>, res: ResponseState): P
   }
   if (res.destroyed) reader.cancel().catch(ignore);
   else res.end();
+}
+
+const NOT_YET = Symbol('not yet');
+
+/** `read`'s result if it settles within a few microtasks (a body already in memory), else NOT_YET; a rejection rejects. */
+function readyNow<T>(read: Promise<T>): Promise<T | typeof NOT_YET> {
+  return Promise.race([read, Promise.resolve(NOT_YET).then(later).then(later).then(later)]);
+}
+
+function later<T>(v: T): T {
+  return v;
+}
+
+function hasFraming(head: string[]): boolean {
+  for (let i = 0; i < head.length; i += 2) if (head[i] === 'content-length' || head[i] === 'transfer-encoding') return true;
+  return false;
 }
 
 /** Resolves on 'drain', or on 'close' when the client is gone and 'drain' will never come. */

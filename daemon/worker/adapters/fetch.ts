@@ -81,7 +81,8 @@ async function serve(
   try {
     const abort = new AbortController();
     res[kAbort] = abort;
-    res.once('close', onClose);
+    // 'close' comes once per response: on() spares once()'s wrapper
+    res.on('close', onClose);
     request = toRequest(req, abort.signal);
   } catch {
     badRequest(res);
