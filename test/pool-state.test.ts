@@ -30,8 +30,10 @@ class FakeProc extends EventEmitter implements WorkerProcess {
   constructor(readonly spec: WorkerSpec) {
     super();
   }
-  send(msg: unknown): boolean {
+  send(msg: unknown, _conn?: unknown, done?: (err: Error | null) => void): boolean {
     this.sent.push(msg);
+    // as child_process does: `done` once written; never for a closed channel (false)
+    if (this.alive && done !== undefined) process.nextTick(done, null);
     return this.alive;
   }
   kill(signal: NodeJS.Signals): void {
@@ -51,6 +53,9 @@ class FakeProc extends EventEmitter implements WorkerProcess {
     this.emit('exit', code, signal);
   }
 }
+
+/** A turn for the fake's `done` callbacks (a write completing): the next queued handle goes then. */
+const written = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 const FIXTURE_APPS = fileURLToPath(new URL('../../test/fixtures/apps/', import.meta.url));
 
@@ -317,7 +322,29 @@ describe('app pool', () => {
     assert.deepEqual(h.procs[0]!.sent, [{ t: 'drain' }]);
   });
 
-  it('holds connections while no worker is ready, up to backlog, and hands them over once one is', () => {
+  it('sends a worker one connection at a time, the next once the last is written, and redelivers its queue if it dies', async () => {
+    const h = harness({ workers: 2, balance: 'round-robin' });
+    h.tick();
+    h.procs.forEach((p) => p.ready());
+    h.tick();
+    const [a, b] = h.procs as [FakeProc, FakeProc];
+    const conns = (p: FakeProc) => p.sent.filter((m) => (m as { t: string }).t === 'conn').length;
+    const sockets = Array.from({ length: 6 }, () => ({ closed: false, close() { this.closed = true; } }));
+    for (const s of sockets) h.pool.accept(s);
+    // child_process would re-send every queued handle on each acknowledgement: one each is in flight
+    assert.deepEqual([conns(a), conns(b)], [1, 1]);
+    await written();
+    assert.deepEqual([conns(a), conns(b)], [3, 3], 'the rest follow as each is written');
+    // a takes its three; b dies before it took any: its three go to a
+    const ids = (p: FakeProc) => p.sent.filter((m) => (m as { t: string }).t === 'conn').map((m) => (m as { id: number }).id);
+    a.emit('message', { t: 'got', ids: ids(a) });
+    b.exit(null, 'SIGKILL');
+    await written();
+    assert.deepEqual([conns(a), conns(b)], [6, 3]);
+    assert.equal(sockets.filter((s) => s.closed).length, 3, 'only the copies a took are closed');
+  });
+
+  it('holds connections while no worker is ready, up to backlog, and hands them over once one is', async () => {
     const h = harness({ workers: 1, backlog: 3 });
     h.tick();
     const sockets = Array.from({ length: 5 }, () => ({ closed: false, close() { this.closed = true; } }));
@@ -328,10 +355,11 @@ describe('app pool', () => {
     h.procs[0]!.ready();
     h.tick();
     assert.equal(h.status().pending_connections, 0);
+    await written();
     assert.deepEqual(h.procs[0]!.sent.map((m) => (m as { t: string }).t), ['conn', 'conn', 'conn']);
   });
 
-  it('lets a worker acknowledge only its own connections, so another worker\'s can still be redelivered', () => {
+  it('lets a worker acknowledge only its own connections, so another worker\'s can still be redelivered', async () => {
     const h = harness({ workers: 2 });
     h.tick();
     h.procs.forEach((p) => p.ready());
@@ -346,6 +374,7 @@ describe('app pool', () => {
     a.emit('message', { t: 'got', ids: [...conns(a), ...conns(b)] });
     assert.equal(sockets.filter((s) => s.closed).length, 1, 'only a\'s copy is closed');
     b.exit(null, 'SIGKILL');
+    await written();
     assert.equal(conns(a).length, 2, 'b\'s connection goes to a');
     assert.ok(sockets.some((s) => !s.closed));
   });

@@ -33,6 +33,8 @@ export class Router {
   private nextConn = 1;
   /** connections sent to a worker that has not yet said it got them */
   private readonly unacked = new Map<number, { conn: Connection; info: ConnInfo; worker: WorkerRecord }>();
+  /** per worker with a handle being sent: the connections picked for it since, in order (handTo) */
+  private readonly sending = new Map<WorkerRecord, number[]>();
   private balancer: Balancer<WorkerRecord>;
   private settings: BalanceSettings;
 
@@ -134,17 +136,48 @@ export class Router {
   /** The worker is gone: what it had not taken goes to another. */
   redeliverAll(worker: WorkerRecord): void {
     for (const [id, entry] of this.unacked) if (entry.worker === worker) this.redeliver(id);
+    this.sending.delete(worker);
   }
 
+  /**
+   * One handle in flight per worker, the next sent once the last is written: node:child_process
+   * sends one handle per acknowledgement and, on each, re-sends its whole waiting queue (all but
+   * one go back in a new queue), so k connections queued there for one worker cost k² sends.
+   * node:cluster's round-robin also hands a worker its next connection only after the last.
+   */
   private handTo(worker: WorkerRecord, conn: Connection, info: ConnInfo): void {
     const id = this.nextConn++;
     this.unacked.set(id, { conn, info, worker });
+    const queued = this.sending.get(worker);
+    if (queued !== undefined) queued.push(id);
+    else {
+      this.sending.set(worker, []);
+      this.send(worker, id);
+    }
+  }
+
+  private send(worker: WorkerRecord, id: number): void {
+    const { conn, info } = this.unacked.get(id)!;
     // the bytes read for a sticky app go with the handle; nothing is added for the others
     const msg = info.head === undefined ? { t: 'conn' as const, id } : { t: 'conn' as const, id, head: info.head.toString('base64') };
     const sent = worker.proc.send(msg, conn, (err) => {
       if (err !== null) this.redeliver(id);
+      this.sendNext(worker);
     });
-    if (!sent) this.redeliver(id);
+    if (sent) return;
+    // the channel is closed: `done` will not be called
+    this.redeliver(id);
+    this.sendNext(worker);
+  }
+
+  /** The worker's next queued connection that is still its own, if any. */
+  private sendNext(worker: WorkerRecord): void {
+    const queued = this.sending.get(worker);
+    if (queued === undefined) return;
+    for (let id = queued.shift(); id !== undefined; id = queued.shift()) {
+      if (this.unacked.get(id)?.worker === worker) return this.send(worker, id);
+    }
+    this.sending.delete(worker);
   }
 
   /**
