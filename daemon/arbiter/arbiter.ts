@@ -124,16 +124,20 @@ export class Arbiter {
       this.command({ kind: 'reload', app }).catch((err: unknown) => this.log.warn(`${app}: reload after file change failed: ${err instanceof Error ? err.message : String(err)}`));
     }, log);
     this.sampler = new Sampler(ops, {
-      pids: () => [...this.pools.values()].flatMap((p) => p.pids().map((x) => x.pid)),
+      pids: () => {
+        const out = [process.pid];
+        for (const pool of this.pools.values()) pool.pidsInto(out);
+        return out;
+      },
+      // a worker over max_memory asks for a tick itself (its retirement); nothing else here does
       deliver: (stats) => {
         const now = this.ops.now();
         for (const pool of this.pools.values()) {
           pool.sampled(stats);
-          this.recorded.record(now, pool.metrics(), pool.status(now));
+          this.recorded.record(now, pool.historyPoint());
         }
-        this.schedule();
       },
-    });
+    }, config.stats_interval);
   }
 
   /**
@@ -149,7 +153,6 @@ export class Arbiter {
       await this.watcher.close();
       throw err;
     }
-    this.sampler.start(this.config.stats_interval);
     this.schedule();
   }
 
@@ -267,6 +270,7 @@ export class Arbiter {
       pool.reconcile(now);
       next = Math.min(next, pool.nextDeadline());
     }
+    next = Math.min(next, this.sampler.tick(now));
     if (this.watchdog !== undefined) {
       if (now >= this.watchdog.due) {
         this.watchdog.due = now + this.watchdog.everyMs;
@@ -424,7 +428,7 @@ export class Arbiter {
       this.log.warn(`config reload: ${plan.needs_restart.join(', ')} changed; admin.*, max_workers and logs.* take effect when tsgid restarts`);
     }
     this.config = { ...next, admin: this.config.admin, max_workers: this.config.max_workers, logs: this.config.logs };
-    this.sampler.start(next.stats_interval);
+    this.sampler.setInterval(next.stats_interval);
     this.recorded.setInterval(next.stats_interval);
     this.pacer.setLimit(next.max_concurrent_boots);
     this.schedule();

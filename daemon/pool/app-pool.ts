@@ -24,6 +24,7 @@ import type { BalanceName } from './balance/policy.js';
 import { AdapterRelay, isAdapterMessage } from './adapter-relay.js';
 import { workerSpec } from './worker-spec.js';
 import { CronJob, type JobStatus } from './cron-job.js';
+import type { HistoryPoint } from '../arbiter/history.js';
 
 export interface PoolDeps {
   ops: ProcessOps;
@@ -753,12 +754,16 @@ export class AppPool {
     return { name: this.name, target: this.target, ready: this.routing.readyWorkers.length, ...this.totals.snapshot(), workers };
   }
 
-  /** Used by the stats sampler to know whom to measure. */
-  pids(): Array<{ worker: WorkerRecord; pid: number }> {
-    const out: Array<{ worker: WorkerRecord; pid: number }> = [];
-    for (const w of this.workers.values()) if (w.pid !== undefined) out.push({ worker: w, pid: w.pid });
-    return out;
+  /** One point of the app's history (arbiter/history.ts): what the pool holds, nothing copied but its last exits. */
+  historyPoint(): HistoryPoint {
+    return { name: this.name, requests: this.totals.requests, workers: [...this.workers.values()], recent_restarts: this.recentExits.toReversed() };
   }
+
+  /** The stats sampler's list of whom to read: this pool's worker pids, added to `out`. */
+  pidsInto(out: number[]): void {
+    for (const w of this.workers.values()) if (w.pid !== undefined) out.push(w.pid);
+  }
+
 }
 
 function mb(bytes: number): string {
