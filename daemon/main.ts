@@ -3,6 +3,8 @@
  * tsgid: load the config, open every app's sockets, start the arbiter and the admin API,
  * and turn signals into queued commands.
  */
+// first: it must run before the other modules are evaluated (young-generation.ts)
+import './young-generation.js';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { adminToken, adminTokens, startAdminApi, type AdminApi } from '../api/listen.js';
