@@ -124,9 +124,9 @@ export class Arbiter {
       this.command({ kind: 'reload', app }).catch((err: unknown) => this.log.warn(`${app}: reload after file change failed: ${err instanceof Error ? err.message : String(err)}`));
     }, log);
     this.sampler = new Sampler(ops, {
-      pids: () => {
+      pids: (limited) => {
         const out = [process.pid];
-        for (const pool of this.pools.values()) pool.pidsInto(out);
+        for (const pool of this.pools.values()) if (!limited || pool.config.max_memory > 0) pool.pidsInto(out);
         return out;
       },
       // a worker over max_memory asks for a tick itself (its retirement); nothing else here does
@@ -193,11 +193,14 @@ export class Arbiter {
 
   /** For GET /v1/ready: every app has its target workers ready, and no shutdown has been asked for. */
   readiness(): Readiness {
-    return readiness(this.status().apps, this.shuttingDown);
+    // not a reader of the figures (a load balancer polls it): the sampler's pace stays as it is
+    const now = this.ops.now();
+    return readiness([...this.pools.values()].map((p) => p.status(now)), this.shuttingDown);
   }
 
   status(): DaemonStatus {
     const now = this.ops.now();
+    this.watched(now);
     return {
       pid: process.pid,
       ...lineage(),
@@ -209,17 +212,26 @@ export class Arbiter {
   }
 
   appStatus(name: string): AppStatus {
-    return this.pool(name).status(this.ops.now());
+    const now = this.ops.now();
+    this.watched(now);
+    return this.pool(name).status(now);
+  }
+
+  /** A reader of the workers' figures: the sampler reads them every stats_interval while they are read (sampler.ts). */
+  private watched(now: number): void {
+    if (this.sampler.watched(now)) this.schedule();
   }
 
   /** For GET /metrics: every app's totals and live workers, and how long tsgid has run. */
   metrics(): { uptime_ms: number; upgrades: { ok: number; failed: number }; apps: AppMetricsView[] } {
+    this.watched(this.ops.now());
     return { uptime_ms: this.ops.now() - this.startedAt, upgrades: upgradeCounts(), apps: [...this.pools.values()].map((p) => p.metrics()) };
   }
 
   /** For GET /v1/apps/:name/history: the app's charts over the last minutes. */
   history(name: string, since?: number): AppHistory {
     this.pool(name);
+    this.watched(this.ops.now());
     return this.recorded.read(name, since);
   }
 
