@@ -84,10 +84,10 @@ const results: Record<string, Array<Result>> = {};
 const add = (k: string, r: Result) => (results[k] ??= []).push(r);
 for (let i = 0; i < ROUNDS; i++) {
   add('tsgid, no reload', await tsgidRound(false));
-  add('tsgid, reload every 1 s', await tsgidRound(true));
+  add(`tsgid, reload every ${EVERY_MS / 1000} s`, await tsgidRound(true));
   if (!values['no-pm2']) {
     add('PM2 cluster, no reload', await pm2Round(false));
-    add('PM2 cluster, `pm2 reload` every 1 s', await pm2Round(true));
+    add(`PM2 cluster, \`pm2 reload\` every ${EVERY_MS / 1000} s`, await pm2Round(true));
   }
 }
 

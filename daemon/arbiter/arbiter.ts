@@ -23,6 +23,7 @@ import { History, type AppHistory } from './history.js';
 import { planReload, type ReloadPlan } from '../config/diff.js';
 import { persistCommand } from '../config/persist-command.js';
 import { lineage, upgradeCounts } from '../upgrade/lineage.js';
+import { BootPriority } from '../pool/boot-priority.js';
 
 export type Command =
   | { kind: 'start' | 'stop' | 'restart' | 'reload'; app: string }
@@ -119,6 +120,11 @@ export class Arbiter {
     this.logs = new AppLogs(config.logs, log);
     this.recorded = new History(config.stats_interval);
     this.pacer = BootPacer.fromSetting(config.max_concurrent_boots);
+    // booting workers yield the CPU to serving ones (boot-priority.ts); only real processes are reniced
+    if (ops === realOps) {
+      const priority = new BootPriority();
+      this.events.on('worker', (e: WorkerEvent) => priority.seen(e));
+    }
     this.watcher = new Watcher((app, path) => {
       this.log.info(`${app}: ${path} changed; reloading`);
       this.command({ kind: 'reload', app }).catch((err: unknown) => this.log.warn(`${app}: reload after file change failed: ${err instanceof Error ? err.message : String(err)}`));

@@ -80,7 +80,7 @@ export class Sampler {
     if (this.busy) return;
     this.busy = true;
     try {
-      const stats = await this.ops.stats(this.target.pids(limited));
+      const stats = await this.ops.stats(this.target.pids(limited), limited);
       this.self = stats.get(process.pid);
       this.target.deliver(stats);
     } finally {

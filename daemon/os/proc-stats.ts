@@ -42,8 +42,13 @@ export function procStatsAvailable(): boolean {
   return process.platform === 'linux' && existsSync('/proc/self/stat');
 }
 
-/** A pid that is gone (or unreadable) is missing from the result. CPU is percent of one core since the previous read; the first time, since the process started. */
-export function readProcStats(pids: readonly number[]): Map<number, ProcStats> {
+/**
+ * A pid that is gone (or unreadable) is missing from the result. CPU is percent of one core since
+ * the previous read; the first time, since the process started. `partial`: `pids` is some of the
+ * processes sampled (the sampler's limited rounds); the others keep their descriptors and pace,
+ * which a full call (the default) lets go of for the pids it does not name.
+ */
+export function readProcStats(pids: readonly number[], partial = false): Map<number, ProcStats> {
   pageSize ??= systemPageSize();
   const call = ++calls;
   const now = performance.now();
@@ -82,6 +87,7 @@ export function readProcStats(pids: readonly number[]): Map<number, ProcStats> {
     out.set(pid, stats);
   }
   // the processes no longer asked for (gone, or no longer workers) let go of their descriptors
+  if (partial) return out;
   for (const [pid, s] of known) {
     if (s.call === call) continue;
     closeSync(s.fd);
