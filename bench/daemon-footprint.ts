@@ -4,10 +4,12 @@
  * node:cluster primary, and of PM2's daemon, each with the same number of idle hello-world
  * workers, measured over a window that starts `--settle` seconds after every worker is up.
  *
- *   npm run build && node dist/bench/daemon-footprint.js [--workers 100] [--settle 30] [--seconds 60] [--runs 3] [--only tsgid,cluster,PM2] [--bin DIR/dist/daemon/main.js]
+ *   npm run build && node dist/bench/daemon-footprint.js [--workers 100] [--settle 30] [--seconds 60] [--runs 3] [--only tsgid,cluster,PM2] [--bin DIR/dist/daemon/main.js] [--vs DIR/dist/daemon/main.js]
  *
  * tsgid runs with its defaults (stats_interval 1 s) and one app; nothing reads its API during the
- * window. `--bin` measures another build (a copy of its dist/), to compare two versions.
+ * window. `--bin` measures another build (a copy of its dist/), to compare two versions. `--vs`
+ * runs that other build at the same time as tsgid, over the same window: an idle process's CPU
+ * moves with the neighbours' load, so two builds are compared side by side, not one after another.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -24,6 +26,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     only: { type: 'string', default: 'tsgid,cluster,PM2' },
     bin: { type: 'string', default: TSGID },
+    vs: { type: 'string' },
   },
 });
 const WORKERS = Number(values.workers);
@@ -38,12 +41,16 @@ interface Managed {
   stop(): Promise<void>;
 }
 
-const managers: Record<string, () => Promise<Managed>> = {
+async function tsgid(bin: string): Promise<Managed> {
+  const dir = scratch('footprint-tsgid');
+  writeFileSync(join(dir, 'hello.mjs'), HELLO);
+  const d = await startTsgid(dir, `apps:\n  hello:\n    app: ./hello.mjs\n    listen: "127.0.0.1:0"\n    workers: ${WORKERS}\n`, bin, 300_000);
+  return { pid: d.proc.pid!, stop: () => d.stop() };
+}
+
+const managers: Record<string, () => Promise<Managed[]>> = {
   async tsgid() {
-    const dir = scratch('footprint-tsgid');
-    writeFileSync(join(dir, 'hello.mjs'), HELLO);
-    const d = await startTsgid(dir, `apps:\n  hello:\n    app: ./hello.mjs\n    listen: "127.0.0.1:0"\n    workers: ${WORKERS}\n`, values.bin, 300_000);
-    return { pid: d.proc.pid!, stop: () => d.stop() };
+    return Promise.all([tsgid(values.bin), ...(values.vs === undefined ? [] : [tsgid(values.vs)])]);
   },
   async cluster() {
     const dir = scratch('footprint-cluster');
@@ -59,7 +66,7 @@ if (cluster.isPrimary) {
       p.stdout!.on('data', (c: Buffer) => c.toString().includes('ready') && resolve());
       p.once('exit', () => reject(new Error('the cluster primary exited')));
     });
-    return { pid: p.pid!, stop: () => stopTree(p.pid!) };
+    return [{ pid: p.pid!, stop: () => stopTree(p.pid!) }];
   },
   async PM2() {
     const pm2 = pm2Bin();
@@ -72,7 +79,7 @@ if (cluster.isPrimary) {
       return list.length === WORKERS && list.every((p) => p.pm2_env.status === 'online');
     }, 300_000);
     const pid = Number(readFileSync(join(dir, '.pm2/pm2.pid'), 'utf8'));
-    return { pid, stop: async () => void execFileSync(pm2, ['kill'], { env, stdio: 'ignore' }) };
+    return [{ pid, stop: async () => void execFileSync(pm2, ['kill'], { env, stdio: 'ignore' }) }];
   },
 };
 
@@ -80,16 +87,19 @@ const results: Record<string, Array<{ cpu: number; rss: number; load: number }>>
 for (let r = 0; r < RUNS; r++) {
   for (const [name, start] of Object.entries(managers)) {
     if (!ONLY.has(name)) continue;
-    const m = await start();
+    const ms = await start();
     try {
       await sleep(SETTLE * 1000);
-      const c0 = cpuRunSeconds(m.pid);
+      const c0 = ms.map((m) => cpuRunSeconds(m.pid));
       const t0 = performance.now();
       await sleep(SECONDS * 1000);
-      const cpu = ((cpuRunSeconds(m.pid) - c0) / ((performance.now() - t0) / 1000)) * 100;
-      (results[name] ??= []).push({ cpu, rss: rssMB(m.pid), load: loadavg()[0]! });
+      const s = (performance.now() - t0) / 1000;
+      ms.forEach((m, k) => {
+        const label = k === 0 ? name : `${name} (--vs)`;
+        (results[label] ??= []).push({ cpu: ((cpuRunSeconds(m.pid) - c0[k]!) / s) * 100, rss: rssMB(m.pid), load: loadavg()[0]! });
+      });
     } finally {
-      await m.stop();
+      await Promise.all(ms.map((m) => m.stop()));
     }
   }
 }
