@@ -40,11 +40,11 @@ describe('boot priority', () => {
     const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
     try {
       const p = new BootPriority(true);
-      p.seen(event(child.pid!, 'starting', 'starting'));
+      p.seen(event(child.pid!, 'starting', 'starting'), () => true);
       assert.ok(nices(child.pid!).every((n) => n === BOOT_NICE), `booting: ${nices(child.pid!)}`);
       // threads the process makes meanwhile take the lowered value; wait for Node's
       while (nices(child.pid!).length < 5) await new Promise((r) => setTimeout(r, 20));
-      p.seen(event(child.pid!, 'starting', 'ready'));
+      p.seen(event(child.pid!, 'starting', 'ready'), () => true);
       assert.ok(nices(child.pid!).every((n) => n === 0), `ready: ${nices(child.pid!)}`);
     } finally {
       child.kill('SIGKILL');
@@ -52,17 +52,19 @@ describe('boot priority', () => {
     }
   });
 
-  it('does nothing where it could not give the priority back, and ignores a pid that is gone', { timeout: 30_000 }, async () => {
+  it('does nothing where it could not give the priority back, nor while the app has nobody serving, and ignores a pid that is gone', { timeout: 30_000 }, async () => {
     const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
     try {
-      new BootPriority(false).seen(event(child.pid!, 'starting', 'starting'));
+      new BootPriority(false).seen(event(child.pid!, 'starting', 'starting'), () => true);
       assert.ok(nices(child.pid!).every((n) => n === 0));
+      new BootPriority(true).seen(event(child.pid!, 'starting', 'starting'), () => false);
+      assert.ok(nices(child.pid!).every((n) => n === 0), 'nobody serving: nobody to yield to');
     } finally {
       child.kill('SIGKILL');
       await once(child, 'exit');
     }
     const p = new BootPriority(true);
-    p.seen(event(child.pid!, 'starting', 'starting'));
-    p.seen(event(child.pid!, 'starting', 'failed'));
+    p.seen(event(child.pid!, 'starting', 'starting'), () => true);
+    p.seen(event(child.pid!, 'starting', 'failed'), () => true);
   });
 });

@@ -123,7 +123,7 @@ export class Arbiter {
     // booting workers yield the CPU to serving ones (boot-priority.ts); only real processes are reniced
     if (ops === realOps) {
       const priority = new BootPriority();
-      this.events.on('worker', (e: WorkerEvent) => priority.seen(e));
+      this.events.on('worker', (e: WorkerEvent) => priority.seen(e, () => (this.pools.get(e.app)?.status(this.ops.now()).ready ?? 0) > 0));
     }
     this.watcher = new Watcher((app, path) => {
       this.log.info(`${app}: ${path} changed; reloading`);

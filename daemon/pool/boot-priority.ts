@@ -1,6 +1,6 @@
 /**
- * A booting worker runs at a lower CPU priority (nice BOOT_NICE) and gets its own back once it is
- * ready (or is forgotten when it exits first). A reload, a crash replacement or a scale-up then
+ * A worker that boots while its app has others serving runs at a lower CPU priority (nice
+ * BOOT_NICE) and gets its own back once it is ready (or is forgotten when it exits first). A reload, a crash replacement or a scale-up then
  * boots on the CPU the serving workers leave, instead of taking half of it on a 2-core machine:
  * under load, a reload booted two new workers beside the two serving ones, and requests waited
  * seconds. With nothing else to run, a niced boot is as fast as any other.
@@ -41,10 +41,16 @@ export class BootPriority {
 
   constructor(private readonly enabled = mayRaisePriority()) {}
 
-  /** A worker's state changed (the pool's events): lowered when it starts, given back when it leaves `starting`. */
-  seen(e: WorkerEvent): void {
+  /**
+   * A worker's state changed (the pool's events): lowered when it starts if its app has workers
+   * serving (`serving`: a reload, a replacement, a scale-up; a first start has nobody to yield
+   * to, and boots as fast as it can), given back when it leaves `starting`.
+   */
+  seen(e: WorkerEvent, serving: () => boolean): void {
     if (!this.enabled || e.pid === undefined) return;
-    if (e.from === 'starting' && e.to === 'starting') this.lower(e.pid);
+    if (e.from === 'starting' && e.to === 'starting') {
+      if (serving()) this.lower(e.pid);
+    }
     else if (e.from === 'starting') this.restore(e.pid);
   }
 
