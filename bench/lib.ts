@@ -101,9 +101,9 @@ export interface WrkResult {
   over2s: number;
 }
 
-export function wrk(url: string, opts: { seconds: number; connections?: number; threads?: number; headers?: string[]; script?: string }): Promise<WrkResult> {
+export function wrk(url: string, opts: { seconds: number; connections?: number; threads?: number; headers?: string[]; script?: string; timeout?: string }): Promise<WrkResult> {
   return new Promise((resolve, reject) => {
-    const args = ['-t', String(opts.threads ?? 2), '-c', String(opts.connections ?? 50), '-d', `${opts.seconds}s`, '--latency', ...(opts.headers ?? []).flatMap((h) => ['-H', h]), ...(opts.script === undefined ? [] : ['-s', opts.script]), url];
+    const args = ['-t', String(opts.threads ?? 2), '-c', String(opts.connections ?? 50), '-d', `${opts.seconds}s`, '--latency', ...(opts.headers ?? []).flatMap((h) => ['-H', h]), ...(opts.script === undefined ? [] : ['-s', opts.script]), ...(opts.timeout === undefined ? [] : ['--timeout', opts.timeout]), url];
     const p = spawn('wrk', args);
     let out = '';
     p.stdout.on('data', (c: Buffer) => (out += c.toString()));
