@@ -24,7 +24,6 @@ import { planReload, type ReloadPlan } from '../config/diff.js';
 import { persistCommand } from '../config/persist-command.js';
 import { lineage, upgradeCounts } from '../upgrade/lineage.js';
 import { BootPriority } from '../pool/boot-priority.js';
-import { reloadBootLimit } from '../pool/reload-pace.js';
 
 export type Command =
   | { kind: 'start' | 'stop' | 'restart' | 'reload'; app: string }
@@ -83,8 +82,6 @@ export class Arbiter {
   private readonly sockets: SocketRegistry;
   /** one bound on workers booting at once, across all apps (max_concurrent_boots) */
   private readonly pacer: BootPacer;
-  /** new workers a reload boots at once (reload-pace.ts) */
-  private readonly reloadBoots = reloadBootLimit();
   /** the app the next tick reconciles first (boot slots go round the apps) */
   private firstPool = 0;
   private queue: Queued[] = [];
@@ -380,7 +377,6 @@ export class Arbiter {
       changed: () => this.schedule(),
       withheld: (name) => withheldFor(this.config, name),
       pacer: this.pacer,
-      reloadBoots: this.reloadBoots,
     });
     await this.sockets.open(pool, app);
     if (this.shuttingDown) {

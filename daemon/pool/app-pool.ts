@@ -25,7 +25,6 @@ import { AdapterRelay, isAdapterMessage } from './adapter-relay.js';
 import { workerSpec } from './worker-spec.js';
 import { CronJob, type JobStatus } from './cron-job.js';
 import type { HistoryPoint } from '../arbiter/history.js';
-import { reloadSpawns } from './reload-pace.js';
 
 export interface PoolDeps {
   ops: ProcessOps;
@@ -37,8 +36,6 @@ export interface PoolDeps {
   withheld?(app: string): Withheld;
   /** the daemon's one boot pacer, shared by every app (unbounded when absent: unit tests) */
   pacer?: BootPacer;
-  /** new workers a reload boots at once (reload-pace.ts; unbounded when absent: unit tests) */
-  reloadBoots?: number;
   /** answer a connection no worker can take (hold-503.ts; a fake in unit tests) */
   unavailable?: (conn: Connection, u: Unavailable) => void;
 }
@@ -372,7 +369,7 @@ export class AppPool {
       this.finishRun(new TsgiError('TSGI_ERR_APP_BOOT', `${this.name}: reload abandoned, the new code did not boot: ${run.error}`));
       return;
     }
-    this.spawnUpTo(reloadSpawns(this.target, fresh, this.deps.reloadBoots ?? Infinity), run.generation, now);
+    this.spawnUpTo(this.target - fresh.length, run.generation, now);
     if (fresh.length >= this.target && fresh.every((w) => w.state === 'ready')) {
       for (const w of this.serving()) if (w.generation !== run.generation) this.drain(w, 'reload', now);
       this.generation = run.generation;
