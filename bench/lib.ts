@@ -98,11 +98,13 @@ export interface WrkResult {
   /** connect + read + write + timeout errors, and non-2xx answers */
   errors: number;
   detail: string;
+  /** requests over 2 s, when the run's `script` prints `over 2 s: N` (bench/reload.ts) */
+  over2s: number;
 }
 
-export function wrk(url: string, opts: { seconds: number; connections?: number; threads?: number; headers?: string[] }): Promise<WrkResult> {
+export function wrk(url: string, opts: { seconds: number; connections?: number; threads?: number; headers?: string[]; script?: string; timeout?: string }): Promise<WrkResult> {
   return new Promise((resolve, reject) => {
-    const args = ['-t', String(opts.threads ?? 2), '-c', String(opts.connections ?? 50), '-d', `${opts.seconds}s`, '--latency', ...(opts.headers ?? []).flatMap((h) => ['-H', h]), url];
+    const args = ['-t', String(opts.threads ?? 2), '-c', String(opts.connections ?? 50), '-d', `${opts.seconds}s`, '--latency', ...(opts.headers ?? []).flatMap((h) => ['-H', h]), ...(opts.script === undefined ? [] : ['-s', opts.script]), ...(opts.timeout === undefined ? [] : ['--timeout', opts.timeout]), url];
     const p = spawn('wrk', args);
     let out = '';
     p.stdout.on('data', (c: Buffer) => (out += c.toString()));
@@ -128,6 +130,7 @@ export function parseWrk(out: string): WrkResult {
     p50ms: ms(/50%\s+([\d.]+)(us|ms|s)/),
     p99ms: ms(/99%\s+([\d.]+)(us|ms|s)/),
     errors: socketErrors + non2xx,
+    over2s: num(/over 2 s: (\d+)/),
     detail: sock ? sock[0] + (non2xx ? `, non-2xx ${non2xx}` : '') : non2xx ? `non-2xx ${non2xx}` : 'no errors',
   };
 }

@@ -3,6 +3,8 @@
  * tsgid: load the config, open every app's sockets, start the arbiter and the admin API,
  * and turn signals into queued commands.
  */
+// first: it must run before the other modules are evaluated (young-generation.ts)
+import './young-generation.js';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { adminToken, adminTokens, startAdminApi, type AdminApi } from '../api/listen.js';
@@ -12,7 +14,6 @@ import { currentRunner, listenWhere, loadConfig, whereInConfig, type Config } fr
 import { isTsgiError, TsgiError } from './errors.js';
 import { takePassedFds } from './os/listen-fds.js';
 import { createLogger } from './log.js';
-import { keepYoungGenerationSmall } from './heap.js';
 import { queueLimit } from './logs/drops.js';
 import { checkNodeVersion } from './node-version.js';
 import { onTerminal, watchLauncher } from './os/foreground.js';
@@ -143,7 +144,6 @@ async function main(): Promise<void> {
   // handler below would log to the same dead pipe, again and again: stop writing, keep serving.
   process.stdout.on('error', () => {});
   process.stderr.on('error', () => {});
-  keepYoungGenerationSmall();
   const log = createLogger({ maxQueued: queueLimit(config.logs.max_size) });
   // systemd's variables are read, then removed before any worker inherits the environment
   const systemd = sdNotifier(log);

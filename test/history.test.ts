@@ -38,9 +38,9 @@ describe('history', () => {
 
   it('rates per status class and latency per interval, worker series aligned with nulls', () => {
     const h = new History(1000);
-    h.record(10_000, metrics(0, 0, {}), status([{ id: 1, rss: 1e6, cpu: 1 }]));
-    h.record(11_000, metrics(50, 2, { 0: 52 }), status([{ id: 1, rss: 2e6, cpu: 5 }, { id: 2, rss: 3e6, cpu: 9 }]));
-    h.record(13_000, metrics(150, 2, { 0: 52, 7: 100 }), status([{ id: 2, rss: 4e6, cpu: 7 }], [exit(1, 12_500)]));
+    h.record(10_000, { ...metrics(0, 0, {}), ...status([{ id: 1, rss: 1e6, cpu: 1 }]) });
+    h.record(11_000, { ...metrics(50, 2, { 0: 52 }), ...status([{ id: 1, rss: 2e6, cpu: 5 }, { id: 2, rss: 3e6, cpu: 9 }]) });
+    h.record(13_000, { ...metrics(150, 2, { 0: 52, 7: 100 }), ...status([{ id: 2, rss: 4e6, cpu: 7 }], [exit(1, 12_500)]) });
     const r = h.read('web');
     assert.deepEqual(r.t, [10_000, 11_000, 13_000]);
     assert.deepEqual(r.requests['2xx'], [null, 50, 50], 'per second, over a 2 s gap too');
@@ -64,7 +64,7 @@ describe('history', () => {
     for (let i = 0; i < HISTORY_POINTS * 3; i++) {
       // a crash loop: a new worker every point, the newest exits first as status lists them
       exits.unshift(exit(i, i * 1000 + 500));
-      h.record(i * 1000, metrics(i, 0, {}), status([{ id: i, rss: 1, cpu: 1 }], exits.slice(0, 20)));
+      h.record(i * 1000, { ...metrics(i, 0, {}), ...status([{ id: i, rss: 1, cpu: 1 }], exits.slice(0, 20)) });
     }
     const r = h.read('web');
     assert.equal(r.t.length, HISTORY_POINTS);
@@ -78,7 +78,7 @@ describe('history', () => {
   it('keeps the same 64 worker series when more workers run, and gives a gone one\'s place to a running one', () => {
     const h = new History(1000);
     const running = Array.from({ length: 100 }, (_, id) => ({ id, rss: id, cpu: 1 }));
-    for (let i = 0; i < 5; i++) h.record(i * 1000, metrics(i, 0, {}), status(running));
+    for (let i = 0; i < 5; i++) h.record(i * 1000, { ...metrics(i, 0, {}), ...status(running) });
     const drawn = h.read('web').workers;
     assert.equal(drawn.length, 64);
     // each drawn worker has every point: none was dropped and made again in between
@@ -86,7 +86,7 @@ describe('history', () => {
     const kept = new Set(drawn.map((w) => w.id));
     const gone = [...kept][0]!;
     const next = running.filter((w) => w.id !== gone).concat({ id: 100, rss: 100, cpu: 1 });
-    h.record(5000, metrics(5, 0, {}), status(next));
+    h.record(5000, { ...metrics(5, 0, {}), ...status(next) });
     const after = new Set(h.read('web').workers.map((w) => w.id));
     assert.equal(after.size, 64);
     assert.ok([...kept].every((id) => id === gone || after.has(id)), 'a running worker lost its place');
@@ -95,7 +95,7 @@ describe('history', () => {
 
   it('forgets a removed app', () => {
     const h = new History(1000);
-    h.record(1, metrics(0, 0, {}), status([]));
+    h.record(1, { ...metrics(0, 0, {}), ...status([]) });
     h.remove('web');
     assert.deepEqual(h.read('web').t, []);
   });

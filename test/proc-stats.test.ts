@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { procStatsAvailable, readProcStats } from '../daemon/os/proc-stats.js';
@@ -41,6 +42,28 @@ describe('readProcStats', { skip }, () => {
     const after = readProcStats([process.pid, child.pid!]);
     assert.equal(after.has(child.pid!), false);
     assert.ok(after.has(process.pid));
+  });
+
+  it('a partial call keeps the descriptors of the processes it does not name; a full one lets them go', { timeout: 30_000 }, async () => {
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    const held = (): number => readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === `/proc/${child.pid}/stat`;
+      } catch {
+        return false;
+      }
+    }).length;
+    try {
+      readProcStats([process.pid, child.pid!]);
+      assert.equal(held(), 1);
+      readProcStats([process.pid], true);
+      assert.equal(held(), 1, 'kept over a partial call');
+      readProcStats([process.pid]);
+      assert.equal(held(), 0, 'released by a full call that does not name it');
+    } finally {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
   });
 
   it('leaves out a process that exited after it was first read', { timeout: 30_000 }, async () => {

@@ -23,6 +23,7 @@ import { History, type AppHistory } from './history.js';
 import { planReload, type ReloadPlan } from '../config/diff.js';
 import { persistCommand } from '../config/persist-command.js';
 import { lineage, upgradeCounts } from '../upgrade/lineage.js';
+import { BootPriority } from '../pool/boot-priority.js';
 
 export type Command =
   | { kind: 'start' | 'stop' | 'restart' | 'reload'; app: string }
@@ -119,21 +120,30 @@ export class Arbiter {
     this.logs = new AppLogs(config.logs, log);
     this.recorded = new History(config.stats_interval);
     this.pacer = BootPacer.fromSetting(config.max_concurrent_boots);
+    // booting workers yield the CPU to serving ones (boot-priority.ts); only real processes are reniced
+    if (ops === realOps) {
+      const priority = new BootPriority();
+      this.events.on('worker', (e: WorkerEvent) => priority.seen(e, () => (this.pools.get(e.app)?.status(this.ops.now()).ready ?? 0) > 0));
+    }
     this.watcher = new Watcher((app, path) => {
       this.log.info(`${app}: ${path} changed; reloading`);
       this.command({ kind: 'reload', app }).catch((err: unknown) => this.log.warn(`${app}: reload after file change failed: ${err instanceof Error ? err.message : String(err)}`));
     }, log);
     this.sampler = new Sampler(ops, {
-      pids: () => [...this.pools.values()].flatMap((p) => p.pids().map((x) => x.pid)),
+      pids: (limited) => {
+        const out = [process.pid];
+        for (const pool of this.pools.values()) if (!limited || pool.config.max_memory > 0) pool.pidsInto(out);
+        return out;
+      },
+      // a worker over max_memory asks for a tick itself (its retirement); nothing else here does
       deliver: (stats) => {
         const now = this.ops.now();
         for (const pool of this.pools.values()) {
           pool.sampled(stats);
-          this.recorded.record(now, pool.metrics(), pool.status(now));
+          this.recorded.record(now, pool.historyPoint());
         }
-        this.schedule();
       },
-    });
+    }, config.stats_interval);
   }
 
   /**
@@ -149,7 +159,6 @@ export class Arbiter {
       await this.watcher.close();
       throw err;
     }
-    this.sampler.start(this.config.stats_interval);
     this.schedule();
   }
 
@@ -190,11 +199,14 @@ export class Arbiter {
 
   /** For GET /v1/ready: every app has its target workers ready, and no shutdown has been asked for. */
   readiness(): Readiness {
-    return readiness(this.status().apps, this.shuttingDown);
+    // not a reader of the figures (a load balancer polls it): the sampler's pace stays as it is
+    const now = this.ops.now();
+    return readiness([...this.pools.values()].map((p) => p.status(now)), this.shuttingDown);
   }
 
   status(): DaemonStatus {
     const now = this.ops.now();
+    this.watched(now);
     return {
       pid: process.pid,
       ...lineage(),
@@ -206,17 +218,26 @@ export class Arbiter {
   }
 
   appStatus(name: string): AppStatus {
-    return this.pool(name).status(this.ops.now());
+    const now = this.ops.now();
+    this.watched(now);
+    return this.pool(name).status(now);
+  }
+
+  /** A reader of the workers' figures: the sampler reads them every stats_interval while they are read (sampler.ts). */
+  private watched(now: number): void {
+    if (this.sampler.watched(now)) this.schedule();
   }
 
   /** For GET /metrics: every app's totals and live workers, and how long tsgid has run. */
   metrics(): { uptime_ms: number; upgrades: { ok: number; failed: number }; apps: AppMetricsView[] } {
+    this.watched(this.ops.now());
     return { uptime_ms: this.ops.now() - this.startedAt, upgrades: upgradeCounts(), apps: [...this.pools.values()].map((p) => p.metrics()) };
   }
 
   /** For GET /v1/apps/:name/history: the app's charts over the last minutes. */
   history(name: string, since?: number): AppHistory {
     this.pool(name);
+    this.watched(this.ops.now());
     return this.recorded.read(name, since);
   }
 
@@ -267,6 +288,7 @@ export class Arbiter {
       pool.reconcile(now);
       next = Math.min(next, pool.nextDeadline());
     }
+    next = Math.min(next, this.sampler.tick(now));
     if (this.watchdog !== undefined) {
       if (now >= this.watchdog.due) {
         this.watchdog.due = now + this.watchdog.everyMs;
@@ -424,7 +446,7 @@ export class Arbiter {
       this.log.warn(`config reload: ${plan.needs_restart.join(', ')} changed; admin.*, max_workers and logs.* take effect when tsgid restarts`);
     }
     this.config = { ...next, admin: this.config.admin, max_workers: this.config.max_workers, logs: this.config.logs };
-    this.sampler.start(next.stats_interval);
+    this.sampler.setInterval(next.stats_interval);
     this.recorded.setInterval(next.stats_interval);
     this.pacer.setLimit(next.max_concurrent_boots);
     this.schedule();

@@ -5,9 +5,10 @@
  * already has on that tick: the app's request totals (by status class, duration histogram), its
  * workers' rss and cpu from the sampler, its exits. No timer of its own.
  */
-import type { AppStatus, ExitRecord } from '../pool/app-pool.js';
-import type { AppMetrics } from '../pool/app-metrics.js';
-import { CODE_SLOTS, DURATION_BOUNDS } from '../pool/request-stats.js';
+import type { ExitRecord, HistoryPoint } from '../pool/pool-status.js';
+
+export type { HistoryPoint };
+import { CODE_SLOTS, DURATION_BOUNDS, type RequestCounts } from '../pool/request-stats.js';
 
 /** 15 minutes of 1 s points */
 export const HISTORY_POINTS = 900;
@@ -21,6 +22,12 @@ export const CLASSES = ['2xx', '3xx', '4xx', '5xx', 'other'] as const;
 function classOf(slot: number): number {
   return slot >= 2 && slot <= 5 ? slot - 2 : 4;
 }
+
+/**
+ * What one point is made of, as the pool holds it (live references, nothing copied: at 100
+ * workers a status and a metrics view built for each point were most of an idle daemon's
+ * garbage): the app's request totals, its workers with the sampler's latest figures, its exits.
+ */
 
 interface WorkerSeries {
   rss: Float64Array;
@@ -52,41 +59,55 @@ class AppRing {
   exits: ExitRecord[] = [];
   /** points written since the app was added */
   count = 0;
-  private prev: { at: number; codes: number[]; buckets: number[] } | undefined;
+  /** the totals at the previous point, to take rates and quantiles from the difference */
+  private prevAt: number | undefined;
+  private readonly prevCodes = new Float64Array(CODE_SLOTS);
+  private readonly prevBuckets = new Float64Array(DURATION_BOUNDS.length + 1);
+  /** reused for each point's per-class rates and histogram delta */
+  private readonly perClass = new Float64Array(CLASSES.length);
+  private readonly delta = new Float64Array(DURATION_BOUNDS.length + 1);
 
-  record(at: number, metrics: AppMetrics, status: AppStatus): void {
+  record(at: number, point: HistoryPoint): void {
     const i = this.count % HISTORY_POINTS;
     this.t[i] = at;
-    const prev = this.prev;
-    const dt = prev === undefined ? 0 : (at - prev.at) / 1000;
+    const { codes, buckets } = point.requests;
+    const dt = this.prevAt === undefined ? 0 : (at - this.prevAt) / 1000;
     for (const r of this.rates) r[i] = NaN;
     this.p50[i] = NaN;
     this.p99[i] = NaN;
-    if (prev !== undefined && dt > 0) {
-      const per = new Array<number>(CLASSES.length).fill(0);
-      for (let s = 0; s < CODE_SLOTS; s++) per[classOf(s)]! += Math.max(0, (metrics.requests.codes[s] ?? 0) - (prev.codes[s] ?? 0));
-      for (let c = 0; c < CLASSES.length; c++) this.rates[c]![i] = per[c]! / dt;
-      const delta = metrics.requests.buckets.map((n, b) => Math.max(0, n - (prev.buckets[b] ?? 0)));
-      this.p50[i] = quantile(delta, 0.5);
-      this.p99[i] = quantile(delta, 0.99);
+    if (this.prevAt !== undefined && dt > 0) {
+      this.perClass.fill(0);
+      for (let s = 0; s < CODE_SLOTS; s++) this.perClass[classOf(s)]! += Math.max(0, (codes[s] ?? 0) - this.prevCodes[s]!);
+      for (let c = 0; c < CLASSES.length; c++) this.rates[c]![i] = this.perClass[c]! / dt;
+      for (let b = 0; b < this.delta.length; b++) this.delta[b] = Math.max(0, (buckets[b] ?? 0) - this.prevBuckets[b]!);
+      this.p50[i] = quantile(this.delta, 0.5);
+      this.p99[i] = quantile(this.delta, 0.99);
     }
-    this.prev = { at, codes: [...metrics.requests.codes], buckets: [...metrics.requests.buckets] };
+    this.prevAt = at;
+    for (let s = 0; s < CODE_SLOTS; s++) this.prevCodes[s] = codes[s] ?? 0;
+    for (let b = 0; b < this.prevBuckets.length; b++) this.prevBuckets[b] = buckets[b] ?? 0;
     for (const s of this.workers.values()) {
       s.rss[i] = NaN;
       s.cpu[i] = NaN;
     }
     let live: Set<number> | undefined;
-    for (const w of status.workers) {
+    /** every series is a running worker's: the workers after it get none either this point */
+    let full = false;
+    for (const w of point.workers) {
       let s = this.workers.get(w.id);
       if (s === undefined) {
+        if (full) continue;
         // Full: a new worker takes the place of a gone one, oldest first, never of a running one.
         // (Each running worker beyond the cap once got a fresh pair of rings every tick, at once
         // evicted: half a megabyte a second of buffers at 100 workers, most of an idle daemon's
         // garbage collection.)
         if (this.workers.size >= MAX_WORKER_SERIES) {
-          live ??= new Set(status.workers.map((x) => x.id));
+          live ??= new Set(point.workers.map((x) => x.id));
           const gone = oldest(this.workers, live);
-          if (gone === -1) continue;
+          if (gone === -1) {
+            full = true;
+            continue;
+          }
           this.workers.delete(gone);
         }
         s = { rss: new Float64Array(HISTORY_POINTS).fill(NaN), cpu: new Float64Array(HISTORY_POINTS).fill(NaN), lastCount: 0 };
@@ -97,9 +118,12 @@ class AppRing {
       s.lastCount = this.count;
     }
     for (const [id, s] of this.workers) if (this.count - s.lastCount >= HISTORY_POINTS) this.workers.delete(id);
+    // the exits after the last one kept, newest first in the point: most points have none
     const seen = this.exits.at(-1)?.at ?? -Infinity;
-    const fresh = status.recent_restarts.filter((e) => e.at > seen).toReversed();
-    if (fresh.length > 0) this.exits = [...this.exits, ...fresh].slice(-MAX_EXITS);
+    const exits = point.recent_restarts;
+    let fresh = 0;
+    while (fresh < exits.length && exits[fresh]!.at > seen) fresh++;
+    if (fresh > 0) this.exits = [...this.exits, ...exits.slice(0, fresh).toReversed()].slice(-MAX_EXITS);
     this.count++;
   }
 
@@ -136,8 +160,9 @@ function oldest(workers: Map<number, WorkerSeries>, live: ReadonlySet<number>): 
  * without interpolation. Past the last bound: that bound (the histogram cannot say more). NaN
  * when there were no requests.
  */
-export function quantile(buckets: readonly number[], q: number): number {
-  const total = buckets.reduce((a, b) => a + b, 0);
+export function quantile(buckets: ArrayLike<number>, q: number): number {
+  let total = 0;
+  for (let b = 0; b < buckets.length; b++) total += buckets[b]!;
   if (total === 0) return NaN;
   const rank = q * total;
   let seen = 0;
@@ -158,10 +183,10 @@ export class History {
     this.intervalMs = ms;
   }
 
-  record(at: number, metrics: AppMetrics, status: AppStatus): void {
-    let ring = this.apps.get(status.name);
-    if (ring === undefined) this.apps.set(status.name, (ring = new AppRing()));
-    ring.record(at, metrics, status);
+  record(at: number, point: HistoryPoint): void {
+    let ring = this.apps.get(point.name);
+    if (ring === undefined) this.apps.set(point.name, (ring = new AppRing()));
+    ring.record(at, point);
   }
 
   remove(app: string): void {

@@ -29,62 +29,106 @@ interface Sampled {
   skip: number;
   /** reads in a row that found no CPU used */
   idle: number;
+  /** the call that last asked for it: one that was not asked for is let go */
+  call: number;
 }
 
-/** by pid: the processes asked for last time */
-let known = new Map<number, Sampled>();
+/** by pid: the processes asked for, kept from call to call (nothing is rebuilt per call: at 100 workers, once a second) */
+const known = new Map<number, Sampled>();
+let calls = 0;
 let pageSize: number | undefined;
 
 export function procStatsAvailable(): boolean {
   return process.platform === 'linux' && existsSync('/proc/self/stat');
 }
 
-/** A pid that is gone (or unreadable) is missing from the result. CPU is percent of one core since the previous read; the first time, since the process started. */
-export function readProcStats(pids: readonly number[]): Map<number, ProcStats> {
+/**
+ * A pid that is gone (or unreadable) is missing from the result. CPU is percent of one core since
+ * the previous read; the first time, since the process started. `partial`: `pids` is some of the
+ * processes sampled (the sampler's limited rounds); the others keep their descriptors and pace,
+ * which a full call (the default) lets go of for the pids it does not name.
+ */
+export function readProcStats(pids: readonly number[], partial = false): Map<number, ProcStats> {
   pageSize ??= systemPageSize();
+  const call = ++calls;
   const now = performance.now();
   const out = new Map<number, ProcStats>();
-  const next = new Map<number, Sampled>();
   let uptime: number | undefined;
   for (const pid of pids) {
     const before = known.get(pid);
-    known.delete(pid);
     if (before !== undefined && before.skip > 0) {
       before.skip--;
-      next.set(pid, before);
+      before.call = call;
       out.set(pid, before.stats);
       continue;
     }
     const fd = before?.fd ?? openStat(pid);
-    const line = fd === undefined ? undefined : readStat(fd);
-    if (line === undefined) {
+    const n = fd === undefined ? 0 : readStat(fd);
+    const f = n > 0 ? parseStat(n) : undefined;
+    if (f === undefined) {
       if (fd !== undefined) closeSync(fd);
+      known.delete(pid);
       continue;
     }
-    // fields after `pid (comm) `: state is field 3, so field n is at n - 3
-    const f = line.slice(line.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(f[11]) + Number(f[12]);
-    const rss = Number(f[21]) * pageSize;
-    if (!Number.isFinite(ticks) || !Number.isFinite(rss)) {
-      closeSync(fd!);
-      continue;
-    }
+    const ticks = f.utime + f.stime;
+    const rss = f.rss * pageSize;
     let cpu: number;
     if (before !== undefined && now > before.at) cpu = ((ticks - before.ticks) / TICKS_PER_S / ((now - before.at) / 1000)) * 100;
     else {
       uptime ??= systemUptime();
-      const alive = uptime - Number(f[19]) / TICKS_PER_S;
+      const alive = uptime - f.starttime / TICKS_PER_S;
       cpu = alive > 0 ? (ticks / TICKS_PER_S / alive) * 100 : 0;
     }
     const idle = before !== undefined && ticks === before.ticks ? before.idle + 1 : 0;
     const stats = { rss, cpu: Math.max(0, cpu), cpuSeconds: ticks / TICKS_PER_S };
-    next.set(pid, { fd: fd!, ticks, at: now, stats: idle > 0 ? { ...stats, cpu: 0 } : stats, skip: Math.min(MAX_SKIP, 2 ** idle - 1), idle });
+    const kept = { fd: fd!, ticks, at: now, stats: idle > 0 ? { ...stats, cpu: 0 } : stats, skip: Math.min(MAX_SKIP, 2 ** idle - 1), idle, call };
+    if (before === undefined) known.set(pid, kept);
+    else Object.assign(before, kept);
     out.set(pid, stats);
   }
   // the processes no longer asked for (gone, or no longer workers) let go of their descriptors
-  for (const gone of known.values()) closeSync(gone.fd);
-  known = next;
+  if (partial) return out;
+  for (const [pid, s] of known) {
+    if (s.call === call) continue;
+    closeSync(s.fd);
+    known.delete(pid);
+  }
   return out;
+}
+
+/** The fields of /proc/<pid>/stat read here (proc(5), numbered from 1). */
+const UTIME = 14;
+const STIME = 15;
+const STARTTIME = 22;
+const RSS = 24;
+const parsed = { utime: 0, stime: 0, starttime: 0, rss: 0 };
+
+/**
+ * The numbers wanted, straight from the buffer's first `n` bytes (no string, no split): the
+ * fields after `(comm)` (which may hold spaces and parentheses, hence the last `)`) are numbers
+ * separated by single spaces. Undefined if the line is cut short.
+ */
+function parseStat(n: number): typeof parsed | undefined {
+  const close = buf.lastIndexOf(0x29, n - 1);
+  if (close < 0) return undefined;
+  // the byte after `) ` is field 3 (state)
+  let field = 3;
+  let value = 0;
+  for (let i = close + 2; i < n; i++) {
+    const c = buf[i]!;
+    if (c === 0x20 || c === 0x0a) {
+      if (field === UTIME) parsed.utime = value;
+      else if (field === STIME) parsed.stime = value;
+      else if (field === STARTTIME) parsed.starttime = value;
+      else if (field === RSS) {
+        parsed.rss = value;
+        return parsed;
+      }
+      field++;
+      value = 0;
+    } else if (c >= 0x30 && c <= 0x39) value = value * 10 + (c - 0x30);
+  }
+  return undefined;
 }
 
 function openStat(pid: number): number | undefined {
@@ -95,13 +139,12 @@ function openStat(pid: number): number | undefined {
   }
 }
 
-/** undefined once the process has exited: its open /proc file then reads ESRCH, even if the pid was reused. */
-function readStat(fd: number): string | undefined {
+/** Bytes read into `buf`; 0 once the process has exited (its open /proc file then reads ESRCH, even if the pid was reused). */
+function readStat(fd: number): number {
   try {
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    return n > 0 ? buf.toString('latin1', 0, n) : undefined;
+    return readSync(fd, buf, 0, buf.length, 0);
   } catch {
-    return undefined;
+    return 0;
   }
 }
 

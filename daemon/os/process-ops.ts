@@ -37,7 +37,8 @@ export interface ProcessOps {
   now(): number;
   random(): number;
   /** One batch read for many processes; a pid that is gone is missing from the result. */
-  stats(pids: number[]): Promise<Map<number, ProcStats>>;
+  /** `partial`: not every process sampled is in `pids` (the others are kept for the next full call) */
+  stats(pids: number[], partial?: boolean): Promise<Map<number, ProcStats>>;
 }
 
 /**
@@ -99,10 +100,10 @@ export const realOps: ProcessOps = {
   },
   now: () => Date.now(),
   random: () => Math.random(),
-  stats: async (pids) => {
+  stats: async (pids, partial = false) => {
     if (pids.length === 0) return new Map();
     // Linux: /proc read directly (proc-stats.ts); elsewhere pidusage, loaded only there
-    if (linuxProc) return readProcStats(pids);
+    if (linuxProc) return readProcStats(pids, partial);
     const { default: pidusage } = await import('pidusage');
     return new Promise((resolve) => {
       pidusage(pids, (err, all) => {

@@ -4,9 +4,8 @@
  * Connections accepted on the app's sockets come in through `accept()` and go to routing.ts, which
  * hands each to a ready worker chosen by the app's `balance` policy (balance/) or holds it until one
  * is ready. The app's socket.io cluster-adapter messages go between its workers (adapter-relay.ts).
- * Its live workers (spawned, heard, reaped) are kept by pool-workers.ts; reloads and restarts are
- * sequenced by pool-reload.ts; what a failed worker means for the app is decided in pool-failures.ts;
- * what readers see is built in pool-status.ts; requests wait in pool-waits.ts.
+ * Live workers: pool-workers.ts; reloads and restarts: pool-reload.ts; what a failed worker means
+ * for the app: pool-failures.ts; what readers see: pool-status.ts; waiting requests: pool-waits.ts.
  */
 import type { AppConfig } from '../config/index.js';
 import { TsgiError } from '../errors.js';
@@ -26,7 +25,7 @@ import { PoolReloads } from './pool-reload.js';
 import { PoolFailures } from './pool-failures.js';
 import { PoolWaits } from './pool-waits.js';
 import { PoolWorkers } from './pool-workers.js';
-import { appMetrics, appStatus, ExitLog, workerPids, type AppMetricsView, type AppStatus, type PoolReading } from './pool-status.js';
+import { appMetrics, appStatus, ExitLog, historyPoint, type AppMetricsView, type AppStatus, type HistoryPoint, type PoolReading } from './pool-status.js';
 
 // what status readers import from the pool (arbiter, api, cli, history)
 export type { AppMetricsView, AppStatus, ExitRecord } from './pool-status.js';
@@ -346,7 +345,6 @@ export class AppPool {
   }
 
   // ---- what requests wait for ----
-
   private settledSince(since: number): TsgiError | null | undefined {
     const unstable = this.failures.unstableSince(since);
     if (unstable !== undefined) return unstable;
@@ -363,7 +361,6 @@ export class AppPool {
   }
 
   // ---- reading (pool-status.ts) ----
-
   /** True when no process of this pool is left. */
   get idle(): boolean {
     return this.workers.size === 0;
@@ -377,9 +374,14 @@ export class AppPool {
     return appMetrics(this.reading());
   }
 
-  /** Used by the stats sampler to know whom to measure. */
-  pids(): Array<{ worker: WorkerRecord; pid: number }> {
-    return workerPids(this.workers.values());
+  /** One point of the app's history (arbiter/history.ts): what the pool holds, nothing copied but its last exits. */
+  historyPoint(): HistoryPoint {
+    return historyPoint(this.reading());
+  }
+
+  /** The stats sampler's list of whom to read: this pool's worker pids, added to `out`. */
+  pidsInto(out: number[]): void {
+    for (const w of this.workers.values()) if (w.pid !== undefined) out.push(w.pid);
   }
 
   private reading(): PoolReading {

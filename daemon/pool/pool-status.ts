@@ -5,6 +5,7 @@
  */
 import { formatListen, type AppConfig } from '../config/index.js';
 import type { AppMetrics, AppMetricsTotals } from './app-metrics.js';
+import type { RequestCounts } from './request-stats.js';
 import type { BalanceName } from './balance/policy.js';
 import type { CronJob, JobStatus } from './cron-job.js';
 import type { PoolFailures } from './pool-failures.js';
@@ -142,9 +143,16 @@ export function appMetrics(p: PoolReading): AppMetricsView {
   return { name: p.name, target: p.target, ready: p.ready, ...p.totals.snapshot(), workers };
 }
 
-/** Whom the stats sampler measures. */
-export function workerPids(workers: Iterable<WorkerRecord>): Array<{ worker: WorkerRecord; pid: number }> {
-  const out: Array<{ worker: WorkerRecord; pid: number }> = [];
-  for (const w of workers) if (w.pid !== undefined) out.push({ worker: w, pid: w.pid });
-  return out;
+/** What the history ring (arbiter/history.ts) records of an app each second. */
+export interface HistoryPoint {
+  name: string;
+  requests: Pick<RequestCounts, 'codes' | 'buckets'>;
+  workers: ReadonlyArray<{ readonly id: number; readonly rss: number | null; readonly cpu: number | null }>;
+  /** newest first, as in AppStatus */
+  recent_restarts: readonly ExitRecord[];
+}
+
+/** One point of the app's history: the pool's own counters and workers, nothing copied but its last exits. */
+export function historyPoint(p: PoolReading): HistoryPoint {
+  return { name: p.name, requests: p.totals.requests, workers: p.workers, recent_restarts: p.exits.recent() };
 }
