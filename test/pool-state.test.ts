@@ -322,6 +322,26 @@ describe('app pool', () => {
     assert.deepEqual(h.procs[0]!.sent, [{ t: 'drain' }]);
   });
 
+  it('lists for a limited sampler round only the workers booting or ready since the given time', () => {
+    const h = harness({ workers: 2 });
+    h.tick();
+    const pids = (since?: number) => {
+      const out: number[] = [];
+      h.pool.pidsInto(out, since);
+      return out;
+    };
+    const [a, b] = h.procs as [FakeProc, FakeProc];
+    assert.deepEqual(pids(h.now()), [a.pid, b.pid], 'booting: both, their figures are their boot\'s');
+    a.ready();
+    h.tick();
+    const aReady = h.now();
+    h.tick(3000);
+    b.ready();
+    h.tick();
+    assert.deepEqual(pids(aReady + 1), [b.pid], 'a was ready before, b since');
+    assert.deepEqual(pids(), [a.pid, b.pid], 'a full round: every worker');
+  });
+
   it('sends a worker one connection at a time, the next once the last is written, and redelivers its queue if it dies', async () => {
     const h = harness({ workers: 2, balance: 'round-robin' });
     h.tick();

@@ -16,7 +16,7 @@ import { readiness, type Readiness } from './readiness.js';
 import { formatMs } from '../pool/restart-policy.js';
 import type { WorkerEvent } from '../pool/worker-record.js';
 import { Watcher } from './watch.js';
-import { Sampler } from './sampler.js';
+import { FRESH_MS, Sampler } from './sampler.js';
 import { AppLogs } from '../logs/app-logs.js';
 import { withheldFor } from '../pool/worker-env.js';
 import { History, type AppHistory } from './history.js';
@@ -132,7 +132,10 @@ export class Arbiter {
     this.sampler = new Sampler(ops, {
       pids: (limited) => {
         const out = [process.pid];
-        for (const pool of this.pools.values()) if (!limited || pool.config.max_memory > 0) pool.pidsInto(out);
+        // in a limited round, the apps that enforce max_memory, and elsewhere the workers still booting
+        // or just ready: their figures are their boot's (a read just after the fork: a few hundred KB)
+        const booted = this.ops.now() - FRESH_MS;
+        for (const pool of this.pools.values()) pool.pidsInto(out, limited && pool.config.max_memory === 0 ? booted : undefined);
         return out;
       },
       // a worker over max_memory asks for a tick itself (its retirement); nothing else here does

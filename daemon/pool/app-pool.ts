@@ -379,9 +379,9 @@ export class AppPool {
     return historyPoint(this.reading());
   }
 
-  /** The stats sampler's list of whom to read: this pool's worker pids, added to `out`. */
-  pidsInto(out: number[]): void {
-    for (const w of this.workers.values()) if (w.pid !== undefined) out.push(w.pid);
+  /** The sampler's list of whom to read, added to `out`: every worker, or those not ready before `readySince`. */
+  pidsInto(out: number[], readySince?: number): void {
+    for (const w of this.workers.values()) if (w.pid !== undefined && (readySince === undefined || w.readyAt === null || w.readyAt >= readySince)) out.push(w.pid);
   }
 
   private reading(): PoolReading {
