@@ -162,7 +162,9 @@ export class PoolWorkers {
     const limit = this.host.config().max_memory;
     for (const w of this.live.values()) {
       const st = w.pid === undefined ? undefined : stats.get(w.pid);
-      if (st === undefined) continue;
+      // a booting worker's figures may be its exec's (a read just after the fork: 0 or a few hundred
+      // KB), which would stand as its own until the next read: they count from ready on
+      if (st === undefined || w.state === 'starting') continue;
       w.rss = st.rss;
       w.cpu = st.cpu;
       w.cpuSeconds = st.cpuSeconds ?? null;
