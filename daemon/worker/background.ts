@@ -8,25 +8,13 @@
  */
 import { TsgiError } from '../errors.js';
 import type { HostedApp } from './load-app.js';
-import { importModule } from './import-module.js';
-import { parseAppRef, resolveModuleFile } from './resolve-module.js';
-import { enableTypeScript, isTypeScriptFile } from './ts-loader.js';
+import { bootError, importRef } from './import-ref.js';
 
 const HOOKS = ['onStart', 'onDrain', 'onShutdown'] as const;
 type Hook = () => unknown;
 
 export async function loadBackground(cwd: string, module: string): Promise<HostedApp> {
-  const ref = parseAppRef(module);
-  const file = resolveModuleFile(cwd, ref);
-  const fail = (what: string, err: unknown): TsgiError =>
-    new TsgiError('TSGI_ERR_APP_BOOT', `${ref.ref}: ${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  if (isTypeScriptFile(file)) await enableTypeScript(cwd).catch((err: unknown) => { throw fail('no TypeScript loader', err); });
-  let namespace: Record<string, unknown>;
-  try {
-    namespace = await importModule(file);
-  } catch (err) {
-    throw fail('import failed', err);
-  }
+  const { ref, namespace } = await importRef(cwd, module);
   const hooks: Partial<Record<(typeof HOOKS)[number], Hook>> = {};
   for (const name of HOOKS) {
     const hook = namespace[name];
@@ -41,7 +29,7 @@ export async function loadBackground(cwd: string, module: string): Promise<Hoste
       try {
         await hooks.onStart?.();
       } catch (err) {
-        throw fail('onStart failed', err);
+        throw bootError(ref, 'onStart failed', err);
       }
     },
     // both run in order in onShutdown: the worker awaits only that one before it exits

@@ -5,9 +5,7 @@
  * tsgi stops the run (run_timeout, stop, shutdown), and may return a promise.
  */
 import { TsgiError } from '../errors.js';
-import { importModule } from './import-module.js';
-import { parseAppRef, resolveModuleFile } from './resolve-module.js';
-import { enableTypeScript, isTypeScriptFile } from './ts-loader.js';
+import { importRef } from './import-ref.js';
 
 /** What a job's function is given. */
 export interface JobContext {
@@ -18,17 +16,7 @@ export interface JobContext {
 export type JobFunction = (ctx: JobContext) => unknown;
 
 export async function loadJob(cwd: string, module: string): Promise<JobFunction> {
-  const ref = parseAppRef(module);
-  const file = resolveModuleFile(cwd, ref);
-  const fail = (what: string, err: unknown): TsgiError =>
-    new TsgiError('TSGI_ERR_APP_BOOT', `${ref.ref}: ${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  if (isTypeScriptFile(file)) await enableTypeScript(cwd).catch((err: unknown) => { throw fail('no TypeScript loader', err); });
-  let namespace: Record<string, unknown>;
-  try {
-    namespace = await importModule(file);
-  } catch (err) {
-    throw fail('import failed', err);
-  }
+  const { ref, namespace } = await importRef(cwd, module);
   // `:name` names the export; without it, `default` when it is a function, else `run`
   const name = module.includes(':') && ref.exportName !== 'default' ? ref.exportName : typeof namespace.default === 'function' ? 'default' : 'run';
   const fn = namespace[name];
