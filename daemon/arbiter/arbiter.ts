@@ -132,8 +132,8 @@ export class Arbiter {
     this.sampler = new Sampler(ops, {
       pids: (limited) => {
         const out = [process.pid];
-        // in a limited round, the apps that enforce max_memory, and elsewhere the workers still booting
-        // or just ready: their figures are their boot's (a read just after the fork: a few hundred KB)
+        // in a limited round, the apps that enforce max_memory, and elsewhere the workers ready in the
+        // last FRESH_MS, which have no figures of their own yet (a booting worker's are not taken)
         const booted = this.ops.now() - FRESH_MS;
         for (const pool of this.pools.values()) pool.pidsInto(out, limited && pool.config.max_memory === 0 ? booted : undefined);
         return out;

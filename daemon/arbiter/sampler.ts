@@ -22,7 +22,7 @@ export interface Sampled {
 const EARLY_MS = 10;
 /** A read of the figures keeps them fresh (read every interval) this long. */
 export const WATCH_MS = 10_000;
-/** A worker ready less than this long ago is read every interval, looked at or not: its figures are still its boot's. */
+/** A worker ready less than this long ago is read every interval, looked at or not: it has no figures of its own before. */
 export const FRESH_MS = 5_000;
 /** While nobody looks, every worker is read every this many intervals. */
 export const UNWATCHED_EVERY = 5;

@@ -379,9 +379,9 @@ export class AppPool {
     return historyPoint(this.reading());
   }
 
-  /** The sampler's list of whom to read, added to `out`: every worker, or those not ready before `readySince`. */
+  /** The sampler's list of whom to read, added to `out`: every worker, or those ready since `readySince`. */
   pidsInto(out: number[], readySince?: number): void {
-    for (const w of this.workers.values()) if (w.pid !== undefined && (readySince === undefined || w.readyAt === null || w.readyAt >= readySince)) out.push(w.pid);
+    for (const w of this.workers.values()) if (w.pid !== undefined && (readySince === undefined || (w.readyAt !== null && w.readyAt >= readySince))) out.push(w.pid);
   }
 
   private reading(): PoolReading {
