@@ -56,7 +56,8 @@ apps:
       const [pid] = readyPids(await d.status(), 'web') as [number];
       assert.equal(restarts(await scrape(d.socket), 'max_memory'), 0);
       for (let i = 0; i < 4; i++) assert.equal((await get(`${url}/grow?mb=40`)).body, `grew ${pid}`);
-      const s = await d.waitFor('replaced', (st) => readyPids(st, 'web').length === 1 && readyPids(st, 'web')[0] !== pid && st.apps[0]!.workers.length === 1);
+      // the fresh worker's figures count from its ready, so a status right then has none yet: wait for the sampler's
+      const s = await d.waitFor('replaced and sampled', (st) => readyPids(st, 'web').length === 1 && readyPids(st, 'web')[0] !== pid && st.apps[0]!.workers.length === 1 && st.apps[0]!.workers[0]!.rss !== null);
       assert.equal(s.apps[0]!.last_exit?.reason, 'max_memory');
       // counted as the old worker exits, which the status above has already seen
       assert.equal(restarts(await scrape(d.socket), 'max_memory'), 1);
