@@ -8,6 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { adminAddress, FIXTURES, get, startDaemon, type Daemon } from './helpers/daemon.js';
+import { untilOutput } from './helpers/output.js';
 
 const APP = `apps:\n  web:\n    app: ${join(FIXTURES, 'daemon/node-app.mjs')}\n    listen: "127.0.0.1:0"\n`;
 
@@ -61,6 +62,6 @@ describe('admin API listeners of a real tsgid', () => {
     daemons.push(d);
     const exit = await d.exited;
     assert.equal(exit.code, 2);
-    assert.match(d.output(), /admin\.listen: 0\.0\.0\.0:0 is not a loopback address; set admin\.token or admin\.token_file/);
+    await untilOutput(d, /admin\.listen: 0\.0\.0\.0:0 is not a loopback address; set admin\.token or admin\.token_file/);
   });
 });

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FIXTURES, pidAlive, readyPids, startDaemon, tempDir, TSGID, writeConfig } from './helpers/daemon.js';
+import { untilOutput } from './helpers/output.js';
 
 const B = join(FIXTURES, 'background');
 const T = { timeout: 60_000 };
@@ -124,7 +125,7 @@ apps:
       const dies = s.apps.find((a) => a.name === 'dies')!;
       assert.match(dies.failed_reason ?? '', /crash/i);
       assert.equal(dies.last_exit?.code, 3);
-      assert.match(d.output(), /dying/);
+      await untilOutput(d, /dying/);
     } finally {
       await d.stop();
     }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FIXTURES, startDaemon } from './helpers/daemon.js';
 import { chaosYaml, runChaos } from './helpers/chaos.js';
+import { untilOutput } from './helpers/output.js';
 
 const APPS = ['a', 'b', 'c'];
 const CONNECTIONS = 6;
@@ -28,7 +29,7 @@ describe('chaos', () => {
       assert.ok(r.daemonAlive, 'tsgid is alive');
       assert.ok(r.kills >= 10, `workers were killed (${r.kills})`);
       assert.ok(r.stoppedGone, `the SIGSTOPped worker ${r.stoppedPid} was killed by the arbiter`);
-      assert.match(d.output(), new RegExp(`pid ${r.stoppedPid}\\) sent no heartbeat`), 'for its missing heartbeat');
+      await untilOutput(d, new RegExp(`pid ${r.stoppedPid}\\) sent no heartbeat`));
       const kinds = Object.keys(r.errorKinds);
       assert.deepEqual(kinds.filter((k) => !IN_FLIGHT.has(k)), [], 'every failure is a reset of an in-flight request, none a refusal or an HTTP error');
       // a killed worker can only cut the requests in flight on its connections; one app's load has

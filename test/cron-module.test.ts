@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { JobStatus, RunRecord } from '../daemon/pool/cron-job.js';
 import { FIXTURES, startDaemon, tempDir, TSGICTL, TSGID, writeConfig } from './helpers/daemon.js';
+import { untilOutput } from './helpers/output.js';
 
 const CRON = join(FIXTURES, 'cron');
 const T = { timeout: 120_000 };
@@ -64,7 +65,7 @@ apps:
         assert.equal(r.outcome, 'failed');
         assert.equal(r.exit_code, 1, 'threw: exit 1');
       }
-      assert.match(d.output(), /\[throws:\d+\] throws: the run failed: Error: mail server said no/);
+      await untilOutput(d, /\[throws:\d+\] throws: the run failed: Error: mail server said no/);
       for (const r of done(app('broken'))) {
         assert.equal(r.outcome, 'failed');
         assert.equal(r.exit_code, 4, 'did not load: EXIT_APP_LOAD_ERROR');
@@ -117,7 +118,7 @@ apps:
       const stubborn = out('stubborn');
       assert.equal(stubborn.signal, 'SIGKILL', 'killed once graceful_timeout passed');
       assert.ok(stubborn.duration_ms! >= 3000, `run_timeout + graceful_timeout: ${stubborn.duration_ms}`);
-      assert.match(d.output(), /stubborn: run of worker \d+ \(pid \d+\) past run_timeout \(2s\); stopping it/);
+      await untilOutput(d, /stubborn: run of worker \d+ \(pid \d+\) past run_timeout \(2s\); stopping it/);
       assert.ok(st.apps.every((a) => a.restarts === 0));
     } finally {
       await d.stop();

@@ -11,6 +11,7 @@ import { describe, it } from 'node:test';
 import { loadConfig } from '../daemon/config/index.js';
 import { CronJob, RUN_HISTORY, type JobStatus } from '../daemon/pool/cron-job.js';
 import { FIXTURES, startDaemon, tempDir, TSGICTL, TSGID, writeConfig } from './helpers/daemon.js';
+import { untilOutput } from './helpers/output.js';
 
 const JOB = join(FIXTURES, 'cron/job.mjs');
 const T = { timeout: 90_000 };
@@ -96,7 +97,7 @@ apps:
       assert.equal(out.signal, 'SIGTERM', 'stopped by SIGTERM (it has no handler)');
       assert.ok(out.duration_ms! >= 2500, `ran past run_timeout: ${out.duration_ms}`);
       assert.ok(rs.some((r) => r.outcome === 'skipped' && r.started_at > out.started_at), 'the seconds that fell due during the run were skipped');
-      assert.match(d.output(), /slow: run of worker \d+ \(pid \d+\) past run_timeout \(2500ms\); stopping it/);
+      await untilOutput(d, /slow: run of worker \d+ \(pid \d+\) past run_timeout \(2500ms\); stopping it/);
       assert.equal(st.apps[0]!.restarts, 0);
     } finally {
       await d.stop();

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FIXTURES, get, readyPids, startDaemon, type Daemon } from './helpers/daemon.js';
+import { untilOutput } from './helpers/output.js';
 
 const APPS = join(FIXTURES, 'apps');
 const D = join(FIXTURES, 'daemon');
@@ -132,7 +133,7 @@ apps:
     assert.match(broken.last_boot_error ?? '', /database URL missing/);
     assert.equal(broken.workers.length, 0);
     assert.equal(broken.restarts, 1, 'one attempt, no loop');
-    assert.match(d.output(), /\[broken:1\]|broken: worker 1 failed to boot/);
+    await untilOutput(d, /\[broken:1\]|broken: worker 1 failed to boot/);
   });
 
   it('gives API users the code of a boot failure, in last_boot_error and the error envelope', { timeout: 60_000 }, async () => {

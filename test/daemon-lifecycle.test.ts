@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FIXTURES, get, pidAlive, readyPids, startDaemon } from './helpers/daemon.js';
 import { waitFor } from './helpers/wait.js';
+import { untilOutput } from './helpers/output.js';
 
 const D = join(FIXTURES, 'daemon');
 
@@ -104,7 +105,7 @@ apps:
       );
       const { code } = await d.exited;
       assert.equal(code, 2);
-      assert.match(d.output(), new RegExp(`apps\\.web\\.listen: 127\\.0\\.0\\.1:${port} is already in use`));
+      await untilOutput(d, new RegExp(`apps\\.web\\.listen: 127\\.0\\.0\\.1:${port} is already in use`));
       assert.doesNotMatch(d.output(), /at .*\.js:\d+/, 'no stack trace');
     } finally {
       blocker.close();

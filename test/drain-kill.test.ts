@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, describe, it } from 'node:test';
 import { get, readyPids, startDaemon, type Daemon } from './helpers/daemon.js';
+import { untilOutput } from './helpers/output.js';
 
 const YAML = `
 apps:
@@ -59,7 +60,7 @@ describe('a worker still draining after graceful_timeout', () => {
     assert.deepEqual({ state: exit.state, reason: exit.reason, signal: exit.signal, code: exit.code }, { state: 'stopped', reason: 'reload', signal: 'SIGKILL', code: null });
     assert.equal(web.restarts, 0, 'a drain cut short is not a crash');
     assert.equal(await held.complete, false, 'the held response was cut, never completed');
-    assert.match(d.output(), new RegExp(`web: worker \\d+ \\(pid ${old}\\) still draining after graceful_timeout; killing it`));
+    await untilOutput(d, new RegExp(`web: worker \\d+ \\(pid ${old}\\) still draining after graceful_timeout; killing it`));
 
     const [fresh] = readyPids(s, 'web');
     assert.ok(fresh !== undefined && fresh !== old, `a new worker is ready (${fresh})`);

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { type Daemon, FIXTURES, get, startDaemon } from './helpers/daemon.js';
 import { keepAliveLoad } from './helpers/load.js';
 import { freePort } from './helpers/nginx.js';
+import { untilOutput } from './helpers/output.js';
 
 const L = join(FIXTURES, 'listen');
 
@@ -29,7 +30,7 @@ apps:
     try {
       const url = await d.url('web');
       // the app's listen() callback ran, and its server reports the address it asked for
-      assert.match(d.output(), /listening on \{"address":"127\.0\.0\.1","family":"IPv4","port":3000\}/);
+      await untilOutput(d, /listening on \{"address":"127\.0\.0\.1","family":"IPv4","port":3000\}/);
       assert.deepEqual(JSON.parse((await get(`${url}/address`)).body), { address: '127.0.0.1', family: 'IPv4', port: 3000 });
       const load = keepAliveLoad(url, 10);
       for (let i = 0; i < 3; i++) {
@@ -43,7 +44,7 @@ apps:
       assert.deepEqual(result.errors, []);
       assert.equal(result.failed, 0);
       assert.ok(result.pids.length >= 10, `requests were answered by recycled workers too (${result.pids.length} pids)`);
-      assert.match(d.output(), /recycling worker \d+ \(pid \d+\): served/);
+      await untilOutput(d, /recycling worker \d+ \(pid \d+\): served/);
       assert.equal((await d.app('web')).restarts, 0, 'no worker crashed');
     } finally {
       await d.stop();
@@ -70,7 +71,7 @@ apps:
       assert.equal(item.status, 200);
       assert.deepEqual(JSON.parse(item.body), { id: '7' });
       assert.equal((await get(`${url}/nothing`)).status, 404);
-      assert.match(d.output(), /nest listening at http:\/\/127\.0\.0\.1:3000/);
+      await untilOutput(d, /nest listening at http:\/\/127\.0\.0\.1:3000/);
       const load = keepAliveLoad(url, 5);
       const r = await d.api<{ app: { generation: number } }>('POST', '/v1/apps/nest/reload');
       assert.equal(r.status, 200);

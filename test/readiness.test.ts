@@ -11,6 +11,7 @@ import { readiness, type AppReadiness } from '../daemon/arbiter/readiness.js';
 import { FIXTURES, get, pidAlive, readyPids, startDaemon, type Daemon } from './helpers/daemon.js';
 import { freePort } from './helpers/nginx.js';
 import { waitFor } from './helpers/wait.js';
+import { untilOutput } from './helpers/output.js';
 
 const D = join(FIXTURES, 'daemon');
 
@@ -115,10 +116,10 @@ apps:
     assert.equal((await d.api('GET', '/v1/health')).status, 200, 'alive all along');
     const refused = await d.api<NotReady>('POST', '/v1/apps/web/restart');
     assert.deepEqual([refused.status, refused.body.error.code], [503, 'TSGI_ERR_DAEMON_SHUTTING_DOWN']);
-    assert.match(d.output(), /draining in 1h|draining in 3600/);
+    await untilOutput(d, /draining in 1h|draining in 3600/);
     d.proc.kill('SIGTERM');
     assert.deepEqual(await d.exited, { code: 0, signal: null });
-    assert.match(d.output(), /skipping the rest of shutdown_delay/);
+    await untilOutput(d, /skipping the rest of shutdown_delay/);
     for (const pid of pids) assert.equal(pidAlive(pid), false);
     await assert.rejects(get(url), /ECONNREFUSED/);
   });
@@ -172,7 +173,7 @@ apps:
     listen: "127.0.0.1:0"
 `);
     assert.deepEqual(await d.stop('SIGTERM'), { code: 0, signal: null });
-    assert.match(d.output(), /not ready any more; draining in 200ms/);
-    assert.match(d.output(), /all workers stopped/);
+    await untilOutput(d, /not ready any more; draining in 200ms/);
+    await untilOutput(d, /all workers stopped/);
   });
 });

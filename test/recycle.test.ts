@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { FIXTURES, get, readyPids, startDaemon } from './helpers/daemon.js';
 import { keepAliveLoad } from './helpers/load.js';
 import { scrape, value, type Sample } from './helpers/metrics.js';
+import { untilOutput } from './helpers/output.js';
 
 const D = join(FIXTURES, 'daemon');
 const restarts = (s: Sample[], reason: string) => value(s, 'tsgi_worker_restarts_total', { app: 'web', reason });
@@ -34,7 +35,7 @@ apps:
       assert.ok(result.pids.length >= 6);
       const s = await d.waitFor('pool settled', (st) => st.apps[0]!.state === 'running' && st.apps[0]!.workers.length === 2);
       assert.equal(s.apps[0]!.restarts, 0, 'recycles are not crashes');
-      assert.match(d.output(), /recycling worker \d+ \(pid \d+\): served/);
+      await untilOutput(d, /recycling worker \d+ \(pid \d+\): served/);
       assert.ok(s.apps[0]!.workers.every((w) => w.requests <= 250 + 10), 'no worker far past its limit');
     } finally {
       await d.stop();
@@ -62,7 +63,7 @@ apps:
       // counted as the old worker exits, which the status above has already seen
       assert.equal(restarts(await scrape(d.socket), 'max_memory'), 1);
       assert.equal(s.apps[0]!.last_exit?.pid, pid);
-      assert.match(d.output(), new RegExp(`recycling worker 1 \\(pid ${pid}\\): rss [\\d.]+MB over max_memory 150\\.0MB`));
+      await untilOutput(d, new RegExp(`recycling worker 1 \\(pid ${pid}\\): rss [\\d.]+MB over max_memory 150\\.0MB`));
       const fresh = s.apps[0]!.workers[0]!;
       assert.ok(fresh.rss !== null && fresh.rss < 150 * 1024 * 1024, 'the sampler reports rss');
       assert.equal((await get(url)).status, 200);
@@ -110,7 +111,7 @@ apps:
       assert.equal(restarts(samples, 'timeout'), 1);
       assert.equal(restarts(samples, 'crash'), 0, 'a kill for timeout is not a crash');
       assert.ok(readyPids(s, 'web').includes(sibling));
-      assert.match(d.output(), new RegExp(`worker \\d+ \\(pid ${hung}\\) sent no heartbeat`));
+      await untilOutput(d, new RegExp(`worker \\d+ \\(pid ${hung}\\) sent no heartbeat`));
       spinning!.destroy();
     } finally {
       await d.stop();

@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { globToRegExp } from '../daemon/arbiter/watch.js';
 import { FIXTURES, get, readyPids, startDaemon, type Daemon } from './helpers/daemon.js';
 import { waitFor } from './helpers/wait.js';
+import { untilOutput } from './helpers/output.js';
 
 const D = join(FIXTURES, 'daemon');
 
@@ -112,7 +113,7 @@ describe('SIGHUP', () => {
       writeFileSync(join(d.dir, 'tsgi.yaml'), config(app('web', '    workers: lots\n')));
       d.proc.kill('SIGHUP');
       await waitForOutput(d, /config reload rejected/);
-      assert.match(d.output(), /config reload rejected, everything keeps running as before: \S*tsgi\.yaml:\d+:\d+: apps\.web\.workers/);
+      await untilOutput(d, /config reload rejected, everything keeps running as before: \S*tsgi\.yaml:\d+:\d+: apps\.web\.workers/);
       const s = await d.status();
       assert.deepEqual(readyPids(s, 'web'), pids);
       assert.equal((await get(await d.url('web'))).status, 200);

@@ -1,11 +1,9 @@
 /**
  * The fixture app hostile.test.ts and limits.test.ts send exact bytes to (test/fixtures/limits/app.mjs):
- * tsgid serving it once per named app, what its /count says it handled, tsgid's output awaited.
+ * tsgid serving it once per named app, and what its /count says it handled.
  */
 import { join } from 'node:path';
 import { type Daemon, FIXTURES, get, startDaemon } from './daemon.js';
-import { RAW_DEADLINE_MS } from './raw-http.js';
-import { waitFor } from './wait.js';
 
 export const LIMITS_APP = join(FIXTURES, 'limits/app.mjs');
 
@@ -34,6 +32,4 @@ export async function count(url: string): Promise<Count> {
   return JSON.parse((await get(`${url}/count`)).body) as Count;
 }
 
-export async function untilOutput(d: Daemon, pattern: RegExp): Promise<void> {
-  await waitFor(() => pattern.test(d.output()), { what: `tsgid's output to match ${pattern}`, timeout: RAW_DEADLINE_MS, detail: () => d.output() });
-}
+export { untilOutput } from './output.js';
