@@ -4,6 +4,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { reportError } from './fail-request.js';
+import { TEXT, wholeResponse, type WholeResponse } from './light-response.js';
 
 /** Where the body reader is kept, so the adapter can cancel it when the client goes away. */
 export const kBodyReader = Symbol('tsgi.fetch.bodyReader');
@@ -28,6 +29,11 @@ export function isResponse(value: unknown): value is Response {
  * the client left; rejects only when headers could not be written (the caller answers 500).
  */
 export async function sendResponse(response: Response, method: string | undefined, res: ResponseState): Promise<void> {
+  const whole = wholeResponse(response);
+  if (whole !== undefined) {
+    sendWhole(whole, method, res);
+    return;
+  }
   const head: string[] = [];
   response.headers.forEach(pushHeader, head);
   for (const cookie of response.headers.getSetCookie()) head.push('set-cookie', cookie);
@@ -45,6 +51,39 @@ export async function sendResponse(response: Response, method: string | undefine
   } else {
     await pipeBody(body, res, status, response.statusText, head);
   }
+}
+
+/**
+ * A light response (light-response.ts): its body and headers as the app gave them, in one
+ * write with its Content-Length in bytes; no stream, no undici Response.
+ */
+function sendWhole(whole: WholeResponse, method: string | undefined, res: ServerResponse): void {
+  const { status, body } = whole;
+  const head: string[] = [];
+  let framed = false;
+  let typed = false;
+  if (whole.headers !== undefined) {
+    whole.headers.forEach(pushHeader, head);
+    for (const cookie of whole.headers.getSetCookie()) head.push('set-cookie', cookie);
+    framed = hasFraming(head);
+    typed = true; // the getter put undici's default type in already
+  } else if (whole.flat !== undefined) {
+    const flat = whole.flat;
+    for (let i = 0; i < flat.length; i += 2) {
+      const name = flat[i]!;
+      if (name === 'content-type') typed = true;
+      else if (name === 'content-length' || name === 'transfer-encoding') framed = true;
+      head.push(name, flat[i + 1]!);
+    }
+  }
+  if (typeof body === 'string' && !typed) head.push('content-type', TEXT);
+  const bodyless = status === 204 || status === 304;
+  // HEAD is told the length a GET would get (RFC 9110 §9.3.2); Node sends no body for it
+  if (body !== null && !framed && !bodyless) head.push('content-length', String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength));
+  if (body === null && !framed && !bodyless && method !== 'HEAD') head.push('content-length', '0');
+  writeHead(res, status, whole.statusText, head);
+  if (body === null || bodyless || method === 'HEAD') res.end();
+  else res.end(body);
 }
 
 function writeHead(res: ServerResponse, status: number, statusText: string, head: string[]): void {

@@ -9,9 +9,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InterfaceAdapter, MountedRequest } from './contract.js';
 import { isClass, isObjectLike } from './contract.js';
 import { failRequest } from './fail-request.js';
-import { toRequest } from './fetch-request.js';
+import { installFetchGlobals } from './fetch-globals.js';
 import { discardBody } from './incoming-body.js';
 import { isResponse, kBodyReader, sendResponse, type ResponseState } from './fetch-response.js';
+import { abortRequest, lightRequest } from './light-request.js';
 import { isExpressLike } from './node-listener.js';
 
 export { SCRIPT_NAME_HEADER } from './fetch-request.js';
@@ -32,8 +33,8 @@ export interface ExecutionContext {
 
 type FetchFunction = (request: Request, env: FetchEnv, ctx: ExecutionContext) => unknown;
 
-const kAbort = Symbol('tsgi.fetch.abort');
-type Tracked = ResponseState & { [kAbort]?: AbortController };
+const kRequest = Symbol('tsgi.fetch.request');
+type Tracked = ResponseState & { [kRequest]?: Request };
 
 function isPlainFunction(value: unknown): value is FetchFunction {
   return typeof value === 'function' && !isClass(value) && !isExpressLike(value);
@@ -49,6 +50,8 @@ export const fetchAdapter: InterfaceAdapter = {
   detect: (value) => hasFetchMethod(value) || (isPlainFunction(value) && value.length <= 1),
   accepts: (value) => hasFetchMethod(value) || isPlainFunction(value),
   async adapt(value) {
+    // Before the first request: the app's `new Response(...)` must be the light one the adapter writes directly.
+    installFetchGlobals();
     // Called with its object as `this`, as `app.fetch(request)` would be.
     const target = hasFetchMethod(value) ? value : undefined;
     const fetch = target ? target.fetch : (value as FetchFunction);
@@ -79,11 +82,10 @@ async function serve(
 ): Promise<void> {
   let request: Request;
   try {
-    const abort = new AbortController();
-    res[kAbort] = abort;
+    request = lightRequest(req);
+    res[kRequest] = request;
     // 'close' comes once per response: on() spares once()'s wrapper
     res.on('close', onClose);
-    request = toRequest(req, abort.signal);
   } catch {
     badRequest(res);
     return;
@@ -108,7 +110,8 @@ function onClose(this: Tracked): void {
     if (!this.req.complete) discardBody(this.req);
     return;
   }
-  this[kAbort]?.abort();
+  const request = this[kRequest];
+  if (request !== undefined) abortRequest(request);
   this[kBodyReader]?.cancel().catch(ignore);
 }
 

@@ -1,0 +1,213 @@
+/**
+ * The `Response` a fetch-style app builds in a tsgi worker (fetch-globals.ts installs it as the
+ * global): one made from a whole body (a string, an ArrayBuffer, a Uint8Array, null) and a plain
+ * init keeps them as they are, and the adapter writes them to the socket directly, as
+ * @hono/node-server's Response does; undici's Response (a Headers object, a body stream, reading
+ * the stream back) is built only if the app itself touches the body (`body`, `text()`, `clone()`...).
+ * Anything else (a stream, a Blob, FormData, another Response as init) is an undici Response at
+ * once, wrapped. Same checks as undici's constructor: what it would refuse is handed to it.
+ */
+const GlobalResponse = globalThis.Response;
+
+const kBody = Symbol('tsgi.response.body');
+const kStatus = Symbol('tsgi.response.status');
+const kStatusText = Symbol('tsgi.response.statusText');
+/** [name, value, ...] from a plain-object init, names lower-cased; dropped once `headers` is asked for */
+const kFlat = Symbol('tsgi.response.flat');
+const kHeaders = Symbol('tsgi.response.headers');
+const kReal = Symbol('tsgi.response.real');
+
+type WholeBody = string | Uint8Array | null;
+
+/** What the adapter writes for a light response: none of it is undici's. */
+export interface WholeResponse {
+  status: number;
+  statusText: string;
+  body: WholeBody;
+  /** set when the app asked for `headers` (and may have changed them) */
+  headers: Headers | undefined;
+  /** else these, [name, value, ...] */
+  flat: readonly string[] | undefined;
+}
+
+// RFC 9110 token; reason-phrase (RFC 9112 §4); header values with no CR, LF or NUL and no edge whitespace
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const REASON = /^[\t\x20-\x7e\x80-\xff]*$/;
+const PLAIN_VALUE = /^(?:[^\0\r\n\t ](?:[^\0\r\n]*[^\0\r\n\t ])?)?$/;
+/** undici's type for a string body */
+export const TEXT = 'text/plain;charset=UTF-8';
+
+export class LightResponse {
+  declare [kBody]: WholeBody;
+  declare [kStatus]: number;
+  declare [kStatusText]: string;
+  declare [kFlat]: string[] | undefined;
+  declare [kHeaders]: Headers | undefined;
+  declare [kReal]: Response | undefined;
+
+  /** `x instanceof Response` holds for undici's Responses too (and theirs for ours, by the prototype chain). */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    if (this === LightResponse) return Function.prototype[Symbol.hasInstance].call(GlobalResponse, value);
+    return Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+
+  /** undici's `Response.json` builds an undici Response: without an init, ours is lighter. */
+  static json(data: unknown, init?: ResponseInit): Response {
+    if (init !== undefined) return GlobalResponse.json(data, init);
+    const body = JSON.stringify(data) as string | undefined;
+    if (body === undefined) throw new TypeError('Value is not JSON serializable');
+    const response = new LightResponse(body) as unknown as LightResponse;
+    response[kFlat] = ['content-type', 'application/json'];
+    return response as unknown as Response;
+  }
+
+  constructor(body?: BodyInit | null, init?: ResponseInit) {
+    this[kBody] = null;
+    this[kStatus] = 200;
+    this[kStatusText] = '';
+    this[kFlat] = undefined;
+    this[kHeaders] = undefined;
+    this[kReal] = undefined;
+    const whole = wholeBody(body);
+    if (whole === undefined || !this.#takeInit(init, whole !== null)) {
+      this[kHeaders] = undefined;
+      this[kReal] = new GlobalResponse(body, init);
+      return;
+    }
+    this[kBody] = whole;
+    const headers = this[kHeaders] as Headers | undefined;
+    if (headers !== undefined && typeof whole === 'string' && !headers.has('content-type')) headers.set('content-type', TEXT);
+  }
+
+  /** Keeps `init` if undici would accept it as it is; false sends it to undici (to refuse or convert). */
+  #takeInit(init: ResponseInit | undefined, hasBody: boolean): boolean {
+    if (init === undefined || init === null) return true;
+    if (typeof init !== 'object' || init instanceof GlobalResponse) return false;
+    const { status, statusText, headers } = init;
+    if (status !== undefined) {
+      if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) return false;
+      // a null-body status with a body: undici throws
+      if (hasBody && (status === 204 || status === 205 || status === 304)) return false;
+      this[kStatus] = status;
+    }
+    if (statusText !== undefined) {
+      if (typeof statusText !== 'string' || !REASON.test(statusText)) return false;
+      this[kStatusText] = statusText;
+    }
+    if (headers === undefined || headers === null) return true;
+    // copied now, as undici does: changes to the init's Headers after this are not the response's
+    if (headers instanceof Headers || Array.isArray(headers)) {
+      this[kHeaders] = new Headers(headers);
+      return true;
+    }
+    return typeof headers === 'object' && this.#takeRecord(headers as Record<string, unknown>);
+  }
+
+  /** A plain record of string values with clean names and values, no name twice: kept as a flat list. */
+  #takeRecord(record: Record<string, unknown>): boolean {
+    const flat: string[] = [];
+    for (const name in record) {
+      if (!Object.hasOwn(record, name)) continue;
+      const value = record[name];
+      if (typeof value !== 'string' || !TOKEN.test(name) || !PLAIN_VALUE.test(value)) return false;
+      const lower = name.toLowerCase();
+      // Headers would join 'A' and 'a' into one line: leave that to it
+      for (let i = 0; i < flat.length; i += 2) if (flat[i] === lower) return false;
+      flat.push(lower, value);
+    }
+    this[kFlat] = flat;
+    return true;
+  }
+
+  get status(): number {
+    return this[kReal]?.status ?? this[kStatus];
+  }
+
+  get statusText(): string {
+    return this[kReal]?.statusText ?? this[kStatusText];
+  }
+
+  get ok(): boolean {
+    const status = this.status;
+    return status >= 200 && status < 300;
+  }
+
+  get headers(): Headers {
+    const real = this[kReal];
+    if (real !== undefined) return real.headers;
+    let headers = this[kHeaders];
+    if (headers === undefined) {
+      headers = new Headers();
+      const flat = this[kFlat];
+      if (flat !== undefined) for (let i = 0; i < flat.length; i += 2) headers.append(flat[i]!, flat[i + 1]!);
+      if (typeof this[kBody] === 'string' && !headers.has('content-type')) headers.set('content-type', TEXT);
+      this[kFlat] = undefined;
+      this[kHeaders] = headers;
+    }
+    return headers;
+  }
+}
+
+/** undici's Response for this one, built the first time the app reads what only undici has. */
+function realOf(response: LightResponse): Response {
+  let real = response[kReal];
+  if (real === undefined) {
+    const { status, statusText } = response;
+    real = new GlobalResponse(response[kBody] as BodyInit | null, { status, statusText, headers: response.headers });
+    response[kReal] = real;
+  }
+  return real;
+}
+
+for (const name of Object.getOwnPropertyNames(GlobalResponse.prototype)) {
+  if (name === 'constructor' || Object.hasOwn(LightResponse.prototype, name)) continue;
+  const descriptor = Object.getOwnPropertyDescriptor(GlobalResponse.prototype, name)!;
+  if (typeof descriptor.value === 'function') {
+    const method = descriptor.value as (...args: unknown[]) => unknown;
+    Object.defineProperty(LightResponse.prototype, name, {
+      value: function (this: LightResponse, ...args: unknown[]) {
+        return method.apply(realOf(this), args);
+      },
+      writable: true,
+      configurable: true,
+    });
+  } else if (descriptor.get !== undefined) {
+    const get = descriptor.get;
+    Object.defineProperty(LightResponse.prototype, name, {
+      get(this: LightResponse) {
+        return get.call(realOf(this));
+      },
+      configurable: true,
+    });
+  }
+}
+Object.defineProperty(LightResponse.prototype, Symbol.for('nodejs.util.inspect.custom'), {
+  value(this: LightResponse, depth: number, options: object, inspect: (value: unknown, options: object) => string) {
+    const view = this[kReal] ?? { status: this.status, statusText: this.statusText, headers: this.headers, body: this[kBody] };
+    return `Response ${inspect(view, { ...options, depth: depth - 1 })}`;
+  },
+});
+Object.setPrototypeOf(LightResponse, GlobalResponse);
+Object.setPrototypeOf(LightResponse.prototype, GlobalResponse.prototype);
+
+/** A body kept as it is; undefined for the kinds undici must handle (streams, Blobs, FormData...). */
+function wholeBody(body: unknown): WholeBody | undefined {
+  if (body === undefined || body === null) return null;
+  if (typeof body === 'string') return body;
+  if (body instanceof Uint8Array) return body;
+  if (body instanceof ArrayBuffer) return new Uint8Array(body);
+  return undefined;
+}
+
+/**
+ * The parts of `response` to write as they are, or undefined when it is (or has become) an
+ * undici Response: built from something else, or its body already read by the app.
+ */
+export function wholeResponse(response: unknown): WholeResponse | undefined {
+  if (typeof response !== 'object' || response === null || !(kReal in response)) return undefined;
+  const light = response as LightResponse;
+  if (light[kReal] !== undefined) return undefined;
+  return { status: light[kStatus], statusText: light[kStatusText], body: light[kBody], headers: light[kHeaders], flat: light[kFlat] };
+}
+
+export { GlobalResponse };
