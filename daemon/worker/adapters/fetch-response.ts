@@ -6,10 +6,10 @@ import type { ServerResponse } from 'node:http';
 import { reportError } from './fail-request.js';
 import { TEXT, wholeResponse, type WholeResponse } from './light-response.js';
 
-/** Where the body reader is kept, so the adapter can cancel it when the client goes away. */
-export const kBodyReader = Symbol('tsgi.fetch.bodyReader');
+/** Where the body reader is kept, so it can be cancelled when the client goes away. */
+const kBodyReader = Symbol('tsgi.fetch.bodyReader');
 
-export type ResponseState = ServerResponse & { [kBodyReader]?: ReadableStreamDefaultReader<Uint8Array> };
+type ResponseState = ServerResponse & { [kBodyReader]?: ReadableStreamDefaultReader<Uint8Array> };
 
 /** Duck-typed as well as `instanceof`, so a Response from another realm or a polyfill still counts. */
 export function isResponse(value: unknown): value is Response {
@@ -57,7 +57,7 @@ export async function sendResponse(response: Response, method: string | undefine
  * A light response (light-response.ts): its body and headers as the app gave them, in one
  * write with its Content-Length in bytes; no stream, no undici Response.
  */
-function sendWhole(whole: WholeResponse, method: string | undefined, res: ServerResponse): void {
+export function sendWhole(whole: WholeResponse, method: string | undefined, res: ServerResponse): void {
   const { status, body } = whole;
   const head: string[] = [];
   let framed = false;
@@ -107,6 +107,8 @@ function pushHeader(this: string[], value: string, name: string): void {
 async function pipeBody(body: ReadableStream<Uint8Array>, res: ResponseState, status: number, statusText: string, head: string[]): Promise<void> {
   const reader = body.getReader();
   res[kBodyReader] = reader;
+  // the client going away while the app's stream is between chunks: stop the app producing
+  res.on('close', cancelReader);
   let pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined = reader.read();
   try {
     const first = await readyNow(pending);
@@ -147,6 +149,10 @@ async function pipeBody(body: ReadableStream<Uint8Array>, res: ResponseState, st
   }
   if (res.destroyed) reader.cancel().catch(ignore);
   else res.end();
+}
+
+function cancelReader(this: ResponseState): void {
+  if (!this.writableFinished) this[kBodyReader]?.cancel().catch(ignore);
 }
 
 const NOT_YET = Symbol('not yet');

@@ -6,8 +6,9 @@
  * chain goes through undici's), and undici's own code finds its internal slots through getters
  * that build the real one, so `new Request(request)` and `fetch(request)` work.
  */
+import type { ServerResponse } from 'node:http';
 import type { MountedRequest } from './contract.js';
-import { incomingBody } from './incoming-body.js';
+import { discardBody, incomingBody } from './incoming-body.js';
 import { SCRIPT_NAME_HEADER, urlOf } from './fetch-request.js';
 
 const GlobalRequest = globalThis.Request;
@@ -17,6 +18,11 @@ const kReal = Symbol('tsgi.request.real');
 const kHeaders = Symbol('tsgi.request.headers');
 const kAbort = Symbol('tsgi.request.abort');
 const kAborted = Symbol('tsgi.request.aborted');
+const kResponse = Symbol('tsgi.request.response');
+/** on the ServerResponse, once its request has something to abort or discard */
+const kWatched = Symbol('tsgi.request.watched');
+
+type Watched = ServerResponse & { [kWatched]?: LightRequest };
 
 type StreamingRequestInit = RequestInit & { duplex?: 'half' };
 
@@ -40,15 +46,17 @@ class LightRequest {
   declare readonly method: string;
   declare readonly url: string;
   [kIncoming]: MountedRequest;
+  [kResponse]: Watched;
   [kHeaders]: Headers | undefined = undefined;
   [kReal]: Request | undefined = undefined;
   [kAbort]: AbortController | undefined = undefined;
   [kAborted] = false;
 
-  constructor(req: MountedRequest, url: string, method: string) {
+  constructor(req: MountedRequest, res: ServerResponse, url: string, method: string) {
     (this as { url: string }).url = url;
     (this as { method: string }).method = method;
     this[kIncoming] = req;
+    this[kResponse] = res;
   }
 
   get headers(): Headers {
@@ -60,6 +68,7 @@ class LightRequest {
     if (abort === undefined) {
       abort = this[kAbort] = new AbortController();
       if (this[kAborted]) abort.abort();
+      else watch(this);
     }
     return abort.signal;
   }
@@ -86,8 +95,35 @@ function realOf(light: LightRequest): Request {
     const init: StreamingRequestInit = { method, headers: light.headers, signal: light.signal, body: null, duplex: 'half' };
     if (method !== 'GET' && method !== 'HEAD' && hasBody(req)) init.body = incomingBody(req);
     real = light[kReal] = new GlobalRequest(light.url, init);
+    watch(light);
   }
   return real;
+}
+
+/**
+ * A request whose signal or body the app has is told when its response closes: the client
+ * left before the end (abort), or the answer went out before the body was read (discard the
+ * rest, so the connection is not stuck behind it). One that only had its url, method and
+ * headers read has nothing to tell: Node drains an unread body itself.
+ */
+function watch(light: LightRequest): void {
+  const res = light[kResponse];
+  if (res[kWatched] !== undefined) return;
+  res[kWatched] = light;
+  // 'close' comes once per response: on() spares once()'s wrapper
+  res.on('close', onClose);
+}
+
+/** 'close' comes after 'finish' on success; before it, the client went away mid-request. */
+function onClose(this: Watched): void {
+  const light = this[kWatched]!;
+  if (this.writableFinished) {
+    const req = light[kIncoming];
+    if (!req.complete) discardBody(req);
+    return;
+  }
+  light[kAborted] = true;
+  light[kAbort]?.abort();
 }
 
 /** Everything else a Request has (body, text(), clone(), cache, mode...) comes from undici's. */
@@ -135,15 +171,8 @@ Object.setPrototypeOf(LightRequest.prototype, TsgiRequest.prototype);
  * The request a fetch handler receives for `req`. Throws a TypeError where undici's Request
  * would (a Host that moves the path, a URL that does not parse, a method fetch forbids): the caller answers 400.
  */
-export function lightRequest(req: MountedRequest): Request {
-  return new LightRequest(req, urlOf(req), methodOf(req.method)) as unknown as Request;
-}
-
-/** Tells `request` its client went away: its signal (now or when first asked for) is aborted. */
-export function abortRequest(request: Request): void {
-  const light = request as unknown as LightRequest;
-  light[kAborted] = true;
-  light[kAbort]?.abort();
+export function lightRequest(req: MountedRequest, res: ServerResponse): Request {
+  return new LightRequest(req, res, urlOf(req), methodOf(req.method)) as unknown as Request;
 }
 
 /** The headers as undici's Request would have them; only tsgi may say where an app is mounted. */
