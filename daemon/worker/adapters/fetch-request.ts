@@ -15,7 +15,8 @@ const UNSAFE_HOST = /[/?#@\\\s]/;
 // with no leading zero that is not the scheme's default; a path of characters the parser leaves
 // as they are (no %, no backslash, no ', nothing it percent-encodes) and no dot segments. Checked
 // against `new Request(url).url` for every printable ASCII character (test/adapters-fetch-light.test.ts).
-const PLAIN_HOST = /^(?:(?:[a-z0-9_-]+\.)*[a-z_-][a-z0-9_-]*\.?|(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d))(?::[1-9]\d{0,4})?$/;
+const PLAIN_HOST = /^[a-z0-9_-][a-z0-9._-]*(?::[1-9]\d{0,4})?$/;
+const QUAD = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 const PLAIN_PATH = /^\/[!$&(-;=?-[\]_a-z~]*$/;
 const DOT_SEGMENT = /\/\.\.?(?:[/?]|$)/;
 
@@ -26,17 +27,26 @@ export function urlOf(req: MountedRequest): string {
   if (target.charCodeAt(0) !== 47 /* / */) return new URL(target).href;
   // HTTP/2 (node:http2's compatibility API) says :authority where HTTP/1.1 says Host.
   const host = req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? '';
-  if (UNSAFE_HOST.test(host)) throw new TypeError(`invalid Host header: ${host}`);
   const encrypted = (req.socket as TLSSocket).encrypted === true;
   const url = (encrypted ? 'https://' : 'http://') + (host || 'localhost') + target;
-  if (isPlain(host, encrypted) && PLAIN_PATH.test(target) && !DOT_SEGMENT.test(target)) return url;
+  if (isPlainHost(host, encrypted)) {
+    if (PLAIN_PATH.test(target) && !DOT_SEGMENT.test(target)) return url;
+  } else if (UNSAFE_HOST.test(host)) {
+    throw new TypeError(`invalid Host header: ${host}`);
+  }
   return new URL(url).href;
 }
 
-function isPlain(host: string, encrypted: boolean): boolean {
-  if (!PLAIN_HOST.test(host) || host.includes('xn--')) return false;
-  const colon = host.lastIndexOf(':');
-  if (colon === -1) return true;
-  const port = Number(host.slice(colon + 1));
-  return port <= 65535 && port !== (encrypted ? 443 : 80);
+function isPlainHost(host: string, encrypted: boolean): boolean {
+  if (!PLAIN_HOST.test(host)) return false;
+  const colon = host.indexOf(':');
+  const name = colon === -1 ? host : host.slice(0, colon);
+  if (colon !== -1) {
+    const port = Number(host.slice(colon + 1));
+    if (port > 65535 || port === (encrypted ? 443 : 80)) return false;
+  }
+  // the last label (a trailing dot ends none): one that starts with a digit may be read as a number
+  const first = name.charCodeAt(name.lastIndexOf('.', name.length - 2) + 1);
+  if (first >= 48 && first <= 57) return QUAD.test(name);
+  return !name.includes('xn--');
 }

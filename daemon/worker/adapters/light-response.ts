@@ -61,6 +61,8 @@ export class LightResponse {
     return response as unknown as Response;
   }
 
+  // fields declared, then assigned: neither class fields nor private methods (V8 defines those
+  // through its runtime for every instance, tsgi-response.ts)
   constructor(body?: BodyInit | null, init?: ResponseInit) {
     this[kBody] = null;
     this[kStatus] = 200;
@@ -69,7 +71,7 @@ export class LightResponse {
     this[kHeaders] = undefined;
     this[kReal] = undefined;
     const whole = wholeBody(body);
-    if (whole === undefined || !this.#takeInit(init, whole !== null)) {
+    if (whole === undefined || !takeInit(this, init, whole !== null)) {
       this[kHeaders] = undefined;
       this[kReal] = new GlobalResponse(body, init);
       return;
@@ -77,46 +79,6 @@ export class LightResponse {
     this[kBody] = whole;
     const headers = this[kHeaders] as Headers | undefined;
     if (headers !== undefined && typeof whole === 'string' && !headers.has('content-type')) headers.set('content-type', TEXT);
-  }
-
-  /** Keeps `init` if undici would accept it as it is; false sends it to undici (to refuse or convert). */
-  #takeInit(init: ResponseInit | undefined, hasBody: boolean): boolean {
-    if (init === undefined || init === null) return true;
-    if (typeof init !== 'object' || init instanceof GlobalResponse) return false;
-    const { status, statusText, headers } = init;
-    if (status !== undefined) {
-      if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) return false;
-      // a null-body status with a body: undici throws
-      if (hasBody && (status === 204 || status === 205 || status === 304)) return false;
-      this[kStatus] = status;
-    }
-    if (statusText !== undefined) {
-      if (typeof statusText !== 'string' || !REASON.test(statusText)) return false;
-      this[kStatusText] = statusText;
-    }
-    if (headers === undefined || headers === null) return true;
-    // copied now, as undici does: changes to the init's Headers after this are not the response's
-    if (headers instanceof Headers || Array.isArray(headers)) {
-      this[kHeaders] = new Headers(headers);
-      return true;
-    }
-    return typeof headers === 'object' && this.#takeRecord(headers as Record<string, unknown>);
-  }
-
-  /** A plain record of string values with clean names and values, no name twice: kept as a flat list. */
-  #takeRecord(record: Record<string, unknown>): boolean {
-    const flat: string[] = [];
-    for (const name in record) {
-      if (!Object.hasOwn(record, name)) continue;
-      const value = record[name];
-      if (typeof value !== 'string' || !TOKEN.test(name) || !PLAIN_VALUE.test(value)) return false;
-      const lower = name.toLowerCase();
-      // Headers would join 'A' and 'a' into one line: leave that to it
-      for (let i = 0; i < flat.length; i += 2) if (flat[i] === lower) return false;
-      flat.push(lower, value);
-    }
-    this[kFlat] = flat;
-    return true;
   }
 
   get status(): number {
@@ -146,6 +108,46 @@ export class LightResponse {
     }
     return headers;
   }
+}
+
+/** Keeps `init` if undici would accept it as it is; false sends it to undici (to refuse or convert). */
+function takeInit(self: LightResponse, init: ResponseInit | undefined, hasBody: boolean): boolean {
+  if (init === undefined || init === null) return true;
+  if (typeof init !== 'object' || init instanceof GlobalResponse) return false;
+  const { status, statusText, headers } = init;
+  if (status !== undefined) {
+    if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) return false;
+    // a null-body status with a body: undici throws
+    if (hasBody && (status === 204 || status === 205 || status === 304)) return false;
+    self[kStatus] = status;
+  }
+  if (statusText !== undefined) {
+    if (typeof statusText !== 'string' || !REASON.test(statusText)) return false;
+    self[kStatusText] = statusText;
+  }
+  if (headers === undefined || headers === null) return true;
+  // copied now, as undici does: changes to the init's Headers after this are not the response's
+  if (headers instanceof Headers || Array.isArray(headers)) {
+    self[kHeaders] = new Headers(headers);
+    return true;
+  }
+  return typeof headers === 'object' && takeRecord(self, headers as Record<string, unknown>);
+}
+
+/** A plain record of string values with clean names and values, no name twice: kept as a flat list. */
+function takeRecord(self: LightResponse, record: Record<string, unknown>): boolean {
+  const flat: string[] = [];
+  for (const name in record) {
+    if (!Object.hasOwn(record, name)) continue;
+    const value = record[name];
+    if (typeof value !== 'string' || !TOKEN.test(name) || !PLAIN_VALUE.test(value)) return false;
+    const lower = name.toLowerCase();
+    // Headers would join 'A' and 'a' into one line: leave that to it
+    for (let i = 0; i < flat.length; i += 2) if (flat[i] === lower) return false;
+    flat.push(lower, value);
+  }
+  self[kFlat] = flat;
+  return true;
 }
 
 /** undici's Response for this one, built the first time the app reads what only undici has. */
