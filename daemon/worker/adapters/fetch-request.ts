@@ -37,7 +37,20 @@ export function urlOf(req: MountedRequest): string {
   return new URL(url).href;
 }
 
+// A worker sees the same Host on request after request: the last answer is kept.
+let lastHost = '';
+let lastEncrypted = false;
+let lastPlain = false;
+
 function isPlainHost(host: string, encrypted: boolean): boolean {
+  if (host === lastHost && encrypted === lastEncrypted) return lastPlain;
+  lastPlain = checkHost(host, encrypted);
+  lastHost = host;
+  lastEncrypted = encrypted;
+  return lastPlain;
+}
+
+function checkHost(host: string, encrypted: boolean): boolean {
   if (!PLAIN_HOST.test(host)) return false;
   const colon = host.indexOf(':');
   const name = colon === -1 ? host : host.slice(0, colon);

@@ -4,7 +4,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { reportError } from './fail-request.js';
-import { TEXT, wholeResponse, type WholeResponse } from './light-response.js';
+import { kBody, kFlat, kHeaders, kStatus, kStatusText, TEXT, wholeResponse, type WholeResponse } from './light-response.js';
 
 /** Where the body reader is kept, so it can be cancelled when the client goes away. */
 const kBodyReader = Symbol('tsgi.fetch.bodyReader');
@@ -58,31 +58,50 @@ export async function sendResponse(response: Response, method: string | undefine
  * write with its Content-Length in bytes; no stream, no undici Response.
  */
 export function sendWhole(whole: WholeResponse, method: string | undefined, res: ServerResponse): void {
-  const { status, body } = whole;
+  const status = whole[kStatus];
+  const body = whole[kBody];
+  const headers = whole[kHeaders];
+  const bodyless = status === 204 || status === 304 || method === 'HEAD';
+  if (headers === undefined && body !== null && !bodyless) {
+    // The commonest answer, sent as a plain Node handler would: Node adds the Content-Length
+    // (in bytes) itself when end() has the whole body and the head is not out yet.
+    res.statusCode = status;
+    const statusText = whole[kStatusText];
+    if (statusText) res.statusMessage = statusText;
+    const flat = whole[kFlat];
+    let typed = false;
+    if (flat !== undefined) {
+      for (let i = 0; i < flat.length; i += 2) {
+        if (flat[i] === 'content-type') typed = true;
+        res.setHeader(flat[i]!, flat[i + 1]!);
+      }
+    }
+    if (!typed && typeof body === 'string') res.setHeader('content-type', TEXT);
+    res.end(body);
+    return;
+  }
   const head: string[] = [];
   let framed = false;
-  let typed = false;
-  if (whole.headers !== undefined) {
-    whole.headers.forEach(pushHeader, head);
-    for (const cookie of whole.headers.getSetCookie()) head.push('set-cookie', cookie);
+  if (headers !== undefined) {
+    headers.forEach(pushHeader, head);
+    for (const cookie of headers.getSetCookie()) head.push('set-cookie', cookie);
     framed = hasFraming(head);
-    typed = true; // the getter put undici's default type in already
-  } else if (whole.flat !== undefined) {
-    const flat = whole.flat;
-    for (let i = 0; i < flat.length; i += 2) {
-      const name = flat[i]!;
-      if (name === 'content-type') typed = true;
-      else if (name === 'content-length' || name === 'transfer-encoding') framed = true;
-      head.push(name, flat[i + 1]!);
+  } else {
+    const flat = whole[kFlat];
+    let typed = false;
+    if (flat !== undefined) {
+      for (let i = 0; i < flat.length; i += 2) {
+        if (flat[i] === 'content-type') typed = true;
+        head.push(flat[i]!, flat[i + 1]!);
+      }
+      framed = hasFraming(head);
     }
+    if (!typed && typeof body === 'string') head.push('content-type', TEXT);
   }
-  if (typeof body === 'string' && !typed) head.push('content-type', TEXT);
-  const bodyless = status === 204 || status === 304;
-  // HEAD is told the length a GET would get (RFC 9110 §9.3.2); Node sends no body for it
-  if (body !== null && !framed && !bodyless) head.push('content-length', String(typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength));
-  if (body === null && !framed && !bodyless && method !== 'HEAD') head.push('content-length', '0');
-  writeHead(res, status, whole.statusText, head);
-  if (body === null || bodyless || method === 'HEAD') res.end();
+  // HEAD is told the length a GET would get (RFC 9110 §9.3.2); Node sends it no body
+  if (!framed && status !== 204 && status !== 304) head.push('content-length', String(body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength));
+  writeHead(res, status, whole[kStatusText], head);
+  if (body === null || bodyless) res.end();
   else res.end(body);
 }
 

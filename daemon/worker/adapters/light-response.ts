@@ -9,31 +9,33 @@
  */
 const GlobalResponse = globalThis.Response;
 
-const kBody = Symbol('tsgi.response.body');
-const kStatus = Symbol('tsgi.response.status');
-const kStatusText = Symbol('tsgi.response.statusText');
+export const kBody = Symbol('tsgi.response.body');
+export const kStatus = Symbol('tsgi.response.status');
+export const kStatusText = Symbol('tsgi.response.statusText');
 /** [name, value, ...] from a plain-object init, names lower-cased; dropped once `headers` is asked for */
-const kFlat = Symbol('tsgi.response.flat');
-const kHeaders = Symbol('tsgi.response.headers');
+export const kFlat = Symbol('tsgi.response.flat');
+export const kHeaders = Symbol('tsgi.response.headers');
 const kReal = Symbol('tsgi.response.real');
 
 type WholeBody = string | Uint8Array | null;
 
-/** What the adapter writes for a light response: none of it is undici's. */
+/** A light response as the adapter reads it (fetch-response.ts): none of it is undici's. */
 export interface WholeResponse {
-  status: number;
-  statusText: string;
-  body: WholeBody;
-  /** set when the app asked for `headers` (and may have changed them) */
-  headers: Headers | undefined;
+  readonly [kStatus]: number;
+  readonly [kStatusText]: string;
+  readonly [kBody]: WholeBody;
+  /** set when the app asked for `headers` (and may have changed them), or gave a Headers */
+  readonly [kHeaders]: Headers | undefined;
   /** else these, [name, value, ...] */
-  flat: readonly string[] | undefined;
+  readonly [kFlat]: readonly string[] | undefined;
 }
 
-// RFC 9110 token; reason-phrase (RFC 9112 §4); header values with no CR, LF or NUL and no edge whitespace
+// RFC 9110 token; reason-phrase (RFC 9112 §4); a header value both undici and Node take as it
+// is (no control characters but tab, nothing above \xff, no whitespace at either end), so that
+// writing a kept init never fails half-way
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const REASON = /^[\t\x20-\x7e\x80-\xff]*$/;
-const PLAIN_VALUE = /^(?:[^\0\r\n\t ](?:[^\0\r\n]*[^\0\r\n\t ])?)?$/;
+const PLAIN_VALUE = /^(?:[\x21-\x7e\x80-\xff](?:[\t\x20-\x7e\x80-\xff]*[\x21-\x7e\x80-\xff])?)?$/;
 /** undici's type for a string body */
 export const TEXT = 'text/plain;charset=UTF-8';
 
@@ -207,9 +209,7 @@ function wholeBody(body: unknown): WholeBody | undefined {
  */
 export function wholeResponse(response: unknown): WholeResponse | undefined {
   if (typeof response !== 'object' || response === null || !(kReal in response)) return undefined;
-  const light = response as LightResponse;
-  if (light[kReal] !== undefined) return undefined;
-  return { status: light[kStatus], statusText: light[kStatusText], body: light[kBody], headers: light[kHeaders], flat: light[kFlat] };
+  return (response as LightResponse)[kReal] === undefined ? (response as LightResponse) : undefined;
 }
 
 export { GlobalResponse };
