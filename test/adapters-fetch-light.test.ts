@@ -61,6 +61,11 @@ test('the request is a Request to the app; new Request(request) and the static c
   });
 });
 
+test('fetch(request) sends the request itself on', { timeout: 30_000 }, async () => {
+  const res = await raw('GET', '/fetch-itself', undefined, { 'x-hop': 'kept' });
+  assert.equal(res.body.toString(), 'outer inner kept');
+});
+
 test('the body read after url, method and headers; as JSON; a clone and the original both read it', { timeout: 30_000 }, async () => {
   const echo = await raw('POST', '/echo', 'a body ✓', { 'content-type': 'text/plain' });
   assert.equal(echo.body.toString(), 'POST /echo text/plain a body ✓ used=true');

@@ -6,7 +6,7 @@
  * undici's by prototype, and `instanceof` holds both ways. Never in the arbiter, never in a
  * worker whose apps are all Node-style. docs/TSGI.md says what an app can observe.
  */
-import { TsgiRequest } from './light-request.js';
+import { TsgiRequest, undiciTakesLight, unwrapRequest } from './light-request.js';
 import { LightResponse } from './light-response.js';
 
 /** Replaces the globals once per process; later calls do nothing. */
@@ -15,4 +15,16 @@ export function installFetchGlobals(): void {
   // as the platform defines them: writable, configurable, not enumerable
   Object.defineProperty(globalThis, 'Request', { value: TsgiRequest, writable: true, configurable: true, enumerable: false });
   Object.defineProperty(globalThis, 'Response', { value: LightResponse, writable: true, configurable: true, enumerable: false });
+  // Where undici cannot read a light request itself, fetch(request) is given undici's one.
+  if (!undiciTakesLight()) {
+    const undiciFetch = globalThis.fetch;
+    Object.defineProperty(globalThis, 'fetch', {
+      value: function fetch(input: RequestInfo | URL, init?: RequestInit) {
+        return undiciFetch(unwrapRequest(input) as RequestInfo | URL, init);
+      },
+      writable: true,
+      configurable: true,
+      enumerable: true,
+    });
+  }
 }

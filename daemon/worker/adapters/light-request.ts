@@ -38,7 +38,27 @@ export class TsgiRequest extends GlobalRequest {
   }
 
   constructor(input: RequestInfo | URL, init?: RequestInit) {
-    super(isLightRequest(input) ? realOf(input) : input, init);
+    super(unwrapRequest(input), init);
+  }
+}
+
+/** undici's Request for a light one (built now if need be); anything else as it is. */
+export function unwrapRequest<T>(value: T): T | Request {
+  return isLightRequest(value) ? realOf(value) : value;
+}
+
+/**
+ * Whether undici's own code (its Request constructor, fetch()) can take a light request as it
+ * is: yes where undici keeps a Request's slots as symbol-keyed properties (forwarded below), no
+ * where it keeps them in private fields (undici 7).
+ */
+export function undiciTakesLight(): boolean {
+  const res = { on: () => res } as unknown as ServerResponse;
+  const req = { url: '/', method: 'GET', headers: { host: 'localhost' }, rawHeaders: [], socket: {} } as unknown as MountedRequest;
+  try {
+    return new GlobalRequest(lightRequest(req, res)).url === 'http://localhost/';
+  } catch {
+    return false;
   }
 }
 
