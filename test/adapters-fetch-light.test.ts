@@ -107,6 +107,11 @@ test('a stream body goes out chunked, a Response built from another keeps its st
   assert.equal(derived.statusText, 'Taken');
   assert.equal(derived.headers['x-inner'], '1');
   assert.equal(derived.body.toString(), 'inner body');
+  const wrapped = await raw('GET', '/redirect-wrapped');
+  assert.equal(wrapped.status, 307);
+  assert.equal(wrapped.headers.location, `${base}/there`);
+  assert.equal(wrapped.headers['content-length'], '0');
+  assert.equal(wrapped.headers['transfer-encoding'], undefined);
 });
 
 test('a Response whose body the app read itself (clone().text()) is still sent whole', { timeout: 30_000 }, async () => {

@@ -41,6 +41,8 @@ export async function sendResponse(response: Response, method: string | undefine
 
   const body = response.body;
   if (body === null) {
+    // Node would send an empty body chunked
+    if (method !== 'HEAD' && status !== 204 && status !== 304 && !hasFraming(head)) head.push('content-length', '0');
     writeHead(res, status, response.statusText, head);
     res.end();
   } else if (method === 'HEAD' || status === 204 || status === 304) {

@@ -4,8 +4,8 @@
  * init keeps them as they are, and the adapter writes them to the socket directly, as
  * @hono/node-server's Response does; undici's Response (a Headers object, a body stream, reading
  * the stream back) is built only if the app itself touches the body (`body`, `text()`, `clone()`...).
- * Anything else (a stream, a Blob, FormData, another Response as init) is an undici Response at
- * once, wrapped. Same checks as undici's constructor: what it would refuse is handed to it.
+ * Anything else (a stream, a Blob, FormData) is an undici Response at once, wrapped. Same checks
+ * as undici's constructor: what it would refuse is handed to it.
  */
 const GlobalResponse = globalThis.Response;
 
@@ -115,7 +115,9 @@ export class LightResponse {
 /** Keeps `init` if undici would accept it as it is; false sends it to undici (to refuse or convert). */
 function takeInit(self: LightResponse, init: ResponseInit | undefined, hasBody: boolean): boolean {
   if (init === undefined || init === null) return true;
-  if (typeof init !== 'object' || init instanceof GlobalResponse) return false;
+  // another Response as init (Hono's `new Response(c.res.body, c.res)`) is read as undici reads
+  // any init: its status, statusText and headers
+  if (typeof init !== 'object') return false;
   const { status, statusText, headers } = init;
   if (status !== undefined) {
     if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) return false;
