@@ -1,60 +1,65 @@
 /**
- * IncomingMessage → WHATWG `Request`, for the fetch adapter. Runs on every request, so it
- * copies what a Request needs and nothing more: the body is streamed, never buffered.
+ * The absolute URL a fetch app's Request has, from an IncomingMessage: what undici's Request
+ * would make of it (the WHATWG URL parser's normal form), without parsing the common case.
  */
 import type { TLSSocket } from 'node:tls';
 import type { MountedRequest } from './contract.js';
-import { incomingBody } from './incoming-body.js';
 
 /** Request header carrying the mount prefix (WSGI's SCRIPT_NAME) to a mounted fetch app. */
 export const SCRIPT_NAME_HEADER = 'x-tsgi-script-name';
 
 // A Host with any of these would move the path the app sees away from the one tsgi routed on.
 const UNSAFE_HOST = /[/?#@\\\s]/;
+// Already in the parser's normal form: a lower-case host name whose last label is no number
+// (the parser reads "1.2.3" or "0x7f.1" as IPv4) or a dotted quad, no punycode to check, a port
+// with no leading zero that is not the scheme's default; a path of characters the parser leaves
+// as they are (no %, no backslash, no ', nothing it percent-encodes) and no dot segments. Checked
+// against `new Request(url).url` for every printable ASCII character (test/adapters-fetch-light.test.ts).
+const PLAIN_HOST = /^[a-z0-9_-][a-z0-9._-]*(?::[1-9]\d{0,4})?$/;
+const QUAD = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+const PLAIN_PATH = /^\/[!$&(-;=?-[\]_a-z~]*$/;
+const DOT_SEGMENT = /\/\.\.?(?:[/?]|$)/;
 
-type StreamingRequestInit = RequestInit & { duplex?: 'half' };
-
-/**
- * Builds the `Request` an app's `fetch(request)` receives. Throws a TypeError when the
- * request cannot be expressed as one (a bad Host, a method fetch forbids); the caller answers 400.
- */
-export function toRequest(req: MountedRequest, signal: AbortSignal): Request {
-  // First, so that a request refused for its Host never starts reading its body.
-  const url = urlOf(req);
-  const headers = new Headers();
-  const raw = req.rawHeaders;
-  if (req.httpVersionMajor === 2) appendHttp2Headers(headers, raw);
-  else for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
-  // Only tsgi may say where an app is mounted: a client-sent value is replaced or dropped.
-  if (req.scriptName !== undefined) headers.set(SCRIPT_NAME_HEADER, req.scriptName);
-  else if (headers.has(SCRIPT_NAME_HEADER)) headers.delete(SCRIPT_NAME_HEADER);
-
-  const method = req.method ?? 'GET';
-  const init: StreamingRequestInit = { method, headers, signal, body: null, duplex: 'half' };
-  if (method !== 'GET' && method !== 'HEAD' && hasBody(req)) {
-    init.body = incomingBody(req);
-  }
-  return new Request(url, init);
-}
-
-/** HTTP/1.1 framing: a request has a body only when it says so (RFC 9112 §6.3). */
-function hasBody(req: MountedRequest): boolean {
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
-
-/** HTTP/2's pseudo-headers (`:method`, `:path`...) are not header fields: a Request refuses them. */
-function appendHttp2Headers(headers: Headers, raw: readonly string[]): void {
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.charCodeAt(0) !== 58 /* : */) headers.append(raw[i]!, raw[i + 1]!);
-}
-
-function urlOf(req: MountedRequest): string {
+/** Throws a TypeError for a target or Host that does not make a URL (the caller answers 400). */
+export function urlOf(req: MountedRequest): string {
   const target = req.url ?? '/';
   // Anything but origin-form ("/path?query") is absolute-form, already a URL, or unusable ("*").
-  if (target.charCodeAt(0) !== 47 /* / */) return target;
+  if (target.charCodeAt(0) !== 47 /* / */) return new URL(target).href;
   // HTTP/2 (node:http2's compatibility API) says :authority where HTTP/1.1 says Host.
-  const host = req.headers.host ?? (req.headers[':authority'] as string | undefined);
-  if (host !== undefined && UNSAFE_HOST.test(host)) throw new TypeError(`invalid Host header: ${host}`);
-  const scheme = (req.socket as TLSSocket).encrypted === true ? 'https://' : 'http://';
-  return scheme + (host || 'localhost') + target;
+  const host = req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? '';
+  const encrypted = (req.socket as TLSSocket).encrypted === true;
+  const url = (encrypted ? 'https://' : 'http://') + (host || 'localhost') + target;
+  if (isPlainHost(host, encrypted)) {
+    if (PLAIN_PATH.test(target) && !DOT_SEGMENT.test(target)) return url;
+  } else if (UNSAFE_HOST.test(host)) {
+    throw new TypeError(`invalid Host header: ${host}`);
+  }
+  return new URL(url).href;
+}
+
+// A worker sees the same Host on request after request: the last answer is kept.
+let lastHost = '';
+let lastEncrypted = false;
+let lastPlain = false;
+
+function isPlainHost(host: string, encrypted: boolean): boolean {
+  if (host === lastHost && encrypted === lastEncrypted) return lastPlain;
+  lastPlain = checkHost(host, encrypted);
+  lastHost = host;
+  lastEncrypted = encrypted;
+  return lastPlain;
+}
+
+function checkHost(host: string, encrypted: boolean): boolean {
+  if (!PLAIN_HOST.test(host)) return false;
+  const colon = host.indexOf(':');
+  const name = colon === -1 ? host : host.slice(0, colon);
+  if (colon !== -1) {
+    const port = Number(host.slice(colon + 1));
+    if (port > 65535 || port === (encrypted ? 443 : 80)) return false;
+  }
+  // the last label (a trailing dot ends none): one that starts with a digit may be read as a number
+  const first = name.charCodeAt(name.lastIndexOf('.', name.length - 2) + 1);
+  if (first >= 48 && first <= 57) return QUAD.test(name);
+  return !name.includes('xn--');
 }

@@ -4,11 +4,12 @@
  */
 import type { ServerResponse } from 'node:http';
 import { reportError } from './fail-request.js';
+import { kBody, kFlat, kHeaders, kStatus, kStatusText, TEXT, wholeResponse, type WholeResponse } from './light-response.js';
 
-/** Where the body reader is kept, so the adapter can cancel it when the client goes away. */
-export const kBodyReader = Symbol('tsgi.fetch.bodyReader');
+/** Where the body reader is kept, so it can be cancelled when the client goes away. */
+const kBodyReader = Symbol('tsgi.fetch.bodyReader');
 
-export type ResponseState = ServerResponse & { [kBodyReader]?: ReadableStreamDefaultReader<Uint8Array> };
+type ResponseState = ServerResponse & { [kBodyReader]?: ReadableStreamDefaultReader<Uint8Array> };
 
 /** Duck-typed as well as `instanceof`, so a Response from another realm or a polyfill still counts. */
 export function isResponse(value: unknown): value is Response {
@@ -28,6 +29,11 @@ export function isResponse(value: unknown): value is Response {
  * the client left; rejects only when headers could not be written (the caller answers 500).
  */
 export async function sendResponse(response: Response, method: string | undefined, res: ResponseState): Promise<void> {
+  const whole = wholeResponse(response);
+  if (whole !== undefined) {
+    sendWhole(whole, method, res);
+    return;
+  }
   const head: string[] = [];
   response.headers.forEach(pushHeader, head);
   for (const cookie of response.headers.getSetCookie()) head.push('set-cookie', cookie);
@@ -35,6 +41,8 @@ export async function sendResponse(response: Response, method: string | undefine
 
   const body = response.body;
   if (body === null) {
+    // Node would send an empty body chunked
+    if (method !== 'HEAD' && status !== 204 && status !== 304 && !hasFraming(head)) head.push('content-length', '0');
     writeHead(res, status, response.statusText, head);
     res.end();
   } else if (method === 'HEAD' || status === 204 || status === 304) {
@@ -45,6 +53,58 @@ export async function sendResponse(response: Response, method: string | undefine
   } else {
     await pipeBody(body, res, status, response.statusText, head);
   }
+}
+
+/**
+ * A light response (light-response.ts): its body and headers as the app gave them, in one
+ * write with its Content-Length in bytes; no stream, no undici Response.
+ */
+export function sendWhole(whole: WholeResponse, method: string | undefined, res: ServerResponse): void {
+  const status = whole[kStatus];
+  const body = whole[kBody];
+  const headers = whole[kHeaders];
+  const bodyless = status === 204 || status === 304 || method === 'HEAD';
+  if (headers === undefined && body !== null && !bodyless) {
+    // The commonest answer, sent as a plain Node handler would: Node adds the Content-Length
+    // (in bytes) itself when end() has the whole body and the head is not out yet.
+    res.statusCode = status;
+    const statusText = whole[kStatusText];
+    if (statusText) res.statusMessage = statusText;
+    const flat = whole[kFlat];
+    let typed = false;
+    if (flat !== undefined) {
+      for (let i = 0; i < flat.length; i += 2) {
+        if (flat[i] === 'content-type') typed = true;
+        res.setHeader(flat[i]!, flat[i + 1]!);
+      }
+    }
+    if (!typed && typeof body === 'string') res.setHeader('content-type', TEXT);
+    res.end(body);
+    return;
+  }
+  const head: string[] = [];
+  let framed = false;
+  if (headers !== undefined) {
+    headers.forEach(pushHeader, head);
+    for (const cookie of headers.getSetCookie()) head.push('set-cookie', cookie);
+    framed = hasFraming(head);
+  } else {
+    const flat = whole[kFlat];
+    let typed = false;
+    if (flat !== undefined) {
+      for (let i = 0; i < flat.length; i += 2) {
+        if (flat[i] === 'content-type') typed = true;
+        head.push(flat[i]!, flat[i + 1]!);
+      }
+      framed = hasFraming(head);
+    }
+    if (!typed && typeof body === 'string') head.push('content-type', TEXT);
+  }
+  // HEAD is told the length a GET would get (RFC 9110 §9.3.2); Node sends it no body
+  if (!framed && status !== 204 && status !== 304) head.push('content-length', String(body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength));
+  writeHead(res, status, whole[kStatusText], head);
+  if (body === null || bodyless) res.end();
+  else res.end(body);
 }
 
 function writeHead(res: ServerResponse, status: number, statusText: string, head: string[]): void {
@@ -68,6 +128,8 @@ function pushHeader(this: string[], value: string, name: string): void {
 async function pipeBody(body: ReadableStream<Uint8Array>, res: ResponseState, status: number, statusText: string, head: string[]): Promise<void> {
   const reader = body.getReader();
   res[kBodyReader] = reader;
+  // the client going away while the app's stream is between chunks: stop the app producing
+  res.on('close', cancelReader);
   let pending: Promise<ReadableStreamReadResult<Uint8Array>> | undefined = reader.read();
   try {
     const first = await readyNow(pending);
@@ -108,6 +170,10 @@ async function pipeBody(body: ReadableStream<Uint8Array>, res: ResponseState, st
   }
   if (res.destroyed) reader.cancel().catch(ignore);
   else res.end();
+}
+
+function cancelReader(this: ResponseState): void {
+  if (!this.writableFinished) this[kBodyReader]?.cancel().catch(ignore);
 }
 
 const NOT_YET = Symbol('not yet');

@@ -9,9 +9,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { InterfaceAdapter, MountedRequest } from './contract.js';
 import { isClass, isObjectLike } from './contract.js';
 import { failRequest } from './fail-request.js';
-import { toRequest } from './fetch-request.js';
-import { discardBody } from './incoming-body.js';
-import { isResponse, kBodyReader, sendResponse, type ResponseState } from './fetch-response.js';
+import { installFetchGlobals } from './fetch-globals.js';
+import { isResponse, sendResponse, sendWhole } from './fetch-response.js';
+import { lightRequest } from './light-request.js';
+import { wholeResponse, type WholeResponse } from './light-response.js';
 import { isExpressLike } from './node-listener.js';
 
 export { SCRIPT_NAME_HEADER } from './fetch-request.js';
@@ -32,9 +33,6 @@ export interface ExecutionContext {
 
 type FetchFunction = (request: Request, env: FetchEnv, ctx: ExecutionContext) => unknown;
 
-const kAbort = Symbol('tsgi.fetch.abort');
-type Tracked = ResponseState & { [kAbort]?: AbortController };
-
 function isPlainFunction(value: unknown): value is FetchFunction {
   return typeof value === 'function' && !isClass(value) && !isExpressLike(value);
 }
@@ -49,6 +47,8 @@ export const fetchAdapter: InterfaceAdapter = {
   detect: (value) => hasFetchMethod(value) || (isPlainFunction(value) && value.length <= 1),
   accepts: (value) => hasFetchMethod(value) || isPlainFunction(value),
   async adapt(value) {
+    // Before the first request: the app's `new Response(...)` must be the light one the adapter writes directly.
+    installFetchGlobals();
     // Called with its object as `this`, as `app.fetch(request)` would be.
     const target = hasFetchMethod(value) ? value : undefined;
     const fetch = target ? target.fetch : (value as FetchFunction);
@@ -70,46 +70,63 @@ export const fetchAdapter: InterfaceAdapter = {
   },
 };
 
-async function serve(
-  fetch: FetchFunction,
-  target: unknown,
-  ctx: ExecutionContext,
-  req: MountedRequest,
-  res: Tracked,
-): Promise<void> {
+/**
+ * Not async: a handler that answers at once with a whole body (most do) is written before
+ * serve returns, with no promise of tsgi's in between, as @hono/node-server does.
+ */
+function serve(fetch: FetchFunction, target: unknown, ctx: ExecutionContext, req: MountedRequest, res: ServerResponse): void {
   let request: Request;
   try {
-    const abort = new AbortController();
-    res[kAbort] = abort;
-    // 'close' comes once per response: on() spares once()'s wrapper
-    res.on('close', onClose);
-    request = toRequest(req, abort.signal);
+    request = lightRequest(req, res);
   } catch {
     badRequest(res);
     return;
   }
+  let result: unknown;
   try {
-    const response = await fetch.call(target, request, { incoming: req, outgoing: res }, ctx);
+    result = fetch.call(target, request, { incoming: req, outgoing: res }, ctx);
+  } catch (err) {
+    failed(req, res, err);
+    return;
+  }
+  if (!isThenable(result)) {
+    const whole = wholeResponse(result);
+    if (whole !== undefined && !res.headersSent && !res.writableEnded) {
+      trySend(whole, req, res);
+      return;
+    }
+  }
+  void finish(result, req, res);
+}
+
+async function finish(result: unknown, req: MountedRequest, res: ServerResponse): Promise<void> {
+  try {
+    const response = await result;
     // The handler wrote to env.outgoing itself: what it returned is not for us to send.
     if (res.headersSent || res.writableEnded) return;
     if (!isResponse(response)) throw new TypeError(`fetch handler returned ${describeResult(response)}, not a Response`);
     await sendResponse(response, req.method, res);
   } catch (err) {
-    // The client left and the app's reads of the body failed with it: nobody to answer, nothing to report.
-    if (res.destroyed && !res.writableFinished) return;
-    failRequest(res, `fetch handler failed (${req.method} ${req.url})`, err);
+    failed(req, res, err);
   }
 }
 
-/** 'close' comes after 'finish' on success; before it, the client went away mid-request. */
-function onClose(this: Tracked): void {
-  if (this.writableFinished) {
-    // Answered without reading the whole body: what is left must not stall the connection.
-    if (!this.req.complete) discardBody(this.req);
-    return;
+function trySend(whole: WholeResponse, req: MountedRequest, res: ServerResponse): void {
+  try {
+    sendWhole(whole, req.method, res);
+  } catch (err) {
+    failed(req, res, err);
   }
-  this[kAbort]?.abort();
-  this[kBodyReader]?.cancel().catch(ignore);
+}
+
+function failed(req: MountedRequest, res: ServerResponse, err: unknown): void {
+  // The client left and the app's reads of the body failed with it: nobody to answer, nothing to report.
+  if (res.destroyed && !res.writableFinished) return;
+  failRequest(res, `fetch handler failed (${req.method} ${req.url})`, err);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
 function badRequest(res: ServerResponse): void {
