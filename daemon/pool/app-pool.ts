@@ -286,6 +286,7 @@ export class AppPool {
   }
 
   private enforceDeadlines(now: number): void {
+    if (this.heartbeats) this.workers.lookAlive(now, this.config.timeout);
     for (const w of this.workers.values()) {
       // SIGKILL is final: all that is left is to reap it
       if (w.killed) continue;

@@ -158,6 +158,18 @@ export class PoolWorkers {
   }
 
   /** Fresh figures from the daemon's one sampler; a worker over max_memory is recycled. */
+  /**
+   * An idle worker touches its alive file instead of sending heartbeats (os/alive-file.ts): the
+   * files are read only when some ready worker's last message is older than `timeout`, and then
+   * all of them, so the next such moment is about `timeout` away again: one wake-up per pool per
+   * `timeout`, not one per worker.
+   */
+  lookAlive(now: number, timeout: number): void {
+    let due = false;
+    for (const w of this.values()) if (w.state === 'ready' && now - w.lastSeen > timeout) due = true;
+    if (due) for (const w of this.values()) if (w.state === 'ready') w.lookAlive();
+  }
+
   sampled(stats: ReadonlyMap<number, ProcStats>): void {
     const limit = this.host.config().max_memory;
     for (const w of this.live.values()) {
