@@ -8,7 +8,7 @@
  * which were most of an idle daemon's CPU (BENCHMARKS.md). In tmpfs (/dev/shm) where there is one,
  * so the touches never reach a disk.
  */
-import { closeSync, existsSync, fstatSync, openSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, fchownSync, fstatSync, openSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,14 +18,21 @@ export const ALIVE_FD = 4;
 
 const DIR = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 
-/** An unlinked file only this process (and the worker it is passed to) holds; undefined if none could be made (the worker then sends bare heartbeats). */
-export function openAliveFile(): number | undefined {
+/**
+ * An unlinked file only this process (and the worker it is passed to) holds; undefined if none
+ * could be made (the worker then sends bare heartbeats). Owned by the worker's user, who may then
+ * set its times (futimes with a time needs the owner).
+ */
+export function openAliveFile(uid?: number, gid?: number): number | undefined {
   const path = join(DIR, `tsgi-alive-${process.pid}-${randomBytes(6).toString('hex')}`);
+  let fd: number | undefined;
   try {
-    const fd = openSync(path, 'wx', 0o600);
+    fd = openSync(path, 'wx', 0o600);
     unlinkSync(path);
+    if (uid !== undefined || gid !== undefined) fchownSync(fd, uid ?? -1, gid ?? -1);
     return fd;
   } catch {
+    if (fd !== undefined) closeAliveFile(fd);
     return undefined;
   }
 }

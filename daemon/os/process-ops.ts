@@ -60,7 +60,7 @@ export const realOps: ProcessOps = {
   spawn(spec, env) {
     if (spec.command !== undefined) return spawnCommand({ ...spec, command: spec.command }, env);
     // a job's run has no heartbeat (run_timeout bounds it)
-    const alive = spec.job === true ? undefined : openAliveFile();
+    const alive = spec.job === true ? undefined : openAliveFile(spec.uid, spec.gid);
     let child: ChildProcess;
     try {
       child = forkWorker(spec, env, alive);
