@@ -5,6 +5,8 @@
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
+import { lookup } from 'node:dns/promises';
+import { createServer } from 'node:http';
 import type { Arbiter } from '../daemon/arbiter/arbiter.js';
 import { formatListen, type Config } from '../daemon/config/index.js';
 import { isLoopback } from '../daemon/config/listen.js';
@@ -14,7 +16,7 @@ import { clearStaleSocket } from '../daemon/os/sockets.js';
 import { runtimeDir } from '../daemon/os/runtime-dir.js';
 import type net from 'node:net';
 import type { UpgradeResult } from '../daemon/upgrade/upgrade.js';
-import { buildApi } from './server.js';
+import { lazyApi, type LazyApi } from './lazy-api.js';
 import type { ApiToken } from './auth.js';
 
 /** A shorter named token is refused: it could be guessed. */
@@ -67,14 +69,15 @@ export function adminTokens(config: Config, log: Logger): ApiToken[] {
 
 export async function startAdminApi(arbiter: Arbiter, config: Config, log: Logger, token: string | undefined, tokens: ApiToken[] = [], start: AdminStart = {}): Promise<AdminApi> {
   const addr = config.admin.listen;
-  const app = buildApi(arbiter, { token, ...(tokens.length > 0 && { tokens }), maxWorkers: config.max_workers, baseDir: config.dir, adminListen: addr, log, upgrade: start.upgrade });
+  // fastify and the routes are loaded on the first request (lazy-api.ts); the socket is bound now
+  const api = lazyApi(
+    (serverFactory) => import('./server.js').then(({ buildApi }) => buildApi(arbiter, { token, ...(tokens.length > 0 && { tokens }), maxWorkers: config.max_workers, baseDir: config.dir, adminListen: addr, log, upgrade: start.upgrade, serverFactory })),
+    log,
+  );
+  const server = api.server;
   if (start.adoptFd !== undefined) {
     // the same socket, and file, the old tsgid served: tsgictl follows the new process
-    await app.ready();
-    await new Promise<void>((resolve, reject) => {
-      app.server.once('error', reject);
-      app.server.listen({ fd: start.adoptFd }, resolve);
-    });
+    await listen(server, { fd: start.adoptFd });
   } else if (addr.kind === 'unix') {
     runtimeDir(dirname(addr.path));
     // anyone may swap the socket in a world-writable folder without the sticky bit
@@ -84,17 +87,53 @@ export async function startAdminApi(arbiter: Arbiter, config: Config, log: Logge
     // created with a umask that leaves no window in which others could connect
     const umask = process.umask(0o177);
     try {
-      await app.listen({ path: addr.path });
+      await listen(server, { path: addr.path });
     } finally {
       process.umask(umask);
     }
     chmodSync(addr.path, 0o600);
   } else {
-    await app.listen({ host: addr.host, port: addr.port });
+    await listen(server, { host: addr.host, port: addr.port });
+    if (addr.host === 'localhost') await listenOnLocalhost(api);
   }
-  const bound = app.server.address();
+  const bound = server.address();
   const address = formatListen(addr.kind === 'tcp' && bound !== null && typeof bound === 'object' ? { ...addr, port: bound.port } : addr);
-  return { address, server: app.server, close: () => app.close() };
+  return { address, server, close: () => api.close() };
+}
+
+function listen(server: net.Server, options: net.ListenOptions | { fd: number }): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/**
+ * `localhost` as fastify's listen() takes it (lib/server.js, multipleBindings): the first address
+ * it resolves to is the server's, and every other one (::1 and 127.0.0.1) is bound on the same port
+ * too, best effort, and closed with it; so a client that resolves localhost otherwise still connects.
+ */
+async function listenOnLocalhost(api: LazyApi): Promise<void> {
+  const main = api.server;
+  const primary = main.address() as net.AddressInfo;
+  const addresses = await lookup('localhost', { all: true }).catch(() => []);
+  await Promise.all(
+    addresses
+      .filter((a) => a.address !== primary.address)
+      .map(async (a) => {
+        const other = createServer();
+        api.serveAlso(other);
+        try {
+          await listen(other, { host: a.address, port: primary.port });
+        } catch {
+          return;
+        }
+        main.once('close', () => other.close());
+      }),
+  );
 }
 
 function resolveToken(config: Config, log: Logger): string {

@@ -16,6 +16,7 @@ import { logRoutes } from './routes/logs.js';
 import { metaRoutes } from './routes/meta.js';
 import { upgradeRoutes } from './routes/upgrade.js';
 import type { UpgradeResult } from '../daemon/upgrade/upgrade.js';
+import type { ServerFactory } from './lazy-api.js';
 
 export interface ApiOptions {
   /** required on every route but /v1/health and /v1/ready when set: a full-role token named `admin` */
@@ -32,6 +33,8 @@ export interface ApiOptions {
   log?: Logger;
   /** POST /v1/upgrade: hand the sockets to the tsgid installed now (daemon/upgrade/upgrade.ts) */
   upgrade?: () => Promise<UpgradeResult>;
+  /** serve on this server (tsgid's admin listener, bound before fastify is loaded: lazy-api.ts) */
+  serverFactory?: ServerFactory;
 }
 
 const MAX_WORKERS = parsedDefault(topSection.fields.max_workers);
@@ -44,6 +47,7 @@ export function buildApi(control: Control, options: ApiOptions = {}): FastifyIns
     bodyLimit: BODY_LIMIT,
     logger: false,
     frameworkErrors,
+    ...(options.serverFactory !== undefined && { serverFactory: options.serverFactory }),
     // no coercion: `"+1"` must stay a relative scale, and -4 must not pass as "-4"; no defaults
     // filled in either: parseAppInput applies them, and is the authority on every value
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },

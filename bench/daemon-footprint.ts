@@ -6,17 +6,18 @@
  *
  *   npm run build && node dist/bench/daemon-footprint.js [--workers 100] [--settle 30] [--seconds 60] [--runs 3] [--only tsgid,cluster,PM2] [--bin DIR/dist/daemon/main.js] [--vs DIR/dist/daemon/main.js]
  *
- * tsgid runs with its defaults (stats_interval 1 s) and one app; nothing reads its API during the
- * window. `--bin` measures another build (a copy of its dist/), to compare two versions. `--vs`
+ * tsgid runs with its defaults (stats_interval 1 s) and one app; nothing reads its API before or
+ * during the window (it is told ready by READY=1, as under systemd); one request after it gives the
+ * RSS with the admin API loaded too. `--bin` measures another build (a copy of its dist/), to compare two versions. `--vs`
  * runs that other build at the same time as tsgid, over the same window: an idle process's CPU
  * moves with the neighbours' load, so two builds are compared side by side, not one after another.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cpuRunSeconds, HELLO, machine, median, pm2Bin, row, rssMB, scratch, sleep, startTsgid, stopTree, TSGID, waitUntil } from './lib.js';
+import { adminGet, cpuRunSeconds, HELLO, machine, median, pm2Bin, row, rssMB, scratch, sleep, stopTree, TSGID, waitUntil } from './lib.js';
 
 const { values } = parseArgs({
   options: {
@@ -39,13 +40,39 @@ interface Managed {
   /** the process manager's pid (tsgid, the cluster primary, PM2's God daemon) */
   pid: number;
   stop(): Promise<void>;
+  /** tsgid: its RSS after one admin API request */
+  apiRss?(): Promise<number>;
 }
 
+/**
+ * tsgid as systemd runs it: ready is READY=1 (through a stand-in systemd-notify that records it),
+ * so nothing asks its admin API before the window, which would load fastify (api/lazy-api.ts).
+ * After the window, one API request, and the RSS again (`apiRss`).
+ */
 async function tsgid(bin: string): Promise<Managed> {
   const dir = scratch('footprint-tsgid');
   writeFileSync(join(dir, 'hello.mjs'), HELLO);
-  const d = await startTsgid(dir, `apps:\n  hello:\n    app: ./hello.mjs\n    listen: "127.0.0.1:0"\n    workers: ${WORKERS}\n`, bin, 300_000);
-  return { pid: d.proc.pid!, stop: () => d.stop() };
+  writeFileSync(join(dir, 'tsgi.yaml'), `admin: { listen: "unix:admin.sock" }\napps:\n  hello:\n    app: ./hello.mjs\n    listen: "127.0.0.1:0"\n    workers: ${WORKERS}\n`);
+  mkdirSync(join(dir, 'bin'));
+  const notified = join(dir, 'notified');
+  writeFileSync(join(dir, 'bin/systemd-notify'), `#!/bin/sh\necho "$*" >> ${notified}\n`, { mode: 0o755 });
+  const env = { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}`, NOTIFY_SOCKET: join(dir, 'notify.sock') };
+  const proc = spawn(process.execPath, [bin, '-c', join(dir, 'tsgi.yaml')], { cwd: dir, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    await waitUntil(() => existsSync(notified) && readFileSync(notified, 'utf8').includes('READY=1'), 300_000);
+  } catch (err) {
+    await stopTree(proc.pid!);
+    throw err;
+  }
+  return {
+    pid: proc.pid!,
+    async apiRss() {
+      await adminGet(join(dir, 'admin.sock'), '/v1/apps');
+      await sleep(3000);
+      return rssMB(proc.pid!);
+    },
+    stop: () => stopTree(proc.pid!),
+  };
 }
 
 const managers: Record<string, () => Promise<Managed[]>> = {
@@ -83,7 +110,7 @@ if (cluster.isPrimary) {
   },
 };
 
-const results: Record<string, Array<{ cpu: number; rss: number; load: number }>> = {};
+const results: Record<string, Array<{ cpu: number; rss: number; load: number; apiRss?: number }>> = {};
 for (let r = 0; r < RUNS; r++) {
   for (const [name, start] of Object.entries(managers)) {
     if (!ONLY.has(name)) continue;
@@ -94,10 +121,11 @@ for (let r = 0; r < RUNS; r++) {
       const t0 = performance.now();
       await sleep(SECONDS * 1000);
       const s = (performance.now() - t0) / 1000;
-      ms.forEach((m, k) => {
+      const figures = ms.map((m, k) => ({ cpu: ((cpuRunSeconds(m.pid) - c0[k]!) / s) * 100, rss: rssMB(m.pid), load: loadavg()[0]! }));
+      for (const [k, m] of ms.entries()) {
         const label = k === 0 ? name : `${name} (--vs)`;
-        (results[label] ??= []).push({ cpu: ((cpuRunSeconds(m.pid) - c0[k]!) / s) * 100, rss: rssMB(m.pid), load: loadavg()[0]! });
-      });
+        (results[label] ??= []).push({ ...figures[k]!, ...(m.apiRss !== undefined && { apiRss: await m.apiRss() }) });
+      }
     } finally {
       await Promise.all(ms.map((m) => m.stop()));
     }
@@ -105,8 +133,9 @@ for (let r = 0; r < RUNS; r++) {
 }
 
 console.log(`\nProcess manager footprint — ${machine()}; ${WORKERS} idle hello-world workers, a ${SECONDS} s window ${SETTLE} s after start-up, ${RUNS} run(s)\n`);
-console.log(row(['manager', 'CPU % of one core, per run', 'median', 'RSS MB, per run', 'median', 'load average (1 min) per run']));
-console.log(row(['---', '---', '---:', '---', '---:', '---']));
+console.log(row(['manager', 'CPU % of one core, per run', 'median', 'RSS MB, per run', 'median', 'RSS MB after one API request', 'load average (1 min) per run']));
+console.log(row(['---', '---', '---:', '---', '---:', '---', '---']));
 for (const [name, rs] of Object.entries(results)) {
-  console.log(row([name, rs.map((x) => x.cpu.toFixed(3)).join(' '), median(rs.map((x) => x.cpu)).toFixed(3), rs.map((x) => x.rss.toFixed(1)).join(' '), median(rs.map((x) => x.rss)).toFixed(1), rs.map((x) => x.load.toFixed(1)).join(' ')]));
+  const api = rs.flatMap((x) => (x.apiRss === undefined ? [] : [x.apiRss.toFixed(1)])).join(' ');
+  console.log(row([name, rs.map((x) => x.cpu.toFixed(3)).join(' '), median(rs.map((x) => x.cpu)).toFixed(3), rs.map((x) => x.rss.toFixed(1)).join(' '), median(rs.map((x) => x.rss)).toFixed(1), api === '' ? '—' : api, rs.map((x) => x.load.toFixed(1)).join(' ')]));
 }

@@ -25,8 +25,10 @@ export interface WorkerSpec {
   gracefulTimeout: number;
   /** How often the worker looks at its counters and sends them if they changed. */
   heartbeatInterval: number;
-  /** The longest it stays silent when nothing changed (well inside the arbiter's `timeout`). */
+  /** The longest it stays silent when nothing changed (well inside the arbiter's `timeout`), when it has no `aliveFd`. */
   heartbeatMax: number;
+  /** A file the worker touches every heartbeatInterval when it has nothing to report, instead of a message (os/alive-file.ts). */
+  aliveFd?: number;
   /** After this many requests the worker asks to be replaced (0: never); jitter already added. */
   maxRequests: number;
   /** HTTP input limits and request protection, enforced by the worker (daemon/worker/limits.ts). */

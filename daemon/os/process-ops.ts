@@ -3,7 +3,7 @@
  * The pool and the arbiter only see this interface, so the state machine is unit-tested with a
  * fake (test/pool-state.test.ts) and run for real with `realOps` (supervisord's `options` object).
  */
-import { fork, type SendHandle } from 'node:child_process';
+import { fork, type ChildProcess, type SendHandle } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { procStatsAvailable, readProcStats } from './proc-stats.js';
@@ -11,6 +11,7 @@ import type { ArbiterMessage, WorkerSpec } from '../protocol.js';
 import type { Connection } from '../protocol.js';
 import { spawnCommand } from './command-process.js';
 import { ProcessListeners } from './process-listeners.js';
+import { ALIVE_FD, closeAliveFile, openAliveFile, touchedAt } from './alive-file.js';
 
 export interface WorkerProcess {
   readonly pid: number | undefined;
@@ -21,6 +22,8 @@ export interface WorkerProcess {
   kill(signal: NodeJS.Signals): void;
   onMessage(fn: (msg: unknown) => void): void;
   onExit(fn: (code: number | null, signal: NodeJS.Signals | null) => void): void;
+  /** When the worker last touched its alive file (os/alive-file.ts); absent or undefined: it has none, only messages count. */
+  aliveAt?(): number | undefined;
 }
 
 export interface ProcStats {
@@ -56,18 +59,17 @@ const JOB_MAIN = fileURLToPath(new URL('../worker/job-main.js', import.meta.url)
 export const realOps: ProcessOps = {
   spawn(spec, env) {
     if (spec.command !== undefined) return spawnCommand({ ...spec, command: spec.command }, env);
-    const child = fork(spec.job === true ? JOB_MAIN : WORKER_MAIN, [], {
-      cwd: spec.cwd,
-      // libuv drops the supplementary groups (setgroups(0)) before setgid and setuid
-      ...(spec.uid !== undefined && { uid: spec.uid }),
-      ...(spec.gid !== undefined && { gid: spec.gid }),
-      // built from an allow-list (worker-env.ts), never tsgid's whole environment
-      env: { ...env, TSGI_WORKER_SPEC: JSON.stringify(spec) },
-      // the daemon's own flags (--inspect, loaders) are not the app's
-      execArgv: [],
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      serialization: 'json',
-    });
+    // a job's run has no heartbeat (run_timeout bounds it)
+    const alive = spec.job === true ? undefined : openAliveFile(spec.uid, spec.gid);
+    let child: ChildProcess;
+    try {
+      child = forkWorker(spec, env, alive);
+    } catch (err) {
+      if (alive !== undefined) closeAliveFile(alive);
+      throw err;
+    }
+    // the worker has its own copy from the fork on; the arbiter's goes with the worker
+    if (alive !== undefined) child.once('exit', () => closeAliveFile(alive));
     const listeners = new ProcessListeners();
     child.once('exit', listeners.exit);
     child.on('message', (msg: unknown) => listeners.message(msg));
@@ -76,6 +78,7 @@ export const realOps: ProcessOps = {
       if (child.pid !== undefined) return;
       // the process never started (its cwd is gone, no more processes, a uid it cannot take): Node
       // emits no 'exit' for it, and a worker left waiting for one would hold a stop or a shutdown for ever
+      if (alive !== undefined) closeAliveFile(alive);
       listeners.neverStarted(`TSGI_ERR_APP_BOOT: cannot start a worker in ${spec.cwd}: ${err.code ?? err.message}`);
     });
     return {
@@ -96,6 +99,7 @@ export const realOps: ProcessOps = {
       },
       onMessage(fn) { listeners.onMessage(fn); },
       onExit(fn) { listeners.onExit(fn); },
+      ...(alive !== undefined && { aliveAt: () => touchedAt(alive) }),
     };
   },
   now: () => Date.now(),
@@ -120,3 +124,18 @@ export const realOps: ProcessOps = {
 const linuxProc = procStatsAvailable();
 
 function noop(): void {}
+
+function forkWorker(spec: WorkerSpec, env: Record<string, string>, alive: number | undefined): ChildProcess {
+  return fork(spec.job === true ? JOB_MAIN : WORKER_MAIN, [], {
+    cwd: spec.cwd,
+    // libuv drops the supplementary groups (setgroups(0)) before setgid and setuid
+    ...(spec.uid !== undefined && { uid: spec.uid }),
+    ...(spec.gid !== undefined && { gid: spec.gid }),
+    // built from an allow-list (worker-env.ts), never tsgid's whole environment
+    env: { ...env, TSGI_WORKER_SPEC: JSON.stringify(alive === undefined ? spec : { ...spec, aliveFd: ALIVE_FD }) },
+    // the daemon's own flags (--inspect, loaders) are not the app's
+    execArgv: [],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc', ...(alive === undefined ? [] : [alive])],
+    serialization: 'json',
+  });
+}

@@ -281,11 +281,10 @@ export class AppPool {
   }
 
   /** Fresh figures from the daemon's one sampler; a worker over max_memory is recycled. */
-  sampled(stats: ReadonlyMap<number, ProcStats>): void {
-    this.workers.sampled(stats);
-  }
+  sampled(stats: ReadonlyMap<number, ProcStats>): void { this.workers.sampled(stats); }
 
   private enforceDeadlines(now: number): void {
+    if (this.heartbeats) this.workers.lookAlive(now, this.config.timeout);
     for (const w of this.workers.values()) {
       // SIGKILL is final: all that is left is to reap it
       if (w.killed) continue;

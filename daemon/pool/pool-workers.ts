@@ -157,6 +157,18 @@ export class PoolWorkers {
     this.host.changed();
   }
 
+  /**
+   * An idle worker touches its alive file instead of sending heartbeats (os/alive-file.ts): the
+   * files are read only when some ready worker's last message is older than `timeout`, and then
+   * all of them, so the next such moment is about `timeout` away again: one wake-up per pool per
+   * `timeout`, not one per worker.
+   */
+  lookAlive(now: number, timeout: number): void {
+    let due = false;
+    for (const w of this.values()) if (w.state === 'ready' && now - w.lastSeen > timeout) due = true;
+    if (due) for (const w of this.values()) if (w.state === 'ready') w.lookAlive();
+  }
+
   /** Fresh figures from the daemon's one sampler; a worker over max_memory is recycled. */
   sampled(stats: ReadonlyMap<number, ProcStats>): void {
     const limit = this.host.config().max_memory;

@@ -85,7 +85,7 @@ export class WorkerRecord {
     return this.readyTime;
   }
 
-  /** when it last sent anything */
+  /** when it last sent anything (or, as of the last lookAlive, touched its alive file) */
   get lastSeen(): number {
     return this.heardAt;
   }
@@ -142,6 +142,12 @@ export class WorkerRecord {
   /** It sent a message (any: a heartbeat, ready, an acknowledgement). */
   heard(now: number): void {
     this.heardAt = now;
+  }
+
+  /** Its alive file says it ran more recently than its last message (os/alive-file.ts): that counts as heard. */
+  lookAlive(): void {
+    const at = this.proc.aliveAt?.();
+    if (at !== undefined && at > this.heardAt) this.heardAt = at;
   }
 
   /** It sent something that is not a tsgi message; true the first time only (logged once). */

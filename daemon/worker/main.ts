@@ -6,6 +6,7 @@
  * the server itself would (node:cluster's round-robin workers do the same). With TLS the server
  * is an https or HTTP/2 one, which does the handshake on the raw socket (app-server.ts).
  */
+import { futimesSync } from 'node:fs';
 import http from 'node:http';
 import net, { type Socket } from 'node:net';
 import { TsgiError } from '../errors.js';
@@ -223,17 +224,38 @@ async function bootServer(): Promise<void> {
   server = s;
 }
 
-let sent = { requests: -1, inflight: -1, connections: -1, at: 0 };
+let sent = { requests: -1, inflight: -1, connections: -1, closed: -1, at: 0 };
+
+/** the arbiter's alive file (os/alive-file.ts), while touching it works */
+let aliveFd = spec.aliveFd;
 
 /**
- * Counters when they changed, and a bare "alive" at least every heartbeatMax: an idle worker
- * costs the arbiter one message every few seconds, not one a second.
+ * Counters when they changed; otherwise a touch of the alive file, which wakes nobody (the arbiter
+ * reads it only when this worker's last message is older than `timeout`), or, without one, a bare
+ * "alive" at least every heartbeatMax.
  */
 function heartbeat(): void {
   const now = Date.now();
-  if (requests === sent.requests && inflight === sent.inflight && connections === sent.connections && now - sent.at < spec!.heartbeatMax) return;
-  sent = { requests, inflight, connections, at: now };
+  // responses closed: a 400 Node answers by itself is counted but is no request of the app's
+  let closed = 0;
+  for (const n of counts.buckets) closed += n;
+  if (requests === sent.requests && inflight === sent.inflight && connections === sent.connections && closed === sent.closed) {
+    if (aliveFd !== undefined && touch(aliveFd, now)) return;
+    if (now - sent.at < spec!.heartbeatMax) return;
+  }
+  sent = { requests, inflight, connections, closed, at: now };
   send(beatMessage());
+}
+
+function touch(fd: number, now: number): boolean {
+  try {
+    futimesSync(fd, now / 1000, now / 1000);
+    return true;
+  } catch {
+    // bare heartbeats from now on
+    aliveFd = undefined;
+    return false;
+  }
 }
 
 function beatMessage(): WorkerMessage {
