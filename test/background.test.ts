@@ -12,7 +12,8 @@ import { FIXTURES, pidAlive, readyPids, startDaemon, tempDir, TSGID, writeConfig
 import { untilOutput } from './helpers/output.js';
 
 const B = join(FIXTURES, 'background');
-const T = { timeout: 60_000 };
+// python's start, min_uptime and a scale up and down, with `npm run test:stress`'s busy loops beside it
+const T = { timeout: 120_000 };
 
 /** The consumer's journal: `start N pid`, `done N pid`, `drain pid`, `shutdown pid`, in order. */
 function journal(file: string): string[] {

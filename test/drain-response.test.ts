@@ -41,7 +41,8 @@ for (const [label, module] of [['a request listener', 'hold-app.mjs'], ['an Expr
   };
 
   before(async () => {
-    d = await startDaemon(`apps:\n  web:\n    app: ${join(FIXTURES, 'drain', module)}\n    listen: "127.0.0.1:0"\n    workers: 1\n`);
+    // keepalive past the default 5s: the kept connection waits for the new worker's boot, slow on a loaded machine
+    d = await startDaemon(`apps:\n  web:\n    app: ${join(FIXTURES, 'drain', module)}\n    listen: "127.0.0.1:0"\n    workers: 1\n    keepalive: 2m\n`);
     web = await d.url('web');
   });
 
