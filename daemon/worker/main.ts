@@ -91,11 +91,13 @@ process.stderr.on('error', () => {});
 process.on('message', (msg: ArbiterMessage, handle?: unknown) => {
   if (msg.t === 'conn' && handle !== undefined) {
     accept(socketFor(handle), msg.head);
-    acknowledge(msg.id);
+    // Node's child_process has already acknowledged the handle itself, which is what the arbiter waits for
+    if (reportConnections) acknowledge(msg.id);
   }
   else if (msg.t === 'drain') drain(spec.gracefulTimeout);
 });
 
+const reportConnections = spec.reportConnections === true;
 let acks: number[] = [];
 
 /** One message per event-loop turn, however many connections arrived in it. */
