@@ -20,6 +20,7 @@ import { wireUpgrades } from './upgrades.js';
 import { counts, durationSum, requestClosed } from './request-metrics.js';
 import { connectionClosed, drainResponses, isTsgiResponse, markHandled, onResponseClosed, startedAt } from './tsgi-response.js';
 import { createAccessLog } from './access-log.js';
+import { nowMs } from './clock.js';
 import { startOrphanWatchdog } from './orphan-watchdog.js';
 import { stickySessions } from './sticky-session.js';
 
@@ -55,7 +56,7 @@ let requests = 0;
 let inflight = 0;
 let connections = 0;
 /**
- * Responses in flight and when each started (performance.now()), for request_timeout's sweep:
+ * Responses in flight and when each started (nowMs(), clock.ts), for request_timeout's sweep:
  * every response while request_timeout is on, else only those that are not TsgiResponses (HTTP/2
  * streams, an h2c request), which carry no start time. (Every HTTP/1 response, an h2c one too,
  * says Connection: close during a drain through the hook on ServerResponse.prototype; HTTP/2
@@ -157,7 +158,7 @@ function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     markHandled(res);
     if (trackAll) open.set(res, startedAt(res));
   } else {
-    open.set(res, performance.now());
+    open.set(res, nowMs());
     // 'close' comes once per response; on() spares once()'s per-request wrapper
     res.on('close', onOtherResponseClose);
   }
