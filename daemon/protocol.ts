@@ -46,6 +46,8 @@ export interface WorkerSpec {
   umask: number;
   /** `balance: sticky`: tell the arbiter of each engine.io session made, and close engine.io connections after each response. */
   sticky?: boolean;
+  /** `balance: least-connections`: say, each event-loop turn that brought connections, how many are open (the `got` message). */
+  reportConnections?: boolean;
 }
 
 export interface AccessLogSpec {
@@ -113,8 +115,9 @@ export type WorkerMessage =
   /** The app is loaded, its factory and onStart done: route connections here. */
   | { t: 'ready' }
   /**
-   * These connections arrived: the arbiter may close its copies. Until then it keeps them, so a
-   * worker that dies before taking a connection does not lose it. Batched per event-loop turn.
+   * These connections arrived, and `connections` are open (`balance: least-connections` workers
+   * only, batched per event-loop turn). The arbiter keeps its copy of a connection until the
+   * worker's process acknowledges the handle (Node's NODE_HANDLE_ACK), or until this, if first.
    */
   | { t: 'got'; ids: number[]; connections?: number }
   /**

@@ -30,8 +30,11 @@ class FakeProc extends EventEmitter implements WorkerProcess {
   constructor(readonly spec: WorkerSpec) {
     super();
   }
-  send(msg: unknown, _conn?: unknown, done?: (err: Error | null) => void): boolean {
+  /** per handle sent, in order: what Node's NODE_HANDLE_ACK from the worker's process would call */
+  readonly taken: Array<() => void> = [];
+  send(msg: unknown, conn?: unknown, done?: (err: Error | null) => void, taken?: () => void): boolean {
     this.sent.push(msg);
+    if (this.alive && conn !== undefined && taken !== undefined) this.taken.push(taken);
     // as child_process does: `done` once written; never for a closed channel (false)
     if (this.alive && done !== undefined) process.nextTick(done, null);
     return this.alive;
@@ -362,6 +365,28 @@ describe('app pool', () => {
     await written();
     assert.deepEqual([conns(a), conns(b)], [6, 3]);
     assert.equal(sockets.filter((s) => s.closed).length, 3, 'only the copies a took are closed');
+  });
+
+  it("closes its copy of a connection once the worker's process acknowledges the handle, with no message from the worker", async () => {
+    const h = harness({ workers: 2, balance: 'round-robin' });
+    h.tick();
+    h.procs.forEach((p) => p.ready());
+    h.tick();
+    const [a, b] = h.procs as [FakeProc, FakeProc];
+    const sockets = Array.from({ length: 4 }, () => ({ closed: false, close() { this.closed = true; } }));
+    for (const s of sockets) h.pool.accept(s);
+    await written();
+    assert.deepEqual([a.taken.length, b.taken.length], [2, 2]);
+    // a's process has its two; b's has its first, then b dies: its second goes to a
+    a.taken.forEach((took) => took());
+    b.taken[0]!();
+    assert.equal(sockets.filter((s) => s.closed).length, 3);
+    b.exit(null, 'SIGKILL');
+    await written();
+    assert.equal(a.sent.filter((m) => (m as { t: string }).t === 'conn').length, 3, "b's unacknowledged connection goes to a");
+    assert.equal(sockets.filter((s) => s.closed).length, 3, 'and its copy stays open until a has it');
+    a.taken[2]!();
+    assert.equal(sockets.filter((s) => s.closed).length, 4);
   });
 
   it('holds connections while no worker is ready, up to backlog, and hands them over once one is', async () => {

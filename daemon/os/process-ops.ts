@@ -17,8 +17,12 @@ export interface WorkerProcess {
   readonly pid: number | undefined;
   readonly stdout: Readable | null;
   readonly stderr: Readable | null;
-  /** false when the channel is already closed (nothing was sent); `done` gets an error if sending failed later */
-  send(msg: ArbiterMessage, conn?: Connection, done?: (err: Error | null) => void): boolean;
+  /**
+   * false when the channel is already closed (nothing was sent); `done` gets an error if sending
+   * failed later. With a connection, `taken` is called once the worker's process holds it (Node's
+   * own NODE_HANDLE_ACK), never if sending failed.
+   */
+  send(msg: ArbiterMessage, conn?: Connection, done?: (err: Error | null) => void, taken?: () => void): boolean;
   kill(signal: NodeJS.Signals): void;
   onMessage(fn: (msg: unknown) => void): void;
   onExit(fn: (code: number | null, signal: NodeJS.Signals | null) => void): void;
@@ -73,6 +77,12 @@ export const realOps: ProcessOps = {
     const listeners = new ProcessListeners();
     child.once('exit', listeners.exit);
     child.on('message', (msg: unknown) => listeners.message(msg));
+    const handles = new HandleAcks();
+    // Node's child_process acknowledges each handle it receives (its NODE_HANDLE_ACK, which
+    // node:cluster also waits for) and sends the next only then: one ACK per handle, in order
+    child.on('internalMessage', (msg: { cmd?: unknown } | null) => {
+      if (msg?.cmd === 'NODE_HANDLE_ACK') handles.acked();
+    });
     child.on('error', (err: NodeJS.ErrnoException) => {
       // a send racing the worker's death must not take the arbiter down: that error is not a failure to start
       if (child.pid !== undefined) return;
@@ -85,13 +95,14 @@ export const realOps: ProcessOps = {
       get pid() { return child.pid; },
       stdout: child.stdout,
       stderr: child.stderr,
-      send(msg, conn, done) {
+      send(msg, conn, done, taken) {
         if (!child.connected) return false;
         // child.send() answers false when its queue is long, yet the message is queued and will go:
         // only a closed channel (above) or an error in `done` means it did not arrive. A bare
         // handle goes as 'net.Native', which send() never closes: the arbiter closes its copy when
-        // the worker says it got it. (@types/node lists Socket and Server only.)
-        child.send(msg, conn as SendHandle, done ?? noop);
+        // the worker's process has it (`taken`). (@types/node lists Socket and Server only.)
+        if (conn === undefined) child.send(msg, undefined, done ?? noop);
+        else child.send(msg, conn as SendHandle, handles.expect(taken ?? noop, done ?? noop));
         return true;
       },
       kill(signal) {
@@ -138,4 +149,25 @@ function forkWorker(spec: WorkerSpec, env: Record<string, string>, alive: number
     stdio: ['ignore', 'pipe', 'pipe', 'ipc', ...(alive === undefined ? [] : [alive])],
     serialization: 'json',
   });
+}
+
+/** The handles sent to one child and not yet acknowledged, oldest first. */
+class HandleAcks {
+  private readonly waiting: Array<() => void> = [];
+
+  /** `taken` for the handle being sent; returns its send callback, which drops it again if the send failed */
+  expect(taken: () => void, done: (err: Error | null) => void): (err: Error | null) => void {
+    this.waiting.push(taken);
+    return (err) => {
+      if (err !== null) {
+        const at = this.waiting.indexOf(taken);
+        if (at !== -1) this.waiting.splice(at, 1);
+      }
+      done(err);
+    };
+  }
+
+  acked(): void {
+    this.waiting.shift()?.();
+  }
 }

@@ -2,8 +2,9 @@
  * Where one app's accepted connections go: to a ready worker chosen by the app's `balance` policy
  * (balance/: what the policy needs of a connection is learned first, then it picks), or held
  * until one is ready (up to `backlog`, for `hold_timeout`), or answered 503 (hold-503.ts) when the
- * app takes none. A connection sent to a worker stays the arbiter's until the worker says it got
- * it, so a worker that dies in between does not lose it: it goes to another.
+ * app takes none. A connection sent to a worker stays the arbiter's until the worker's process
+ * has it (Node's acknowledgement of a handle, which the worker's code need not send), so a worker
+ * that dies in between does not lose it: it goes to another.
  */
 import type { Connection } from '../protocol.js';
 import type { UnavailableReason } from './app-metrics.js';
@@ -85,8 +86,11 @@ export class Router {
       this.deps.unavailable(conn, refused);
       return;
     }
-    this.balancer.admit(conn, (c, info) => this.route(c, info));
+    this.balancer.admit(conn, this.routeTo);
   }
+
+  /** one function for every connection, not a closure per accept */
+  private readonly routeTo = (conn: Connection, info: ConnInfo): void => this.route(conn, info);
 
   /** `info`: what the balancer learned of the connection (its address, its session and the bytes read for it) */
   private route(conn: Connection, info: ConnInfo): void {
@@ -122,15 +126,21 @@ export class Router {
     for (const { conn } of held) this.deps.unavailable(conn, reason);
   }
 
-  /** The worker took these connections: close the arbiter's copies (the connections live on in it). */
+  /**
+   * The worker says it took these connections (its `got`, sent by a least-connections worker with
+   * its count): those its process has not yet acknowledged are taken now.
+   */
   acknowledged(w: WorkerRecord, ids: number[]): void {
-    for (const id of ids) {
-      const entry = this.unacked.get(id);
-      // only its own: a copy another worker has not taken yet is what redelivers it if that one dies
-      if (entry === undefined || entry.worker !== w) continue;
-      this.unacked.delete(id);
-      entry.conn.close();
-    }
+    for (const id of ids) this.taken(w, id);
+  }
+
+  /** The worker holds the connection: close the arbiter's copy (the connection lives on in it). */
+  private taken(w: WorkerRecord, id: number): void {
+    const entry = this.unacked.get(id);
+    // only its own: a copy another worker has not taken yet is what redelivers it if that one dies
+    if (entry === undefined || entry.worker !== w) return;
+    this.unacked.delete(id);
+    entry.conn.close();
   }
 
   /** The worker is gone: what it had not taken goes to another. */
@@ -160,10 +170,15 @@ export class Router {
     const { conn, info } = this.unacked.get(id)!;
     // the bytes read for a sticky app go with the handle; nothing is added for the others
     const msg = info.head === undefined ? { t: 'conn' as const, id } : { t: 'conn' as const, id, head: info.head.toString('base64') };
-    const sent = worker.proc.send(msg, conn, (err) => {
-      if (err !== null) this.redeliver(id);
-      this.sendNext(worker);
-    });
+    const sent = worker.proc.send(
+      msg,
+      conn,
+      (err) => {
+        if (err !== null) this.redeliver(id);
+        this.sendNext(worker);
+      },
+      () => this.taken(worker, id),
+    );
     if (sent) return;
     // the channel is closed: `done` will not be called
     this.redeliver(id);

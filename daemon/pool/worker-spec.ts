@@ -60,5 +60,7 @@ export function workerSpec(c: AppConfig, workerId: number, random: () => number)
     umask: c.umask,
     // the worker's half of `balance: sticky` (worker/sticky-session.ts)
     ...(c.balance === 'sticky' && { sticky: true }),
+    // fresher counts than the heartbeat's for least-connections; other policies need no message per connection
+    ...(c.balance === 'least-connections' && { reportConnections: true }),
   };
 }

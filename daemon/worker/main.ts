@@ -21,6 +21,7 @@ import { wireUpgrades } from './upgrades.js';
 import { counts, durationSum, requestClosed } from './request-metrics.js';
 import { connectionClosed, drainResponses, isTsgiResponse, markHandled, onResponseClosed, startedAt } from './tsgi-response.js';
 import { createAccessLog } from './access-log.js';
+import { nowMs } from './clock.js';
 import { startOrphanWatchdog } from './orphan-watchdog.js';
 import { stickySessions } from './sticky-session.js';
 
@@ -56,7 +57,7 @@ let requests = 0;
 let inflight = 0;
 let connections = 0;
 /**
- * Responses in flight and when each started (performance.now()), for request_timeout's sweep:
+ * Responses in flight and when each started (nowMs(), clock.ts), for request_timeout's sweep:
  * every response while request_timeout is on, else only those that are not TsgiResponses (HTTP/2
  * streams, an h2c request), which carry no start time. (Every HTTP/1 response, an h2c one too,
  * says Connection: close during a drain through the hook on ServerResponse.prototype; HTTP/2
@@ -92,11 +93,13 @@ process.stderr.on('error', () => {});
 process.on('message', (msg: ArbiterMessage, handle?: unknown) => {
   if (msg.t === 'conn' && handle !== undefined) {
     accept(socketFor(handle), msg.head);
-    acknowledge(msg.id);
+    // Node's child_process has already acknowledged the handle itself, which is what the arbiter waits for
+    if (reportConnections) acknowledge(msg.id);
   }
   else if (msg.t === 'drain') drain(spec.gracefulTimeout);
 });
 
+const reportConnections = spec.reportConnections === true;
 let acks: number[] = [];
 
 /** One message per event-loop turn, however many connections arrived in it. */
@@ -156,7 +159,7 @@ function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
     markHandled(res);
     if (trackAll) open.set(res, startedAt(res));
   } else {
-    open.set(res, performance.now());
+    open.set(res, nowMs());
     // 'close' comes once per response; on() spares once()'s per-request wrapper
     res.on('close', onOtherResponseClose);
   }

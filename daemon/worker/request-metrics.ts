@@ -10,6 +10,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { ABORTED, DURATION_BOUNDS, emptyCounts } from '../pool/request-stats.js';
+import { nowMs } from './clock.js';
 
 const BOUNDS_MS = DURATION_BOUNDS.map((s) => s * 1000);
 const LAST = BOUNDS_MS.length;
@@ -17,12 +18,10 @@ const LAST = BOUNDS_MS.length;
 export const counts = emptyCounts();
 /** ms; turned into seconds only when reported. A typed array: a double in a plain `let` would be a new heap number at every add */
 const sumMs = new Float64Array(1);
-/** the global `performance` is a getter on globalThis; this spares the lookup */
-const clock = performance;
 
-/** When a response closes: `started` is performance.now() when its request reached the worker. */
+/** When a response closes: `started` is nowMs() (clock.ts) when its request reached the worker. */
 export function requestClosed(res: ServerResponse, started: number): void {
-  const ms = clock.now() - started;
+  const ms = nowMs() - started;
   sumMs[0]! += ms;
   let i = 0;
   while (i < LAST && ms > BOUNDS_MS[i]!) i++;

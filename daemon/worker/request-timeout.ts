@@ -11,8 +11,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { abortRequest, refuseSocket } from './refuse.js';
+import { nowMs } from './clock.js';
 
-/** Starts the sweep over `open`: the responses the worker has not yet seen close, and when each started (performance.now()). */
+/** Starts the sweep over `open`: the responses the worker has not yet seen close, and when each started (nowMs(), clock.ts). */
 export function sweepRequestTimeouts(open: ReadonlyMap<ServerResponse, number>, ms: number): void {
   // responses already answered 503, which may stay open while the client reads; only ever added to here, past the limit
   const handled = new WeakSet<ServerResponse>();
@@ -20,7 +21,7 @@ export function sweepRequestTimeouts(open: ReadonlyMap<ServerResponse, number>, 
 }
 
 function sweep(open: ReadonlyMap<ServerResponse, number>, ms: number, handled: WeakSet<ServerResponse>): void {
-  const now = performance.now();
+  const now = nowMs();
   for (const [res, started] of open) {
     if (now - started < ms || handled.has(res)) continue;
     handled.add(res);

@@ -11,9 +11,7 @@
  */
 import http from 'node:http';
 import type { Socket } from 'node:net';
-
-/** the global `performance` is a getter on globalThis; this spares the lookup */
-const clock = performance;
+import { nowMs } from './clock.js';
 let draining = false;
 type Closed = (res: TsgiResponse, started: number, handled: boolean) => void;
 let closed: Closed = () => {};
@@ -35,7 +33,7 @@ export function drainResponses(): void {
 const ServerResponse = http.ServerResponse as unknown as new (req: http.IncomingMessage, options?: object) => http.ServerResponse;
 /**
  * The response's one own property, a number (which marks a TsgiResponse, whatever its prototype
- * has become since): performance.now() when the request reached the worker (the response is
+ * has become since): nowMs() (clock.ts) when the request reached the worker (the response is
  * made right then), as it is until the worker's request handler takes the request; -1 - that
  * once it has (Node answers a few requests by itself, 400 for HTTP/1.1 without Host, 417, whose
  * responses close without ever being in flight); NaN once reported. One property rather than
@@ -58,7 +56,7 @@ export class TsgiResponse extends ServerResponse {
   // methods of this class, hence the hooks on ServerResponse.prototype: see installResponseHooks().
   constructor(req: http.IncomingMessage, options?: object) {
     super(req, options);
-    (this as unknown as Own)[STARTED] = clock.now();
+    (this as unknown as Own)[STARTED] = nowMs();
   }
 }
 
