@@ -75,7 +75,7 @@ export const realOps: ProcessOps = {
     // the worker has its own copy from the fork on; the arbiter's goes with the worker
     if (alive !== undefined) child.once('exit', () => closeAliveFile(alive));
     const listeners = new ProcessListeners();
-    child.once('exit', listeners.exit);
+    child.once('exit', (code, signal) => afterChannel(child, () => listeners.exit(code, signal)));
     child.on('message', (msg: unknown) => listeners.message(msg));
     const handles = new HandleAcks();
     // Node's child_process acknowledges each handle it receives (its NODE_HANDLE_ACK, which
@@ -135,6 +135,26 @@ export const realOps: ProcessOps = {
 const linuxProc = procStatsAvailable();
 
 function noop(): void {}
+
+/**
+ * How long an exit waits for the rest of its worker's messages. The channel ends at once with the
+ * process, unless a process the app started holds the channel's descriptor too.
+ */
+const CHANNEL_END_MS = 2000;
+
+/**
+ * Node may emit 'exit' before the messages the worker wrote just before it exited (its boot error)
+ * are read from the channel: the exit is told once the channel has ended, so the pool has them
+ * first (a boot error reported as "exited with code 4 before it was ready" on Node 24).
+ */
+function afterChannel(child: ChildProcess, exit: () => void): void {
+  if (!child.connected) return exit();
+  const timer = setTimeout(exit, CHANNEL_END_MS);
+  child.once('disconnect', () => {
+    clearTimeout(timer);
+    exit();
+  });
+}
 
 function forkWorker(spec: WorkerSpec, env: Record<string, string>, alive: number | undefined): ChildProcess {
   return fork(spec.job === true ? JOB_MAIN : WORKER_MAIN, [], {
