@@ -389,6 +389,26 @@ describe('app pool', () => {
     assert.equal(sockets.filter((s) => s.closed).length, 4);
   });
 
+  it('sends none of its queued connections to a worker told to drain meanwhile: they go to the ready ones', async () => {
+    const h = harness({ workers: 2, balance: 'round-robin' });
+    h.tick();
+    h.procs.forEach((p) => p.ready());
+    h.tick();
+    const [a, b] = h.procs as [FakeProc, FakeProc];
+    const conns = (p: FakeProc) => p.sent.filter((m) => (m as { t: string }).t === 'conn').length;
+    const sockets = Array.from({ length: 6 }, () => ({ closed: false, close() { this.closed = true; } }));
+    for (const s of sockets) h.pool.accept(s);
+    assert.deepEqual([conns(a), conns(b)], [1, 1], 'one each in flight, two each queued');
+    // a scale-down drains the oldest, a, before its first connection is written
+    void h.pool.scale(1);
+    h.tick();
+    assert.ok(a.sent.some((m) => (m as { t: string }).t === 'drain'), 'a was told to drain');
+    await written();
+    assert.equal(conns(a), 1, 'after the drain, a gets no more');
+    assert.equal(conns(b), 5, "a's two queued ones went to b");
+    assert.equal(sockets.filter((s) => s.closed).length, 0, 'none was dropped');
+  });
+
   it('holds connections while no worker is ready, up to backlog, and hands them over once one is', async () => {
     const h = harness({ workers: 1, backlog: 3 });
     h.tick();

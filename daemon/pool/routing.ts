@@ -185,12 +185,18 @@ export class Router {
     this.sendNext(worker);
   }
 
-  /** The worker's next queued connection that is still its own, if any. */
+  /**
+   * The worker's next queued connection that is still its own, if any. One that waited its turn
+   * while the worker was told to drain goes to another: sent now, it would reach a worker that may
+   * be exiting, its process would acknowledge it, and it would be cut unanswered.
+   */
   private sendNext(worker: WorkerRecord): void {
     const queued = this.sending.get(worker);
     if (queued === undefined) return;
     for (let id = queued.shift(); id !== undefined; id = queued.shift()) {
-      if (this.unacked.get(id)?.worker === worker) return this.send(worker, id);
+      if (this.unacked.get(id)?.worker !== worker) continue;
+      if (worker.takesConnections) return this.send(worker, id);
+      this.redeliver(id);
     }
     this.sending.delete(worker);
   }
