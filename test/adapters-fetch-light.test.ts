@@ -2,29 +2,12 @@
 // an app can do with them behaves as undici's would, on the wire and in the app.
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
 import { urlOf } from '../daemon/worker/adapters/fetch-request.js';
 import type { MountedRequest } from '../daemon/worker/adapters/contract.js';
-import { loadHostedApp } from '../daemon/worker/load-app.js';
+import { serveFixtureApp } from './helpers/fixture-app.js';
 
-const cwd = fileURLToPath(new URL('../../test/fixtures/apps/', import.meta.url));
-let server: http.Server;
-let base: string;
-let port: number;
-
-before(async () => {
-  const hosted = await loadHostedApp({ cwd, module: './fetch-light.mjs', interface: 'auto' });
-  server = http.createServer(hosted.handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
-  base = `http://127.0.0.1:${port}`;
-});
-after(() => {
-  server.closeAllConnections();
-  server.close();
-});
+const app = serveFixtureApp('./fetch-light.mjs');
 
 interface Raw {
   status: number;
@@ -36,7 +19,7 @@ interface Raw {
 function raw(method: string, path: string, body?: string, headers: http.OutgoingHttpHeaders = {}): Promise<Raw> {
   return new Promise((resolve, reject) => {
     http
-      .request({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
+      .request({ host: '127.0.0.1', port: app.port, method, path, headers, agent: false }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => resolve({ status: res.statusCode!, statusText: res.statusMessage!, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -47,11 +30,11 @@ function raw(method: string, path: string, body?: string, headers: http.Outgoing
 }
 
 test('the request is a Request to the app; new Request(request) and the static constructors work', { timeout: 30_000 }, async () => {
-  const res = await fetch(`${base}/identity?q=1`);
+  const res = await fetch(`${app.base}/identity?q=1`);
   assert.deepEqual(await res.json(), {
     requestIsRequest: true,
     constructorIsRequest: true,
-    rebuiltUrl: `${base}/identity?q=1`,
+    rebuiltUrl: `${app.base}/identity?q=1`,
     rebuiltHeader: '1',
     rebuiltIsRequest: true,
     madeIsResponse: true,
@@ -109,7 +92,7 @@ test('a stream body goes out chunked, a Response built from another keeps its st
   assert.equal(derived.body.toString(), 'inner body');
   const wrapped = await raw('GET', '/redirect-wrapped');
   assert.equal(wrapped.status, 307);
-  assert.equal(wrapped.headers.location, `${base}/there`);
+  assert.equal(wrapped.headers.location, `${app.base}/there`);
   assert.equal(wrapped.headers['content-length'], '0');
   assert.equal(wrapped.headers['transfer-encoding'], undefined);
 });

@@ -1,28 +1,11 @@
 // The fetch adapter on the wire: bodies both ways streamed, headers, HEAD, errors, aborts.
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-import { loadHostedApp } from '../daemon/worker/load-app.js';
+import { serveFixtureApp } from './helpers/fixture-app.js';
 
-const cwd = fileURLToPath(new URL('../../test/fixtures/apps/', import.meta.url));
-let server: http.Server;
-let base: string;
-let port: number;
-
-before(async () => {
-  const hosted = await loadHostedApp({ cwd, module: './fetch-features.mjs', interface: 'auto' });
-  server = http.createServer(hosted.handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
-  base = `http://127.0.0.1:${port}`;
-});
-after(() => {
-  server.closeAllConnections();
-  server.close();
-});
+const app = serveFixtureApp('./fetch-features.mjs');
 
 /** Collects what the worker writes to stderr while `fn` runs, and keeps it off the test output. */
 async function captureStderr(fn: () => Promise<void>): Promise<string> {
@@ -42,7 +25,7 @@ async function captureStderr(fn: () => Promise<void>): Promise<string> {
 
 test('a 1 MB POST body is streamed to the app, not buffered', async () => {
   const body = new Uint8Array(1024 * 1024).fill(97);
-  const res = await fetch(`${base}/length`, { method: 'POST', body });
+  const res = await fetch(`${app.base}/length`, { method: 'POST', body });
   const json = (await res.json()) as { length: number; chunks: number; method: string };
   assert.equal(json.length, body.byteLength);
   assert.equal(json.method, 'POST');
@@ -57,14 +40,14 @@ test('a chunked request body of unknown length', async () => {
       controller.close();
     },
   });
-  const res = await fetch(`${base}/length`, { method: 'PUT', body: stream, duplex: 'half' } as RequestInit);
+  const res = await fetch(`${app.base}/length`, { method: 'PUT', body: stream, duplex: 'half' } as RequestInit);
   assert.equal(((await res.json()) as { length: number }).length, 1234);
 });
 
 test('a body the app does not read, reads in part, or cancels neither stalls nor closes the connection', async () => {
   let connections = 0;
   const count = (): void => void connections++;
-  server.on('connection', count);
+  app.server.on('connection', count);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   try {
     const big = Buffer.alloc(4 * 1024 * 1024, 98);
@@ -76,13 +59,13 @@ test('a body the app does not read, reads in part, or cancels neither stalls nor
     assert.equal((await rawRequest('GET', '/cookies', undefined, agent)).body, 'cookies');
     assert.equal(connections, 1);
   } finally {
-    server.off('connection', count);
+    app.server.off('connection', count);
     agent.destroy();
   }
 });
 
 test('a streamed response arrives chunk by chunk', async () => {
-  const res = await fetch(`${base}/stream`);
+  const res = await fetch(`${app.base}/stream`);
   assert.equal(res.headers.get('transfer-encoding'), 'chunked');
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
@@ -106,17 +89,17 @@ test('a body whole at once goes out with its Content-Length, not chunked; an emp
 });
 
 test('several set-cookie headers stay separate', async () => {
-  const res = await fetch(`${base}/cookies`);
+  const res = await fetch(`${app.base}/cookies`);
   assert.deepEqual(res.headers.getSetCookie(), ['a=1; Path=/', 'b=2; Path=/; HttpOnly']);
   assert.equal(res.headers.get('x-one'), 'a');
 });
 
 test('HEAD gets the headers and no body; 204 has no body', async () => {
-  const head = await fetch(`${base}/head`, { method: 'HEAD' });
+  const head = await fetch(`${app.base}/head`, { method: 'HEAD' });
   assert.equal(head.status, 200);
   assert.equal(head.headers.get('x-head'), 'yes');
   assert.equal(await head.text(), '');
-  const empty = await fetch(`${base}/no-content`);
+  const empty = await fetch(`${app.base}/no-content`);
   assert.equal(empty.status, 204);
   assert.equal(await empty.text(), '');
 });
@@ -130,7 +113,7 @@ test('status and statusText are carried over', async () => {
 test('a handler that throws or rejects gets a 500, is logged, and the worker serves on', async () => {
   const log = await captureStderr(async () => {
     for (const path of ['/throw', '/reject', '/not-a-response']) {
-      const res = await fetch(`${base}${path}`);
+      const res = await fetch(`${app.base}${path}`);
       assert.equal(res.status, 500, path);
       assert.equal(await res.text(), 'Internal Server Error\n');
     }
@@ -138,12 +121,12 @@ test('a handler that throws or rejects gets a 500, is logged, and the worker ser
   assert.match(log, /boom from \/throw/);
   assert.match(log, /boom from \/reject/);
   assert.match(log, /not a Response/);
-  assert.equal(await (await fetch(`${base}/cookies`)).text(), 'cookies');
+  assert.equal(await (await fetch(`${app.base}/cookies`)).text(), 'cookies');
 });
 
 test('request.signal aborts when the client goes away', async () => {
   const state = (): string | undefined => (globalThis as { tsgiAbort?: string }).tsgiAbort;
-  const req = http.get(`${base}/abort`);
+  const req = http.get(`${app.base}/abort`);
   req.on('error', () => {});
   for (let i = 0; i < 100 && state() !== 'waiting'; i++) await sleep(5);
   assert.equal(state(), 'waiting');
@@ -155,7 +138,7 @@ test('request.signal aborts when the client goes away', async () => {
 test('an endless response body is cancelled when the client goes away', async () => {
   const cancelled = (): boolean | undefined => (globalThis as { tsgiCancelled?: boolean }).tsgiCancelled;
   const controller = new AbortController();
-  const res = await fetch(`${base}/forever`, { signal: controller.signal });
+  const res = await fetch(`${app.base}/forever`, { signal: controller.signal });
   const reader = res.body!.getReader();
   await reader.read();
   assert.equal(cancelled(), false);
@@ -165,8 +148,8 @@ test('an endless response body is cancelled when the client goes away', async ()
 });
 
 test('the Request URL is absolute, from the Host header; a forged script name is dropped', async () => {
-  const res = await fetch(`${base}/where?x=1`, { headers: { 'x-tsgi-script-name': '/forged' } });
-  assert.deepEqual(await res.json(), { url: `${base}/where?x=1`, scriptName: null });
+  const res = await fetch(`${app.base}/where?x=1`, { headers: { 'x-tsgi-script-name': '/forged' } });
+  assert.deepEqual(await res.json(), { url: `${app.base}/where?x=1`, scriptName: null });
 });
 
 test('a Host header that would change the path is refused with 400', async () => {
@@ -187,7 +170,7 @@ function rawRequest(
 ): Promise<http.IncomingMessage & { body: string }> {
   return new Promise((resolve, reject) => {
     http
-      .request({ host: '127.0.0.1', port, method, path, headers, agent }, (res) => {
+      .request({ host: '127.0.0.1', port: app.port, method, path, headers, agent }, (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
