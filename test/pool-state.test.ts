@@ -77,6 +77,25 @@ function appConfig(overrides: Partial<AppConfig>): AppConfig {
   return { ...parseAppInput('web', input, FIXTURE_APPS, parsedDefault(topSection.fields.max_workers)), ...overrides };
 }
 
+/** Two workers of a round-robin app, both ready: where the routing tests start. */
+function readyPair() {
+  const h = harness({ workers: 2, balance: 'round-robin' });
+  h.tick();
+  h.procs.forEach((p) => p.ready());
+  h.tick();
+  return h;
+}
+
+/** The connections a worker was sent so far. */
+function conns(p: FakeProc): number {
+  return p.sent.filter((m) => (m as { t: string }).t === 'conn').length;
+}
+
+/** Stand-ins for accepted connections, which only say whether the arbiter closed its copy. */
+function fakeSockets(n: number): Array<{ closed: boolean; close(): void }> {
+  return Array.from({ length: n }, () => ({ closed: false as boolean, close() { this.closed = true; } }));
+}
+
 function harness(overrides: Partial<AppConfig> = {}, shared: { pacer?: BootPacer; clock?: { now: number } } = {}) {
   const clock = shared.clock ?? { now: 1_000_000 };
   const procs: FakeProc[] = [];
@@ -346,13 +365,9 @@ describe('app pool', () => {
   });
 
   it('sends a worker one connection at a time, the next once the last is written, and redelivers its queue if it dies', async () => {
-    const h = harness({ workers: 2, balance: 'round-robin' });
-    h.tick();
-    h.procs.forEach((p) => p.ready());
-    h.tick();
+    const h = readyPair();
     const [a, b] = h.procs as [FakeProc, FakeProc];
-    const conns = (p: FakeProc) => p.sent.filter((m) => (m as { t: string }).t === 'conn').length;
-    const sockets = Array.from({ length: 6 }, () => ({ closed: false, close() { this.closed = true; } }));
+    const sockets = fakeSockets(6);
     for (const s of sockets) h.pool.accept(s);
     // child_process would re-send every queued handle on each acknowledgement: one each is in flight
     assert.deepEqual([conns(a), conns(b)], [1, 1]);
@@ -368,12 +383,9 @@ describe('app pool', () => {
   });
 
   it("closes its copy of a connection once the worker's process acknowledges the handle, with no message from the worker", async () => {
-    const h = harness({ workers: 2, balance: 'round-robin' });
-    h.tick();
-    h.procs.forEach((p) => p.ready());
-    h.tick();
+    const h = readyPair();
     const [a, b] = h.procs as [FakeProc, FakeProc];
-    const sockets = Array.from({ length: 4 }, () => ({ closed: false, close() { this.closed = true; } }));
+    const sockets = fakeSockets(4);
     for (const s of sockets) h.pool.accept(s);
     await written();
     assert.deepEqual([a.taken.length, b.taken.length], [2, 2]);
@@ -390,13 +402,9 @@ describe('app pool', () => {
   });
 
   it('sends none of its queued connections to a worker told to drain meanwhile: they go to the ready ones', async () => {
-    const h = harness({ workers: 2, balance: 'round-robin' });
-    h.tick();
-    h.procs.forEach((p) => p.ready());
-    h.tick();
+    const h = readyPair();
     const [a, b] = h.procs as [FakeProc, FakeProc];
-    const conns = (p: FakeProc) => p.sent.filter((m) => (m as { t: string }).t === 'conn').length;
-    const sockets = Array.from({ length: 6 }, () => ({ closed: false, close() { this.closed = true; } }));
+    const sockets = fakeSockets(6);
     for (const s of sockets) h.pool.accept(s);
     assert.deepEqual([conns(a), conns(b)], [1, 1], 'one each in flight, two each queued');
     // a scale-down drains the oldest, a, before its first connection is written
