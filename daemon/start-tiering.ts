@@ -1,24 +1,54 @@
 /**
  * Imported first by tsgid's entry (main.ts), with young-generation.ts: no optimizing compiler
- * (TurboFan) while tsgid starts. Start-up runs much code a few times (the YAML parser, every
- * setting's validation, module evaluation, spawning the workers), enough for V8 to optimize some
- * of it on its compile threads; that touches ~4 MB of TurboFan's own code in the node binary and
- * leaves ~3 MB of compiler zones in those threads' malloc arenas, pages an idle daemon keeps for
- * good (RSS 60.8 → 53.7 MB with `node --no-opt`, BENCHMARKS.md). A raw cluster primary never
- * optimizes anything while idle. Once the apps are up (`optimizeFromNowOn`), V8 optimizes as usual,
- * so what runs hot later (handing connections under load) gets TurboFan's code as before.
+ * (TurboFan) while tsgid starts, nor while it idles. Start-up runs much code a few times (Node's
+ * module loader, the YAML parser, every setting's validation, spawning the workers), and an idle
+ * daemon with 100 workers runs its sampler and heartbeat checks every second: enough for V8 to
+ * optimize some of it within a minute. The first optimization touches ~4 MB of TurboFan's own code
+ * in the node binary, and its compile threads leave zones in their malloc arenas: pages the daemon
+ * keeps for good (RSS 60.8 → 53.7 MB with `node --no-opt`, 1 worker; BENCHMARKS.md). A raw cluster
+ * primary never optimizes anything while idle. Once its event loop is busy (`BUSY` of a second,
+ * e.g. handing connections under load, a burst of logs, the admin API built), V8 optimizes as
+ * usual from then on: what runs hot gets TurboFan's code as before, a second late at most.
  *
  * Left alone when the user chose for themselves (`--opt`, `--no-turbofan`, … on the command line or
  * in NODE_OPTIONS). Maglev (on by default from Node 22) is left as it is: its default differs by
  * version, and a flag set here could not be put back to a default it cannot read.
  */
+import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+/** the event loop's busy share over a second from which V8 may optimize (an idle tsgid: ~0.001) */
+const BUSY = 0.05;
 
 const chosen = /--(no-)?(opt|turbofan)\b/.test([...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' '));
 
 if (!chosen) setFlagsFromString('--no-turbofan');
 
-/** From now on V8 optimizes hot code as it would have (main.ts: once every app has started). */
-export function optimizeFromNowOn(): void {
-  if (!chosen) setFlagsFromString('--turbofan');
+/**
+ * Once every app has started (tsgid.ts): V8 optimizes from the first busy second on; and one full
+ * collection, a second later, of what start-up left (the parsed YAML, the validation's objects),
+ * which an idle daemon may otherwise keep in its old generation for good: ~2.5 MB of V8's pages
+ * after some starts and not others, as its collections happened to fall.
+ */
+export function startedUp(): void {
+  setTimeout(collectOnce, 1000).unref();
+  if (chosen) return;
+  let last = performance.eventLoopUtilization();
+  const timer = setInterval(() => {
+    const now = performance.eventLoopUtilization();
+    const busy = performance.eventLoopUtilization(now, last).utilization;
+    last = now;
+    if (busy < BUSY) return;
+    clearInterval(timer);
+    setFlagsFromString('--turbofan');
+  }, 1000).unref();
+}
+
+/** `gc()` in a context of its own: the daemon's global gets no `gc` (the flag counts for contexts made after it is set). */
+function collectOnce(): void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  setFlagsFromString('--no-expose-gc');
+  gc();
 }

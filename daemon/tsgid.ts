@@ -2,7 +2,7 @@
  * tsgid: load the config, open every app's sockets, start the arbiter and the admin API,
  * and turn signals into queued commands. Loaded by main.ts once V8's flags are set.
  */
-import { optimizeFromNowOn } from './start-tiering.js';
+import { startedUp } from './start-tiering.js';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { adminToken, adminTokens, startAdminApi, type AdminApi } from '../api/listen.js';
@@ -169,7 +169,7 @@ async function main(): Promise<void> {
   for (const w of configWarnings(config)) log.warn(w);
   log.info(`tsgid ${process.pid} running ${arbiter.appNames.length} app(s) from ${config.file}; admin API on ${api.address}`);
   const adminServer = api.server;
-  void settled(arbiter).then(optimizeFromNowOn);
+  void settled(arbiter).then(startedUp);
   if (successor === undefined) {
     void settled(arbiter).then(() => {
       if (!arbiter.stopping) void systemd.notify('READY=1', `STATUS=${statusLine(arbiter)}`);
