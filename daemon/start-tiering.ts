@@ -13,8 +13,10 @@
  * time (a 100-worker tsgid optimized at load average 30 when this read the event loop).
  *
  * Left alone when the user chose for themselves (`--opt`, `--no-turbofan`, … on the command line or
- * in NODE_OPTIONS). Maglev (on by default from Node 22) is left as it is: its default differs by
- * version, and a flag set here could not be put back to a default it cannot read.
+ * in NODE_OPTIONS). Maglev, V8's middle tier, is on by default from V8 13 (Node 24; off in Node 20
+ * and 22): there it is held off and put back with TurboFan, unless the user chose (`--maglev`,
+ * `--no-maglev`). Held off alone, TurboFan is not enough on Node 24: what Maglev optimized while
+ * TurboFan was off stayed Maglev's code after TurboFan came back (test/start-tiering).
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -22,9 +24,15 @@ import { runInNewContext } from 'node:vm';
 /** tsgid's CPU time over a second from which V8 may optimize, in µs (an idle tsgid with 100 workers: ~0.1–0.2 % of a core) */
 const BUSY = 50_000;
 
-const chosen = /--(no-)?(opt|turbofan)\b/.test([...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' '));
+const given = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ');
+const chosen = /--(no-)?(opt|turbofan)\b/.test(given);
+/** Maglev on by default (V8 13+), not chosen by the user: held off and put back with TurboFan */
+const maglev = Number(process.versions.v8.split('.')[0]) >= 13 && !/--(no-)?maglev\b/.test(given);
 
-if (!chosen) setFlagsFromString('--no-turbofan');
+if (!chosen) {
+  setFlagsFromString('--no-turbofan');
+  if (maglev) setFlagsFromString('--no-maglev');
+}
 
 /**
  * Once every app has started (tsgid.ts): V8 optimizes from the first busy second on; and one full
@@ -48,6 +56,7 @@ function optimizeWhenBusy(): void {
     if (used.user + used.system < BUSY) return;
     clearInterval(timer);
     setFlagsFromString('--turbofan');
+    if (maglev) setFlagsFromString('--maglev');
   }, 1000).unref();
 }
 
