@@ -6,8 +6,8 @@
  * `keepAliveTimeout`, and `maxHeaderSize` as a ceiling for the whole request head (answered 431
  * by Node's default clientError handling, which also sends `Connection: close`). The rest is
  * checked in the request path by {@link requestGuard} before the app is called; with nothing
- * exceeded that is a few comparisons plus one pass over the header lengths and a look at two
- * headers for a body. A request with a body adds a counter per chunk (min_body_rate,
+ * exceeded that is a few comparisons and one pass over the raw headers (their lengths, and whether
+ * one may frame a body). A request with a body adds a counter per chunk (min_body_rate,
  * body-rate.ts); request_timeout (each open response kept in a Map for its sweep) adds
  * per-request work only when on. `Upgrade:` requests get the same checks ({@link upgradeGuard}).
  */
@@ -73,7 +73,10 @@ export function http2Options(limits: WorkerLimits) {
   };
 }
 
-/** The status for a request head over a limit, or for a request gunicorn's parser also refuses; 0 when it is fine. */
+/**
+ * The status for a request head over a limit, or for a request gunicorn's parser also refuses; 0
+ * when it is fine. For Upgrade requests: {@link requestGuard} makes the same checks inline.
+ */
 type HeadCheck = (req: http.IncomingMessage) => number;
 
 function headCheck(limits: WorkerLimits): HeadCheck {
