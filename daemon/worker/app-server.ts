@@ -8,7 +8,7 @@ import http2 from 'node:http2';
 import https from 'node:https';
 import type { WorkerLimits, WorkerTls } from '../protocol.js';
 import { http2Options, serverOptions } from './limits.js';
-import { installResponseHooks, TsgiResponse } from './tsgi-response.js';
+import { countResponsesOf, installResponseHooks } from './tsgi-response.js';
 
 type RequestListener = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -20,12 +20,12 @@ export interface AppServer {
 }
 
 export function createAppServer(tls: WorkerTls | undefined, limits: WorkerLimits, onRequest: RequestListener): AppServer {
-  // every HTTP/1 response is a TsgiResponse: main.ts's bookkeeping per request lives on it
+  // main.ts's bookkeeping per HTTP/1 response hooks ServerResponse.prototype (tsgi-response.ts)
   installResponseHooks();
-  const Response = TsgiResponse as unknown as typeof http.ServerResponse;
-  const options = { ...serverOptions(limits), ServerResponse: Response };
+  const options = serverOptions(limits);
   if (tls === undefined) {
     const server = http.createServer(options, onRequest);
+    countResponsesOf(server);
     return { server, closeSessions: () => {} };
   }
   // header_timeout bounds the handshake too: Node's own default is 120s, a slot held by a client that never finishes it
@@ -33,9 +33,11 @@ export function createAppServer(tls: WorkerTls | undefined, limits: WorkerLimits
   const secure = { handshakeTimeout, cert: tls.cert, key: tls.key, ...(tls.ca !== undefined && { ca: tls.ca }), ...(tls.ciphers !== undefined && { ciphers: tls.ciphers }) };
   if (!tls.http2) {
     const server = https.createServer({ ...options, ...secure }, onRequest);
+    countResponsesOf(server);
     return { server: server as unknown as http.Server, closeSessions: () => {} };
   }
-  const server = http2.createSecureServer({ ...secure, ...http2Options(limits), allowHTTP1: true, Http1ServerResponse: Response }, onRequest as never);
+  const server = http2.createSecureServer({ ...secure, ...http2Options(limits), allowHTTP1: true }, onRequest as never);
+  countResponsesOf(server);
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on('session', (session) => {
     sessions.add(session);

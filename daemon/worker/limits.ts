@@ -6,8 +6,8 @@
  * `keepAliveTimeout`, and `maxHeaderSize` as a ceiling for the whole request head (answered 431
  * by Node's default clientError handling, which also sends `Connection: close`). The rest is
  * checked in the request path by {@link requestGuard} before the app is called; with nothing
- * exceeded that is a few comparisons plus one pass over the header lengths and a look at two
- * headers for a body. A request with a body adds a counter per chunk (min_body_rate,
+ * exceeded that is a few comparisons and one pass over the raw headers (their lengths, and whether
+ * one may frame a body). A request with a body adds a counter per chunk (min_body_rate,
  * body-rate.ts); request_timeout (each open response kept in a Map for its sweep) adds
  * per-request work only when on. `Upgrade:` requests get the same checks ({@link upgradeGuard}).
  */
@@ -73,7 +73,10 @@ export function http2Options(limits: WorkerLimits) {
   };
 }
 
-/** The status for a request head over a limit, or for a request gunicorn's parser also refuses; 0 when it is fine. */
+/**
+ * The status for a request head over a limit, or for a request gunicorn's parser also refuses; 0
+ * when it is fine. For Upgrade requests: {@link requestGuard} makes the same checks inline.
+ */
 type HeadCheck = (req: http.IncomingMessage) => number;
 
 function headCheck(limits: WorkerLimits): HeadCheck {
@@ -115,15 +118,34 @@ function fieldsIn(req: http.IncomingMessage): number {
  * request whose call body-limit.ts defers.
  */
 export function requestGuard(limits: WorkerLimits, open: ReadonlyMap<http.ServerResponse, number>, call: (req: http.IncomingMessage, res: http.ServerResponse) => void): RequestGuard {
-  const head = headCheck(limits);
+  const line = limits.requestLine > 0 ? limits.requestLine : Infinity;
+  const rawFields = limits.requestFields * 2;
+  const fieldSize = limits.requestFieldSize > 0 ? limits.requestFieldSize : Infinity;
   const { requestTimeout } = limits;
   const keepAlive = limits.keepAlive > 0;
   if (requestTimeout > 0) sweepRequestTimeouts(open, requestTimeout);
   if (limits.minBodyRate > 0) sweepBodyRates(limits.minBodyRate, limits.bodyRateGrace);
+  // headCheck's checks, with the look for a body's framing headers in its one pass over the raw
+  // headers: a request without them (most) skips checkBody's two look-ups in req.headers
   return function guard(req, res) {
-    const status = head(req);
-    if (status !== 0) return refuseRequest(req, res, status);
-    if (checkBody(req, res, limits, call)) return true;
+    const url = req.url!;
+    const method = req.method!;
+    if (method.length + url.length + 10 > line) return refuseRequest(req, res, 414);
+    if (url.charCodeAt(0) !== 47 && (url === '*' ? method !== 'OPTIONS' : !ABSOLUTE.test(url))) return refuseRequest(req, res, 400);
+    // an HTTP/2 stream goes to checkBody whatever its headers: its body is framed by the stream
+    let framed = req.httpVersionMajor !== 1;
+    if (framed && !isHttp2(req)) return refuseRequest(req, res, 400);
+    const raw = req.rawHeaders;
+    const n = raw.length;
+    if (n > rawFields && fieldsIn(req) > limits.requestFields) return refuseRequest(req, res, 431);
+    for (let i = 0; i < n; i += 2) {
+      const name = raw[i]!;
+      const length = name.length;
+      if (length + raw[i + 1]!.length + 4 > fieldSize) return refuseRequest(req, res, 431);
+      // Content-Length (14) or Transfer-Encoding (17), by length and first letter, either case
+      if ((length === 14 && (name.charCodeAt(0) | 32) === 99) || (length === 17 && (name.charCodeAt(0) | 32) === 116)) framed = true;
+    }
+    if (framed && checkBody(req, res, limits, call)) return true;
     if (!keepAlive) res.shouldKeepAlive = false;
     return false;
   };

@@ -19,7 +19,8 @@ import { listenPlanFromEnv } from './intercept-listen.js';
 import { makeRoom } from './connection-limit.js';
 import { wireUpgrades } from './upgrades.js';
 import { counts, durationSum, requestClosed } from './request-metrics.js';
-import { connectionClosed, drainResponses, isTsgiResponse, markHandled, onResponseClosed, startedAt } from './tsgi-response.js';
+import { connectionClosed, drainResponses, onResponseClosed, responsesInFlight, takeResponse } from './tsgi-response.js';
+import { isHttp2 } from './refuse.js';
 import { createAccessLog } from './access-log.js';
 import { nowMs } from './clock.js';
 import { startOrphanWatchdog } from './orphan-watchdog.js';
@@ -54,18 +55,20 @@ let appServer: AppServer | undefined;
  */
 let phase: 'booting' | 'serving' | 'draining' | 'exiting' = 'booting';
 let requests = 0;
-let inflight = 0;
+/** HTTP/2 streams in flight; HTTP/1 responses are counted by tsgi-response.ts */
+let otherInflight = 0;
 let connections = 0;
 /**
  * Responses in flight and when each started (nowMs(), clock.ts), for request_timeout's sweep:
- * every response while request_timeout is on, else only those that are not TsgiResponses (HTTP/2
- * streams, an h2c request), which carry no start time. (Every HTTP/1 response, an h2c one too,
- * says Connection: close during a drain through the hook on ServerResponse.prototype; HTTP/2
- * sessions get a GOAWAY.)
+ * every response while request_timeout is on, else only HTTP/2 streams (Http2ServerResponse),
+ * which tsgi-response.ts does not count. (Every HTTP/1 response says Connection: close during a
+ * drain through the hook on ServerResponse.prototype; HTTP/2 sessions get a GOAWAY.)
  */
 const open = new Map<http.ServerResponse, number>();
 const trackAll = limits.requestTimeout > 0;
 const guard = requestGuard(limits, open, callApp);
+const maxRequests = spec.maxRequests;
+if (trackAll) onResponseClosed((res) => open.delete(res));
 /** only when the app has an access_log: otherwise nothing is added to a request's path */
 const accessLog = spec.accessLog === undefined ? undefined : createAccessLog(spec.accessLog, spec.app, spec.workerId);
 /** only for `balance: sticky` apps */
@@ -153,17 +156,18 @@ function onTlsClose(this: Socket): void {
 }
 
 function onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
-  if (++requests === spec!.maxRequests) send({ t: 'retire', reason: 'max_requests' });
-  inflight++;
-  if (isTsgiResponse(res)) {
-    markHandled(res);
-    if (trackAll) open.set(res, startedAt(res));
+  if (++requests === maxRequests) send({ t: 'retire', reason: 'max_requests' });
+  // an HTTP/1 parser's request, even one whose request line claims another version (refused below)
+  if (req.httpVersionMajor === 1 || !isHttp2(req)) {
+    const started = takeResponse(res);
+    if (trackAll) open.set(res, started);
   } else {
+    otherInflight++;
     open.set(res, nowMs());
     // 'close' comes once per response; on() spares once()'s per-request wrapper
     res.on('close', onOtherResponseClose);
   }
-  accessLog?.record(req, res);
+  if (accessLog !== undefined) accessLog.record(req, res);
   if (guard(req, res)) return;
   hosted!.handler(req, res);
 }
@@ -172,17 +176,15 @@ function callApp(req: http.IncomingMessage, res: http.ServerResponse): void {
   hosted!.handler(req, res);
 }
 
-onResponseClosed((res, started, handled) => {
-  requestClosed(res, started);
-  if (!handled) return;
-  inflight--;
-  if (trackAll) open.delete(res);
-});
-
 function onOtherResponseClose(this: http.ServerResponse): void {
-  inflight--;
+  otherInflight--;
   requestClosed(this, open.get(this)!);
   open.delete(this);
+}
+
+/** Responses the app's handler has and has not finished. */
+function inflightNow(): number {
+  return otherInflight + responsesInFlight();
 }
 
 async function boot(): Promise<void> {
@@ -242,6 +244,7 @@ function heartbeat(): void {
   // responses closed: a 400 Node answers by itself is counted but is no request of the app's
   let closed = 0;
   for (const n of counts.buckets) closed += n;
+  const inflight = inflightNow();
   if (requests === sent.requests && inflight === sent.inflight && connections === sent.connections && closed === sent.closed) {
     if (aliveFd !== undefined && touch(aliveFd, now)) return;
     if (now - sent.at < spec!.heartbeatMax) return;
@@ -262,7 +265,7 @@ function touch(fd: number, now: number): boolean {
 }
 
 function beatMessage(): WorkerMessage {
-  return { t: 'hb', requests, inflight, connections, codes: counts.codes, buckets: counts.buckets, sum: durationSum() };
+  return { t: 'hb', requests, inflight: inflightNow(), connections, codes: counts.codes, buckets: counts.buckets, sum: durationSum() };
 }
 
 /** The last counts before exiting, so the app's totals miss nothing served since the last heartbeat. */

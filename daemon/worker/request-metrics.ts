@@ -3,8 +3,8 @@
  * its duration bucket. Nothing is sent per request; the heartbeat carries these cumulative counts
  * (a few dozen numbers) to the arbiter, which adds them up per app.
  *
- * Per request this is a clock read when the response is made (TsgiResponse's `started`, a field
- * of its class, so every response has the same shape) and, at close, another clock read, a status
+ * Per request this is a clock read when the worker's handler takes the response (tsgi-response.ts's
+ * takeResponse, kept in its one marking property) and, at close, another clock read, a status
  * check and a short scan of the bucket bounds (the first one for a fast response): about 0.2 µs,
  * under 1% of a hello-world request (BENCHMARKS.md, bench/metrics-cost.ts).
  */

@@ -1,25 +1,25 @@
 /**
- * The worker's HTTP/1 response class, handed to the server as its `ServerResponse`: each response
- * carries the time its request reached the worker, reports itself once when it has finished or was
- * cut off, and says `Connection: close` when its head goes out during a drain.
+ * The worker's bookkeeping for each HTTP/1 response: the time its request reached the worker's
+ * handler, one report when it has finished or was cut off (metrics, in-flight count), and
+ * `Connection: close` when its head goes out during a drain.
  *
- * This is the per-request bookkeeping that drain, in-flight counting and metrics need, without a
- * `close` listener per response or a Map of open responses: an object key in a Map or Set costs a
- * ServerResponse about half a microsecond (V8 gives it an identity hash on first use), more than
- * everything else tsgi does per request (BENCHMARKS.md). HTTP/2 streams (Http2ServerResponse) do
- * not come through here; the worker keeps those the generic way.
+ * All of it without a `close` listener per response or a Map of open responses: an object key in
+ * a Map or Set costs a ServerResponse about half a microsecond (V8 gives it an identity hash on
+ * first use), more than everything else tsgi does per request (BENCHMARKS.md); and without a
+ * ServerResponse subclass (its construction cost more than what it carried). HTTP/2 streams
+ * (Http2ServerResponse) do not come through here; the worker keeps those the generic way.
  */
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { nowMs } from './clock.js';
-let draining = false;
-type Closed = (res: TsgiResponse, started: number, handled: boolean) => void;
-let closed: Closed = () => {};
+import { requestClosed } from './request-metrics.js';
 
-/**
- * Called once per response: when it has finished, or when its connection closed before it did;
- * with when its request reached the worker, and whether the worker's request handler took it.
- */
+let draining = false;
+type Closed = (res: http.ServerResponse) => void;
+/** request_timeout's: its list of open responses is kept only while it is on */
+let closed: Closed | undefined;
+
+/** Called once per response the worker's handler took, when it is reported (after its metrics are counted). */
 export function onResponseClosed(fn: Closed): void {
   closed = fn;
 }
@@ -29,60 +29,59 @@ export function drainResponses(): void {
   draining = true;
 }
 
-/** Node's constructor takes the server's options (highWaterMark) as a second argument its types omit. */
-const ServerResponse = http.ServerResponse as unknown as new (req: http.IncomingMessage, options?: object) => http.ServerResponse;
 /**
- * The response's one own property, a number (which marks a TsgiResponse, whatever its prototype
- * has become since): nowMs() (clock.ts) when the request reached the worker (the response is
- * made right then), as it is until the worker's request handler takes the request; -1 - that
- * once it has (Node answers a few requests by itself, 400 for HTTP/1.1 without Host, 417, whose
- * responses close without ever being in flight); NaN once reported. One property rather than
- * two: Express gives every response a prototype of its own, and V8 then copies each property
- * onto its new shape (BENCHMARKS.md).
+ * The response's one own property, a number (which marks it as one of the worker's server's):
+ * -1 - nowMs() (clock.ts) from when the worker's request handler takes it (onRequest); nowMs()
+ * for a response Node answers by itself (400 for HTTP/1.1 without Host, 417), from its head,
+ * which closes without ever being in flight; NaN once reported. One property rather than two:
+ * Express gives every response a prototype of its own, and V8 then copies each property onto its
+ * new shape (BENCHMARKS.md). Set on Node's own ServerResponse, not in a subclass's constructor:
+ * the derived class's construction cost more than the property (callgrind, BENCHMARKS.md).
  */
 const STARTED = Symbol('tsgi.started');
 
 interface Own {
-  [STARTED]: number;
+  [STARTED]?: number;
 }
 
-export class TsgiResponse extends ServerResponse {
-  // types only (no class fields, below): what makes a TsgiResponse more than a ServerResponse to tsc
-  declare private readonly [STARTED]: number;
+/** The worker's server (appServer's): Node's own answers on its connections are counted too. */
+let appServer: object | undefined;
 
-  // One own property, assigned here (no class field: a field initializer defines its property,
-  // and in a tsgi worker V8 (Node 20) did that for every response through its runtime, ~40 000
-  // instructions per request, BENCHMARKS.md). That new prototype of Express's would also skip
-  // methods of this class, hence the hooks on ServerResponse.prototype: see installResponseHooks().
-  constructor(req: http.IncomingMessage, options?: object) {
-    super(req, options);
-    (this as unknown as Own)[STARTED] = nowMs();
-  }
+/** Once, when the app's server is made. */
+export function countResponsesOf(server: object): void {
+  appServer = server;
 }
 
-/** True for a response made as a TsgiResponse, even once an app has changed its prototype. */
-export function isTsgiResponse(res: unknown): res is TsgiResponse {
+/** True for a response the worker counts (taken by its handler, or Node's own answer on its server). */
+export function isTsgiResponse(res: unknown): res is http.ServerResponse {
   // a connection between responses has `_httpMessage` null
-  return res != null && typeof (res as Partial<Own>)[STARTED] === 'number';
+  return res != null && typeof (res as Own)[STARTED] === 'number';
 }
 
-/** When its request reached the worker (until it is reported: then onResponseClosed's callback has it). */
-export function startedAt(res: TsgiResponse): number {
-  const v = (res as unknown as Own)[STARTED];
-  return v < 0 ? -1 - v : v;
+/**
+ * The worker's request handler takes `res` (an HTTP/1 response: HTTP/2 streams are kept the
+ * generic way): it is in flight from now until it is reported. Returns its start (nowMs()).
+ */
+export function takeResponse(res: http.ServerResponse): number {
+  const now = nowMs();
+  (res as Own)[STARTED] = -1 - now;
+  inflight++;
+  return now;
 }
 
-export function markHandled(res: TsgiResponse): void {
-  const self = res as unknown as Own;
-  if (self[STARTED] >= 0) self[STARTED] = -1 - self[STARTED];
+let inflight = 0;
+
+/** HTTP/1 responses taken by the worker's handler and not yet reported. */
+export function responsesInFlight(): number {
+  return inflight;
 }
 
 let installed = false;
 
 /**
  * Puts the worker's two hooks on http.ServerResponse.prototype itself, where every response's
- * prototype chain ends, Express's own included; they act on TsgiResponses alone (and drain any
- * HTTP/1 response). Once per worker, before the app's server takes a connection; a library that
+ * prototype chain ends, Express's own included; they count the responses of the worker's server
+ * alone (and drain any HTTP/1 response). Once per worker, before the app's server takes a connection; a library that
  * wraps these methods later (on-headers, APM agents) wraps them and still calls them.
  */
 export function installResponseHooks(): void {
@@ -96,6 +95,8 @@ export function installResponseHooks(): void {
   // (it tells the two forms apart by the type of the second): a rest array would be an allocation
   // per response.
   proto.writeHead = function tsgiWriteHead(this: http.ServerResponse, statusCode: number, reason?: unknown, headers?: unknown) {
+    // Node's own answer (it never reached the handler): counted from its head, never in flight
+    if (typeof (this as Own)[STARTED] !== 'number' && appServer !== undefined && (this.req as { socket?: { server?: unknown } | null } | undefined)?.socket?.server === appServer) (this as Own)[STARTED] = nowMs();
     if (draining && !this.headersSent) this.setHeader('Connection', 'close');
     return writeHead.call(this, statusCode, reason, headers);
   } as typeof proto.writeHead;
@@ -110,12 +111,16 @@ export function installResponseHooks(): void {
 }
 
 /** Once, whichever of detachSocket() and connectionClosed() comes first. */
-function report(res: TsgiResponse): void {
-  const self = res as unknown as Own;
-  const v = self[STARTED];
-  if (Number.isNaN(v)) return;
+function report(res: http.ServerResponse): void {
+  const self = res as Own;
+  const v = self[STARTED]!;
+  if (v !== v) return;
   self[STARTED] = Number.NaN;
-  closed(res, v < 0 ? -1 - v : v, v < 0);
+  if (v < 0) {
+    inflight--;
+    requestClosed(res, -1 - v);
+    if (closed !== undefined) closed(res);
+  } else requestClosed(res, v);
 }
 
 /**

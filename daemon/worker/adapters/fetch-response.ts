@@ -2,9 +2,15 @@
  * WHATWG `Response` → ServerResponse, for the fetch adapter: status, headers (each
  * `set-cookie` on its own line), then the body streamed with backpressure.
  */
-import type { ServerResponse } from 'node:http';
+import { OutgoingMessage, type ServerResponse } from 'node:http';
 import { reportError } from './fail-request.js';
 import { kBody, kFlat, kHeaders, kStatus, kStatusText, TEXT, wholeResponse, type WholeResponse } from './light-response.js';
+
+/**
+ * Node's own key for a response's header map (null until a header is set; lib/_http_outgoing.js,
+ * Node 12 to 24). Not found, or on an HTTP/2 stream's response, it reads undefined: never null.
+ */
+const kOutHeaders = Object.getOwnPropertySymbols(new OutgoingMessage()).find((s) => s.description === 'kOutHeaders') ?? Symbol('none');
 
 /** Where the body reader is kept, so it can be cancelled when the client goes away. */
 const kBodyReader = Symbol('tsgi.fetch.bodyReader');
@@ -64,9 +70,18 @@ export function sendWhole(whole: WholeResponse, method: string | undefined, res:
   const body = whole[kBody];
   const headers = whole[kHeaders];
   const bodyless = status === 204 || status === 304 || method === 'HEAD';
+  if (headers === undefined && typeof body === 'string' && whole[kFlat] === undefined && !bodyless && (res as unknown as Record<symbol, unknown>)[kOutHeaders] === null) {
+    // The commonest answer of all (`c.text()`, `new Response('…')`) on a response the app set no
+    // header on (env.outgoing): its head as one array to writeHead, which Node then takes as it
+    // is; setHeader() would make and fill a header map first (as @hono/node-server, BENCHMARKS.md)
+    const head = ['content-type', TEXT, 'content-length', Buffer.byteLength(body)] as unknown as string[];
+    writeHead(res, status, whole[kStatusText], head);
+    res.end(body);
+    return;
+  }
   if (headers === undefined && body !== null && !bodyless) {
-    // The commonest answer, sent as a plain Node handler would: Node adds the Content-Length
-    // (in bytes) itself when end() has the whole body and the head is not out yet.
+    // Sent as a plain Node handler would: Node adds the Content-Length (in bytes) itself when
+    // end() has the whole body and the head is not out yet.
     res.statusCode = status;
     const statusText = whole[kStatusText];
     if (statusText) res.statusMessage = statusText;
