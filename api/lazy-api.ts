@@ -8,6 +8,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { setImmediate as turn } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { TsgiError } from '../daemon/errors.js';
 import type { Logger } from '../daemon/log.js';
@@ -43,6 +44,8 @@ export function lazyApi(build: (serverFactory: ServerFactory) => Promise<Fastify
   const api = (): Promise<FastifyInstance> =>
     (building ??= build((h) => ((handler = h), server)).then(
       async (app) => {
+        // a turn of the loop between building the routes and fastify's ready() (load-in-steps.ts)
+        await turn();
         await app.ready();
         ready = handler;
         return app;

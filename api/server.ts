@@ -17,6 +17,7 @@ import { metaRoutes } from './routes/meta.js';
 import { upgradeRoutes } from './routes/upgrade.js';
 import type { UpgradeResult } from '../daemon/upgrade/upgrade.js';
 import type { ServerFactory } from './lazy-api.js';
+import { lazySchemas } from './lazy-schemas.js';
 
 export interface ApiOptions {
   /** required on every route but /v1/health and /v1/ready when set: a full-role token named `admin` */
@@ -43,6 +44,7 @@ const MAX_WORKERS = parsedDefault(topSection.fields.max_workers);
 export const BODY_LIMIT = 2 * 1024 * 1024;
 
 export function buildApi(control: Control, options: ApiOptions = {}): FastifyInstance {
+  const schemas = lazySchemas((err) => options.log?.error(`admin API: a route's schema does not compile: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
     logger: false,
@@ -50,7 +52,17 @@ export function buildApi(control: Control, options: ApiOptions = {}): FastifyIns
     ...(options.serverFactory !== undefined && { serverFactory: options.serverFactory }),
     // no coercion: `"+1"` must stay a relative scale, and -4 must not pass as "-4"; no defaults
     // filled in either: parseAppInput applies them, and is the authority on every value
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false, code: { optimize: false } } },
+    // compiled after ready, one per turn of the loop (lazy-schemas.ts), not all at once in ready()
+    schemaController: { compilersFactory: schemas.compilersFactory },
+  });
+  app.addHook('onReady', (done) => {
+    void schemas.compileAll();
+    done();
+  });
+  app.addHook('onClose', (_app, done) => {
+    schemas.stop();
+    done();
   });
   // JSON in, nothing else: a text/plain body is refused (415), not validated as a string
   app.removeContentTypeParser('text/plain');
