@@ -73,11 +73,11 @@ export async function startAdminApi(arbiter: Arbiter, config: Config, log: Logge
   const addr = config.admin.listen;
   // fastify and the routes are loaded on the first request (lazy-api.ts); the socket is bound now
   const api = lazyApi(async (serverFactory) => {
-    // fastify a few modules per turn of the loop, then the routes in one more, then ready() (lazy-api.ts)
+    // fastify a few modules per turn of the loop, then the routes a few per turn, then ready() (lazy-api.ts)
     await loadFastifyInSteps();
-    const { buildApi } = await import('./server.js');
+    const { buildApiInSteps } = await import('./server.js');
     await turn();
-    return buildApi(arbiter, { token, ...(tokens.length > 0 && { tokens }), maxWorkers: config.max_workers, baseDir: config.dir, adminListen: addr, log, upgrade: start.upgrade, serverFactory });
+    return buildApiInSteps(arbiter, { token, ...(tokens.length > 0 && { tokens }), maxWorkers: config.max_workers, baseDir: config.dir, adminListen: addr, log, upgrade: start.upgrade, serverFactory });
   }, log);
   const server = api.server;
   if (start.adoptFd !== undefined) {
