@@ -19,7 +19,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort, HELLO, machine, median, row, rssMB, scratch, sleep, stopTree, TSGID, waitUntil } from './lib.js';
 
@@ -142,7 +142,7 @@ console.log(row(['run', 'load', 'build ms', 'worst stall ms', 'its CPU ms', 'sta
 const runs: Run[] = [];
 for (let i = 1; i <= RUNS; i++) {
   const load = loadavg()[0]!.toFixed(1);
-  const r = await once(values.bin);
+  const r = await once(resolve(values.bin));
   runs.push(r);
   console.log(row([i, load, r.buildMs.toFixed(0), r.worst.ms.toFixed(1), r.worst.cpuMs.toFixed(1), r.over30, r.idleWorstMs.toFixed(1), `${r.appWorstMs.toFixed(1)} (${r.appIdleWorstMs.toFixed(1)})`, `${r.rssBefore.toFixed(1)} → ${r.rssAfter.toFixed(1)}`]));
 }
