@@ -4,10 +4,13 @@
  * their compiled schemas on the first request. That is ~25 MB of RSS (fastify and ajv loaded
  * ~17, the built API ~8) that a daemon nobody queries never pays. Requests that arrive while it
  * is built wait for the one build and are answered in order; fastify gets this server through its
- * `serverFactory`, so afterwards every request goes straight to fastify's own handler.
+ * `serverFactory`, so afterwards every request goes straight to fastify's own handler. The build
+ * runs on the arbiter's loop, which also accepts every app's connections: it goes in steps of a
+ * few ms with a turn of the loop between them (load-in-steps.ts, buildApiInSteps, lazy-schemas.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { setImmediate as turn } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { TsgiError } from '../daemon/errors.js';
 import type { Logger } from '../daemon/log.js';
@@ -43,6 +46,8 @@ export function lazyApi(build: (serverFactory: ServerFactory) => Promise<Fastify
   const api = (): Promise<FastifyInstance> =>
     (building ??= build((h) => ((handler = h), server)).then(
       async (app) => {
+        // a turn of the loop between building the routes and fastify's ready() (load-in-steps.ts)
+        await turn();
         await app.ready();
         ready = handler;
         return app;

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { lookup } from 'node:dns/promises';
 import { createServer } from 'node:http';
+import { setImmediate as turn } from 'node:timers/promises';
 import type { Arbiter } from '../daemon/arbiter/arbiter.js';
 import { formatListen, type Config } from '../daemon/config/index.js';
 import { isLoopback } from '../daemon/config/listen.js';
@@ -17,6 +18,7 @@ import { runtimeDir } from '../daemon/os/runtime-dir.js';
 import type net from 'node:net';
 import type { UpgradeResult } from '../daemon/upgrade/upgrade.js';
 import { lazyApi, type LazyApi } from './lazy-api.js';
+import { loadFastifyInSteps } from './load-in-steps.js';
 import type { ApiToken } from './auth.js';
 
 /** A shorter named token is refused: it could be guessed. */
@@ -70,10 +72,13 @@ export function adminTokens(config: Config, log: Logger): ApiToken[] {
 export async function startAdminApi(arbiter: Arbiter, config: Config, log: Logger, token: string | undefined, tokens: ApiToken[] = [], start: AdminStart = {}): Promise<AdminApi> {
   const addr = config.admin.listen;
   // fastify and the routes are loaded on the first request (lazy-api.ts); the socket is bound now
-  const api = lazyApi(
-    (serverFactory) => import('./server.js').then(({ buildApi }) => buildApi(arbiter, { token, ...(tokens.length > 0 && { tokens }), maxWorkers: config.max_workers, baseDir: config.dir, adminListen: addr, log, upgrade: start.upgrade, serverFactory })),
-    log,
-  );
+  const api = lazyApi(async (serverFactory) => {
+    // fastify a few modules per turn of the loop, then the routes a few per turn, then ready() (lazy-api.ts)
+    await loadFastifyInSteps();
+    const { buildApiInSteps } = await import('./server.js');
+    await turn();
+    return buildApiInSteps(arbiter, { token, ...(tokens.length > 0 && { tokens }), maxWorkers: config.max_workers, baseDir: config.dir, adminListen: addr, log, upgrade: start.upgrade, serverFactory });
+  }, log);
   const server = api.server;
   if (start.adoptFd !== undefined) {
     // the same socket, and file, the old tsgid served: tsgictl follows the new process
