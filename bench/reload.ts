@@ -95,12 +95,12 @@ for (let i = 0; i < ROUNDS; i++) {
 console.log(`\nReload under load — ${machine()}; wrk -t2 -c50 -d${SECONDS}s --latency${values.close ? ' -H "Connection: close"' : ''}, hello world, 2 workers, a reload every ${EVERY_MS / 1000} s, ${ROUNDS} round(s) A/B, medians; load average ${loadavg()[0]!.toFixed(1)}\n`);
 // a server's p99 under this closed-loop load also follows how much it serves (50 connections: a
 // faster server is pushed harder); what reloads add is read against its own run without them
-console.log(row(['run', 'reloads', 'requests', 'req/s', 'p99 ms', 'p99 ÷ its no-reload p99', 'over 2 s (per round)', 'errors (sum over rounds)', 'wrk error detail (last round)']));
-console.log(row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---']));
+console.log(row(['run', 'reloads', 'requests', 'req/s', 'p99 ms', 'p99 ms per round', 'p99 ÷ its no-reload p99', 'over 2 s (per round)', 'errors (sum over rounds)', 'wrk error detail (last round)']));
+console.log(row(['---', '---:', '---:', '---:', '---:', '---', '---:', '---:', '---:', '---']));
 const p99Of = (rs: Result[] | undefined): number | undefined => (rs === undefined ? undefined : median(rs.map((r) => r.p99ms)));
 for (const [name, rs] of Object.entries(results)) {
   const calm = p99Of(results[`${name.split(',')[0]}, no reload`]);
   const p99 = p99Of(rs)!;
-  console.log(row([name, median(rs.map((r) => r.reloads)), median(rs.map((r) => r.requests)), median(rs.map((r) => r.rps)).toFixed(0), p99.toFixed(1), calm === undefined ? '' : (p99 / calm).toFixed(2), rs.map((r) => r.over2s).join(' '), rs.reduce((a, r) => a + r.errors, 0), rs.at(-1)!.detail]));
+  console.log(row([name, median(rs.map((r) => r.reloads)), median(rs.map((r) => r.requests)), median(rs.map((r) => r.rps)).toFixed(0), p99.toFixed(1), rs.map((r) => r.p99ms.toFixed(1)).join(' '), calm === undefined ? '' : (p99 / calm).toFixed(2), rs.map((r) => r.over2s).join(' '), rs.reduce((a, r) => a + r.errors, 0), rs.at(-1)!.detail]));
 }
 void spawn;
