@@ -119,12 +119,18 @@ export class Router {
     this.ramp();
   }
 
-  /** When the shares are whole again: a young worker's once it has been ready slow_start, the leaving ones' never before their drain. */
+  /**
+   * When the shares are whole again: a young worker's once it has been ready slow_start, the
+   * leaving ones' never before their drain. Only while a warm worker is there to take the rest:
+   * workers that all started together (the app's start) share alike from the first connection.
+   */
   private ramp(): void {
     let until = 0;
     const span = this.slowStart;
     if (span > 0) {
-      for (const w of this.ready) if (w.readyAt !== null) until = Math.max(until, w.readyAt + span);
+      const now = this.deps.now();
+      const warm = this.leaving !== undefined || this.ready.some((w) => w.readyAt !== null && now - w.readyAt >= span);
+      if (warm) for (const w of this.ready) if (w.readyAt !== null) until = Math.max(until, w.readyAt + span);
       if (this.leaving !== undefined) until = Infinity;
     }
     this.rampUntil = until;
