@@ -249,7 +249,8 @@ describe('app pool', () => {
   });
 
   it('rolls a reload: old workers drain only after every new one is ready', async () => {
-    const h = harness();
+    // at once, with no slow_start: the hand-over that comes between is tested below
+    const h = harness({ slow_start: 0 });
     h.tick();
     h.procs.forEach((p) => p.ready());
     h.tick(2000);
@@ -291,7 +292,7 @@ describe('app pool', () => {
   });
 
   it('merges reloads asked for while one runs into one more run', async () => {
-    const h = harness({ workers: 1 });
+    const h = harness({ workers: 1, slow_start: 0 });
     h.tick();
     h.procs[0]!.ready();
     h.tick(2000);
@@ -650,5 +651,116 @@ describe('paced boots', () => {
     assert.equal(h.status().last_exit?.reason, 'boot-timeout');
     assert.equal(h.status().state, 'starting', 'not counted: another boot ran beside it');
     assert.equal(h.procs.length, 4, 'replaced at once');
+  });
+});
+
+describe('slow start and the reload hand-over (slow_start)', () => {
+  // the fake's coin is always 0.5: a ramping worker is a candidate once its share passes half
+  const drained = (p: FakeProc): boolean => p.sent.some((m) => (m as { t: string }).t === 'drain');
+  const send = async (h: ReturnType<typeof harness>, n: number): Promise<void> => {
+    for (const s of fakeSockets(n)) h.pool.accept(s);
+    await written();
+  };
+  /** two old workers serving, a reload whose new workers (`ready` of the two) are ready at the returned time */
+  const handingOver = (slow_start = 1000, ready = 2, more: Partial<AppConfig> = {}) => {
+    const h = harness({ slow_start, ...more });
+    h.tick();
+    h.procs.forEach((p) => p.ready());
+    h.tick(5000);
+    const done = h.pool.reload();
+    h.tick();
+    h.procs.slice(2, 2 + ready).forEach((p) => p.ready());
+    h.tick();
+    return { h, done, at: h.now() };
+  };
+
+  it('keeps the old workers serving once every new one is ready, giving way to them over slow_start, then drains them', async () => {
+    const { h, done, at } = handingOver();
+    assert.ok(!h.procs.some(drained), 'every new worker is ready, yet no old one is drained');
+    assert.equal(h.status().state, 'reloading');
+    assert.equal(h.pool.nextDeadline(), at + 1000, 'a tick is asked for at the end of the hand-over');
+    await send(h, 4);
+    assert.deepEqual(h.procs.map(conns), [2, 2, 0, 0], 'at first the warm old workers take the new connections');
+    h.tick(600);
+    await send(h, 4);
+    assert.deepEqual(h.procs.map(conns), [2, 2, 2, 2], 'past half of it, the new ones do');
+    assert.ok(!h.procs.some(drained));
+    h.tick(400);
+    assert.deepEqual(h.procs.map(drained), [true, true, false, false]);
+    await done;
+    assert.equal(h.status().generation, 2);
+    await send(h, 2);
+    assert.deepEqual(h.procs.map(conns), [2, 2, 3, 3], 'the new generation takes everything');
+  });
+
+  it('abandons the reload when a new worker is killed (kill -9) during the hand-over: every old worker keeps serving', async () => {
+    const { h, done } = handingOver();
+    h.tick(600);
+    h.procs[2]!.exit(null, 'SIGKILL');
+    h.tick();
+    await assert.rejects(done, (err: Error & { code?: string }) => err.code === 'TSGI_ERR_APP_BOOT' && /SIGKILL/.test(err.message));
+    assert.deepEqual(h.procs.map(drained), [false, false, false, true], 'the other new worker is let go, no old one');
+    await send(h, 4);
+    assert.deepEqual(h.procs.map(conns), [2, 2, 0, 0], 'the old workers take their whole share again');
+    h.tick(2000);
+    assert.ok(!drained(h.procs[0]!) && !drained(h.procs[1]!), 'past where the hand-over would have ended');
+    assert.equal(h.status().generation, 1);
+    assert.equal(h.status().ready, 2);
+  });
+
+  it('abandons the reload when a new worker fails to boot while the other is ready: no old worker is touched', async () => {
+    const { h, done } = handingOver(1000, 1);
+    h.tick(300);
+    h.procs[3]!.emit('message', { t: 'boot-error', message: 'Error: boom at import' });
+    h.procs[3]!.exit(4);
+    h.tick();
+    await assert.rejects(done, (err: Error & { code?: string }) => err.code === 'TSGI_ERR_APP_BOOT' && /boom at import/.test(err.message));
+    assert.deepEqual(h.procs.map(drained), [false, false, true, false]);
+    assert.equal(h.status().generation, 1);
+  });
+
+  it('finishes the reload when an old worker is killed during the hand-over: its connection goes to a live worker', async () => {
+    const { h, done } = handingOver();
+    for (const s of fakeSockets(2)) h.pool.accept(s);
+    assert.deepEqual(h.procs.map(conns), [1, 1, 0, 0]);
+    h.procs[0]!.exit(null, 'SIGKILL');
+    await written();
+    assert.equal(conns(h.procs[1]!), 2, 'the killed worker\'s unacknowledged connection goes to the other old one, still the warm one');
+    h.tick(1000);
+    await done;
+    assert.ok(drained(h.procs[1]!));
+    assert.equal(h.procs.length, 4, 'no replacement of the old generation is booted');
+    assert.equal(h.status().generation, 2);
+  });
+
+  it('with slow_start 0, drains the old workers as soon as every new one is ready', async () => {
+    const { h, done } = handingOver(0);
+    assert.deepEqual(h.procs.map(drained), [true, true, false, false]);
+    await done;
+    assert.equal(h.pool.nextDeadline() > h.now() + 1000, true, 'no hand-over deadline');
+  });
+
+  it('hands over at once where a client goes back to its worker (ip-hash), and for an app that watches its files', async () => {
+    for (const more of [{ balance: 'ip-hash' as const }, { watch: { paths: ['.'], ignore: [], debounce: 300 } }]) {
+      const { h, done } = handingOver(1000, 2, more);
+      assert.deepEqual(h.procs.map(drained), [true, true, false, false], JSON.stringify(more));
+      await done;
+    }
+  });
+
+  it('ramps up a replacement worker\'s share while a warm one takes the rest', async () => {
+    const h = harness({ slow_start: 1000 });
+    h.tick();
+    h.procs.forEach((p) => p.ready());
+    h.tick(5000);
+    h.procs[1]!.exit(null, 'SIGKILL');
+    h.tick();
+    h.procs[2]!.ready();
+    h.tick();
+    await send(h, 4);
+    assert.deepEqual(h.procs.map(conns), [4, 0, 0], 'just ready: none yet');
+    h.tick(600);
+    await send(h, 4);
+    assert.deepEqual(h.procs.map(conns), [6, 0, 2], 'past half of slow_start: its turn in the round');
   });
 });

@@ -19,7 +19,7 @@ import type { Withheld } from './worker-env.js';
 import { AppMetricsTotals, type UnavailableReason } from './app-metrics.js';
 import { BootPacer } from '../arbiter/boot-pacer.js';
 import { answerUnavailable, unavailableAnswer, type Unavailable } from './hold-503.js';
-import { Router } from './routing.js';
+import { Router, routerSettings } from './routing.js';
 import { CronJob, jobNotScalable } from './cron-job.js';
 import { PoolReloads } from './pool-reload.js';
 import { PoolFailures } from './pool-failures.js';
@@ -74,11 +74,11 @@ export class AppPool {
     this.setJob(config);
     this.pacer = deps.pacer ?? new BootPacer(Infinity);
     this.routing = new Router({
-      now: () => this.deps.ops.now(),
+      now: () => this.deps.ops.now(), random: () => this.deps.ops.random(),
       backlog: () => this.config.backlog,
       refusal: () => this.refusal(),
       unavailable: (conn, reason) => this.unavailable(conn, reason),
-    }, config);
+    }, routerSettings(config));
     this.workers = new PoolWorkers({
       ...deps,
       config: () => this.config,
@@ -102,6 +102,7 @@ export class AppPool {
       serving: () => this.workers.serving(),
       drain: (w, reason, now) => this.workers.drain(w, reason, now),
       converge: (now, generation) => this.converge(now, generation),
+      slowStart: () => this.routing.slowStart, handOver: (old, now) => this.routing.handOver(old, now),
       spawnUpTo: (n, generation, now) => this.workers.spawnUpTo(n, generation, now),
       log: deps.log,
       changed: () => deps.changed(),
@@ -177,7 +178,7 @@ export class AppPool {
 
   /** Replace settings; the caller decides whether a reload is needed to apply them. */
   setConfig(config: AppConfig): void {
-    this.routing.configure(config);
+    this.routing.configure(routerSettings(config));
     this.config = config;
     this.setJob(config);
   }
@@ -315,7 +316,7 @@ export class AppPool {
 
   /** The earliest time something in this pool falls due (a backoff ends, a kill is due, a deadline passes). */
   nextDeadline(): number {
-    let t = this.failures.nextDeadline(this.lastNow);
+    let t = Math.min(this.failures.nextDeadline(this.lastNow), this.reloads.nextDeadline());
     t = Math.min(t, this.routing.nextExpiry(this.config.hold_timeout));
     if (this.cron !== undefined && this.wanted === 'running') t = Math.min(t, this.cron.nextDeadline());
     if (this.waits.any) {

@@ -1,7 +1,7 @@
 /**
  * What a pool makes of its workers' failures: which exits count toward a crash loop (a kill from
- * outside does not, nor a boot timeout while others booted too, nor a new worker of a reload: that
- * abandons the reload), the restart policy applied to those that do (restart-policy.ts: backoff or
+ * outside does not, nor a boot timeout while others booted too, nor a new worker of a reload before
+ * the old ones drain: that abandons the reload), the restart policy applied to those that do (restart-policy.ts: backoff or
  * give up), the app marked failed, and tried again on its own after restart.retry_failed.
  */
 import type { AppConfig } from '../config/index.js';
@@ -124,7 +124,7 @@ export class PoolFailures {
     const c = this.host.config();
     const how = w.exitSignal !== null ? `signal ${w.exitSignal}` : `code ${w.exitCode}`;
     if (w.bootError !== undefined) this.bootError = w.bootError;
-    if (this.host.reloads.claim(w.generation, w.bootError ?? `a new worker exited (${how}) before it was ready`)) return;
+    if (this.host.reloads.claim(w.generation, w.bootError ?? `a new worker exited (${how}) ${w.readyAt === null ? 'before it was ready' : 'while the old workers handed over to it (slow_start)'}`)) return;
     this.restartCount++;
     this.host.log.warn(`${c.name}: worker ${w.id} (pid ${w.pid}) ${to === 'failed' ? 'failed to boot' : 'exited'} (${how}, ${w.reason})`);
     if (this.host.stopped() || this.failedReason !== undefined) return;

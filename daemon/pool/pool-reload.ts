@@ -1,8 +1,11 @@
 /**
  * A pool's rolling reloads and hard restarts, one at a time, advanced by the pool's tick. A reload
- * boots the next generation beside the serving one, which drains only once every new worker is
- * ready; if the new code does not boot, the reload is abandoned and the old workers keep serving.
- * A restart drains every worker, then converges on the target with the next generation.
+ * boots the next generation beside the serving one; once every new worker is ready, new
+ * connections move from the old workers to the new over the app's slow_start (routing.ts: the
+ * old ones' share falls as the new ones' grows, while the new ones warm), and the old ones drain
+ * at its end. If the new code does not boot, or a new worker fails before the old ones drain, the
+ * reload is abandoned and the old workers keep serving. A restart drains every worker, then
+ * converges on the target with the next generation.
  */
 import { TsgiError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -14,6 +17,8 @@ interface Run {
   kind: 'reload' | 'restart';
   generation: number;
   drained: boolean;
+  /** when every new worker was ready and the old ones began to give way (a reload with a slow_start) */
+  handOverAt: number | undefined;
   error: string | undefined;
   waiters: Waiter[];
 }
@@ -30,6 +35,10 @@ export interface ReloadHost {
   drain(w: WorkerRecord, reason: ExitReason, now: number): void;
   converge(now: number, generation: number): void;
   spawnUpTo(n: number, generation: number, now: number): void;
+  /** the app's slow_start (ms) */
+  slowStart(): number;
+  /** `old` give way to the new workers from `now` on; undefined: the hand-over is over (routing.ts) */
+  handOver(old: readonly WorkerRecord[] | undefined, now: number): void;
   log: Logger;
   /** ask the arbiter for a tick soon */
   changed(): void;
@@ -51,7 +60,7 @@ export class PoolReloads {
     return new Promise((resolve, reject) => {
       // a request made while a run is under way needs a run that starts after it; any number of
       // such requests share that one run
-      if (this.nextRun === undefined) this.nextRun = { kind, generation: 0, drained: false, error: undefined, waiters: [] };
+      if (this.nextRun === undefined) this.nextRun = { kind, generation: 0, drained: false, handOverAt: undefined, error: undefined, waiters: [] };
       else if (kind === 'restart') this.nextRun.kind = 'restart';
       this.nextRun.waiters.push({ resolve, reject });
       this.host.changed();
@@ -70,6 +79,12 @@ export class PoolReloads {
     return true;
   }
 
+  /** When the hand-over under way ends, for the arbiter's next tick (Infinity when none runs). */
+  nextDeadline(): number {
+    const at = this.run?.handOverAt;
+    return at === undefined ? Infinity : at + this.host.slowStart();
+  }
+
   /** A worker of the reload under way's generation failed: the reload is abandoned, the app not blamed. */
   claim(generation: number, error: string): boolean {
     if (this.run?.kind !== 'reload' || generation !== this.run.generation) return false;
@@ -85,6 +100,7 @@ export class PoolReloads {
   /** The app was stopped: the run under way and the queued one end with `err`. */
   cancel(err: TsgiError): void {
     for (const run of [this.run, this.nextRun]) for (const w of run?.waiters ?? []) w.reject(err);
+    if (this.run?.handOverAt !== undefined) this.host.handOver(undefined, 0);
     this.run = undefined;
     this.nextRun = undefined;
   }
@@ -112,7 +128,15 @@ export class PoolReloads {
     }
     host.spawnUpTo(host.target() - fresh.length, run.generation, now);
     if (fresh.length >= host.target() && fresh.every((w) => w.state === 'ready')) {
-      for (const w of host.serving()) if (w.generation !== run.generation) host.drain(w, 'reload', now);
+      const old = host.serving().filter((w) => w.generation !== run.generation);
+      const span = host.slowStart();
+      if (run.handOverAt === undefined && span > 0 && old.some((w) => w.state === 'ready')) {
+        run.handOverAt = now;
+        host.handOver(old, now);
+      }
+      // the old workers serve on, giving way, until the new ones are through their slow start
+      if (run.handOverAt !== undefined && now < run.handOverAt + span) return;
+      for (const w of old) host.drain(w, 'reload', now);
       host.adopt(run.generation);
       host.log.info(`${host.name()}: reloaded (generation ${run.generation})`);
       this.finish(undefined);
@@ -122,6 +146,7 @@ export class PoolReloads {
   private finish(err: TsgiError | undefined): void {
     const run = this.run!;
     this.run = undefined;
+    if (run.handOverAt !== undefined) this.host.handOver(undefined, 0);
     for (const w of run.waiters) err === undefined ? w.resolve() : w.reject(err);
   }
 }

@@ -6,6 +6,7 @@
  * has it (Node's acknowledgement of a handle, which the worker's code need not send), so a worker
  * that dies in between does not lose it: it goes to another.
  */
+import type { AppConfig } from '../config/index.js';
 import type { Connection } from '../protocol.js';
 import type { UnavailableReason } from './app-metrics.js';
 import type { WorkerRecord } from './worker-record.js';
@@ -14,12 +15,22 @@ import type { ConnInfo } from './balance/policy.js';
 
 export interface RouterDeps {
   now(): number;
+  /** in [0, 1): the coin of a worker's share while it ramps (slow start) */
+  random(): number;
   /** how many connections may wait for a ready worker (the app's backlog) */
   backlog(): number;
   /** why the app takes no connection at all (stopped, failed with no worker left), else undefined */
   refusal(): 'stopped' | 'failed' | undefined;
   /** answer a connection no worker can take: 503 with Retry-After, counted */
   unavailable(conn: Connection, reason: UnavailableReason): void;
+}
+
+/** what routing reads of the app's settings: its balance policy's, and how long a worker's share ramps up once ready */
+export type RouterSettings = BalanceSettings & { slow_start: number };
+
+/** An app that watches its files is being worked on: a save's new code answers at once, with no slow start. */
+export function routerSettings(c: AppConfig): RouterSettings {
+  return c.watch === false ? c : { ...c, slow_start: 0 };
 }
 
 interface Held {
@@ -38,13 +49,28 @@ export class Router {
   private readonly sending = new Map<WorkerRecord, number[]>();
   private balancer: Balancer<WorkerRecord>;
   private settings: BalanceSettings;
+  /** the app's slow_start (ms; 0 for an app that watches its files): a worker's share of new connections grows from 0 to whole over it once ready */
+  private slowStartMs = 0;
+  /** a reload's hand-over: these old workers' share falls from whole to 0 over slowStart from `from` */
+  private leaving: { workers: ReadonlySet<WorkerRecord>; from: number } | undefined;
+  /** until when some ready worker takes less than its whole share (0: none does, or a policy with affinity) */
+  private rampUntil = 0;
 
   constructor(
     private readonly deps: RouterDeps,
-    settings: BalanceSettings,
+    settings: RouterSettings,
   ) {
     this.settings = { ...settings };
     this.balancer = new Balancer(settings);
+    this.slowStartMs = settings.slow_start;
+  }
+
+  /**
+   * How long a worker's share of new connections ramps up once ready (ms): none under a policy with
+   * affinity (ip-hash, sticky), where a client goes back to its worker whatever that worker's age.
+   */
+  get slowStart(): number {
+    return this.balancer.affine ? 0 : this.slowStartMs;
   }
 
   /** The app's policy, to be told of heartbeats, sessions made and workers gone. */
@@ -53,11 +79,14 @@ export class Router {
   }
 
   /** New settings: a new balancer, its affinity tables empty, only when those it reads changed. */
-  configure(settings: BalanceSettings): void {
+  configure(settings: RouterSettings): void {
+    this.slowStartMs = settings.slow_start;
     const was = this.settings;
-    if (settings.balance === was.balance && settings.header_timeout === was.header_timeout && settings.limit_request_line === was.limit_request_line && settings.backlog === was.backlog) return;
-    this.settings = { ...settings };
-    this.balancer = new Balancer(settings);
+    if (settings.balance !== was.balance || settings.header_timeout !== was.header_timeout || settings.limit_request_line !== was.limit_request_line || settings.backlog !== was.backlog) {
+      this.settings = { ...settings };
+      this.balancer = new Balancer(settings);
+    }
+    this.ramp();
   }
 
   /** The workers that take connections now. */
@@ -78,6 +107,58 @@ export class Router {
   /** The pool's say on who takes connections; waiting ones go to them at once. */
   setReady(workers: WorkerRecord[]): void {
     this.ready = workers;
+    this.ramp();
+  }
+
+  /**
+   * A reload's new workers are all ready: `old` (undefined: the hand-over is over) give way to them
+   * over slow_start, their share of new connections falling as the new ones' grows (pool-reload.ts).
+   */
+  handOver(old: readonly WorkerRecord[] | undefined, now: number): void {
+    this.leaving = old === undefined ? undefined : { workers: new Set(old), from: now };
+    this.ramp();
+  }
+
+  /**
+   * When the shares are whole again: a young worker's once it has been ready slow_start, the
+   * leaving ones' never before their drain. Only while a warm worker is there to take the rest:
+   * workers that all started together (the app's start) share alike from the first connection.
+   */
+  private ramp(): void {
+    let until = 0;
+    const span = this.slowStart;
+    if (span > 0) {
+      const now = this.deps.now();
+      const warm = this.leaving !== undefined || this.ready.some((w) => w.readyAt !== null && now - w.readyAt >= span);
+      if (warm) for (const w of this.ready) if (w.readyAt !== null) until = Math.max(until, w.readyAt + span);
+      if (this.leaving !== undefined) until = Infinity;
+    }
+    this.rampUntil = until;
+  }
+
+  /** A worker's share of new connections now, 0 to 1 (slow start, hand-over). */
+  private share(w: WorkerRecord, now: number): number {
+    if (this.leaving?.workers.has(w)) return 1 - (now - this.leaving.from) / this.slowStartMs;
+    return w.readyAt === null ? 1 : (now - w.readyAt) / this.slowStartMs;
+  }
+
+  /**
+   * The workers that may take this connection: each ramping one by a coin weighted by its share,
+   * so over many connections its part grows with it (nginx's slow_start, HAProxy's slowstart);
+   * the app's policy picks among them. All of them when every coin fell against.
+   */
+  private candidates(): readonly WorkerRecord[] {
+    if (this.rampUntil === 0) return this.ready;
+    const now = this.deps.now();
+    if (now >= this.rampUntil) {
+      this.rampUntil = 0;
+      return this.ready;
+    }
+    const some = this.ready.filter((w) => {
+      const s = this.share(w, now);
+      return s >= 1 || this.deps.random() < s;
+    });
+    return some.length > 0 ? some : this.ready;
   }
 
   accept(conn: Connection): void {
@@ -100,7 +181,7 @@ export class Router {
       this.deps.unavailable(conn, refused);
       return;
     }
-    if (this.ready.length > 0) this.handTo(this.balancer.pick(this.ready, info), conn, info);
+    if (this.ready.length > 0) this.handTo(this.balancer.pick(this.candidates(), info), conn, info);
     // a full queue is answered at once rather than reset
     else if (this.held.length >= this.deps.backlog()) this.deps.unavailable(conn, 'queue_full');
     else this.held.push({ conn, info, at: this.deps.now() });

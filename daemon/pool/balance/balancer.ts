@@ -52,6 +52,11 @@ export class Balancer<W extends Balanced> {
     else route(conn, NO_INFO);
   }
 
+  /** a client goes back to the worker that has its address or session: no share is weighed against that */
+  get affine(): boolean {
+    return this.name === 'ip-hash' || this.name === 'sticky';
+  }
+
   /** `ready` is never empty */
   pick(ready: readonly W[], info: ConnInfo): W {
     return this.policy.pick(ready, info);
