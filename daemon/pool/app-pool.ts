@@ -74,7 +74,7 @@ export class AppPool {
     this.setJob(config);
     this.pacer = deps.pacer ?? new BootPacer(Infinity);
     this.routing = new Router({
-      now: () => this.deps.ops.now(), random: () => this.deps.ops.random(),
+      ops: deps.ops,
       backlog: () => this.config.backlog,
       refusal: () => this.refusal(),
       unavailable: (conn, reason) => this.unavailable(conn, reason),
@@ -102,7 +102,7 @@ export class AppPool {
       serving: () => this.workers.serving(),
       drain: (w, reason, now) => this.workers.drain(w, reason, now),
       converge: (now, generation) => this.converge(now, generation),
-      slowStart: () => this.routing.slowStart, handOver: (old, now) => this.routing.handOver(old, now),
+      ramp: this.routing,
       spawnUpTo: (n, generation, now) => this.workers.spawnUpTo(n, generation, now),
       log: deps.log,
       changed: () => deps.changed(),
@@ -219,9 +219,8 @@ export class AppPool {
   /** Answer a connection no worker can take: 503 with Retry-After (hold-503.ts), counted. */
   private unavailable(conn: Connection, reason: UnavailableReason): void {
     this.totals.unavailable[reason]!++;
-    const c = this.config;
-    const u = unavailableAnswer(reason, { app: this.name, failedReason: this.failures.reason, failedAt: this.failures.at, retryFailed: c.restart.retry_failed, holdTimeout: c.hold_timeout, backlog: c.backlog, tls: c.certfile !== undefined }, this.deps.ops.now());
-    (this.deps.unavailable ?? answerUnavailable)(conn, u);
+    const { restart, hold_timeout, backlog, certfile } = this.config;
+    (this.deps.unavailable ?? answerUnavailable)(conn, unavailableAnswer(reason, { app: this.name, failedReason: this.failures.reason, failedAt: this.failures.at, retryFailed: restart.retry_failed, holdTimeout: hold_timeout, backlog, tls: certfile !== undefined }, this.deps.ops.now()));
   }
 
   /** Why the app takes no connection at all, if it takes none. */

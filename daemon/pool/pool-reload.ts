@@ -35,10 +35,8 @@ export interface ReloadHost {
   drain(w: WorkerRecord, reason: ExitReason, now: number): void;
   converge(now: number, generation: number): void;
   spawnUpTo(n: number, generation: number, now: number): void;
-  /** the app's slow_start (ms) */
-  slowStart(): number;
-  /** `old` give way to the new workers from `now` on; undefined: the hand-over is over (routing.ts) */
-  handOver(old: readonly WorkerRecord[] | undefined, now: number): void;
+  /** the app's routing (routing.ts): its slow_start (ms), and `handOver(old, now)`: `old` give way to the new workers from `now` on (undefined: the hand-over is over) */
+  ramp: { readonly slowStart: number; handOver(old: readonly WorkerRecord[] | undefined, now: number): void };
   log: Logger;
   /** ask the arbiter for a tick soon */
   changed(): void;
@@ -82,7 +80,7 @@ export class PoolReloads {
   /** When the hand-over under way ends, for the arbiter's next tick (Infinity when none runs). */
   nextDeadline(): number {
     const at = this.run?.handOverAt;
-    return at === undefined ? Infinity : at + this.host.slowStart();
+    return at === undefined ? Infinity : at + this.host.ramp.slowStart;
   }
 
   /** A worker of the reload under way's generation failed: the reload is abandoned, the app not blamed. */
@@ -100,7 +98,7 @@ export class PoolReloads {
   /** The app was stopped: the run under way and the queued one end with `err`. */
   cancel(err: TsgiError): void {
     for (const run of [this.run, this.nextRun]) for (const w of run?.waiters ?? []) w.reject(err);
-    if (this.run?.handOverAt !== undefined) this.host.handOver(undefined, 0);
+    if (this.run?.handOverAt !== undefined) this.host.ramp.handOver(undefined, 0);
     this.run = undefined;
     this.nextRun = undefined;
   }
@@ -129,10 +127,10 @@ export class PoolReloads {
     host.spawnUpTo(host.target() - fresh.length, run.generation, now);
     if (fresh.length >= host.target() && fresh.every((w) => w.state === 'ready')) {
       const old = host.serving().filter((w) => w.generation !== run.generation);
-      const span = host.slowStart();
+      const span = host.ramp.slowStart;
       if (run.handOverAt === undefined && span > 0 && old.some((w) => w.state === 'ready')) {
         run.handOverAt = now;
-        host.handOver(old, now);
+        host.ramp.handOver(old, now);
       }
       // the old workers serve on, giving way, until the new ones are through their slow start
       if (run.handOverAt !== undefined && now < run.handOverAt + span) return;
@@ -146,7 +144,7 @@ export class PoolReloads {
   private finish(err: TsgiError | undefined): void {
     const run = this.run!;
     this.run = undefined;
-    if (run.handOverAt !== undefined) this.host.handOver(undefined, 0);
+    if (run.handOverAt !== undefined) this.host.ramp.handOver(undefined, 0);
     for (const w of run.waiters) err === undefined ? w.resolve() : w.reject(err);
   }
 }

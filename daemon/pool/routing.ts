@@ -14,9 +14,8 @@ import { Balancer, type BalanceSettings } from './balance/balancer.js';
 import type { ConnInfo } from './balance/policy.js';
 
 export interface RouterDeps {
-  now(): number;
-  /** in [0, 1): the coin of a worker's share while it ramps (slow start) */
-  random(): number;
+  /** the clock (ms), and random() in [0, 1): the coin of a worker's share while it ramps (slow start) */
+  ops: { now(): number; random(): number };
   /** how many connections may wait for a ready worker (the app's backlog) */
   backlog(): number;
   /** why the app takes no connection at all (stopped, failed with no worker left), else undefined */
@@ -128,7 +127,7 @@ export class Router {
     let until = 0;
     const span = this.slowStart;
     if (span > 0) {
-      const now = this.deps.now();
+      const now = this.deps.ops.now();
       const warm = this.leaving !== undefined || this.ready.some((w) => w.readyAt !== null && now - w.readyAt >= span);
       if (warm) for (const w of this.ready) if (w.readyAt !== null) until = Math.max(until, w.readyAt + span);
       if (this.leaving !== undefined) until = Infinity;
@@ -149,14 +148,14 @@ export class Router {
    */
   private candidates(): readonly WorkerRecord[] {
     if (this.rampUntil === 0) return this.ready;
-    const now = this.deps.now();
+    const now = this.deps.ops.now();
     if (now >= this.rampUntil) {
       this.rampUntil = 0;
       return this.ready;
     }
     const some = this.ready.filter((w) => {
       const s = this.share(w, now);
-      return s >= 1 || this.deps.random() < s;
+      return s >= 1 || this.deps.ops.random() < s;
     });
     return some.length > 0 ? some : this.ready;
   }
@@ -184,7 +183,7 @@ export class Router {
     if (this.ready.length > 0) this.handTo(this.balancer.pick(this.candidates(), info), conn, info);
     // a full queue is answered at once rather than reset
     else if (this.held.length >= this.deps.backlog()) this.deps.unavailable(conn, 'queue_full');
-    else this.held.push({ conn, info, at: this.deps.now() });
+    else this.held.push({ conn, info, at: this.deps.ops.now() });
   }
 
   /** A worker became ready: the waiting connections go to the ready workers. */
