@@ -52,12 +52,15 @@ import http from 'node:http';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { copyBuild, patchOnce } from './build-copy.js';
-import { dumpIr, wrapper, zero } from './callgrind.js';
+import { byKind, selfCosts } from './callgrind-costs.js';
+import { dumpIr, lastDump, wrapper, zero } from './callgrind.js';
 import { children, freePort, HELLO, machine, median, ROOT, row, scratch, sleep, startTsgid, stopTree, waitUntil } from './lib.js';
+import { traceSize, traceSummary } from './v8-trace.js';
 
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '4' },
+    warmup: { type: 'string', default: '6000' },
     requests: { type: 'string', default: '10000' },
     baseline: { type: 'string' },
     app: { type: 'string', default: 'hello' },
@@ -65,6 +68,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '10' },
     idle: { type: 'string', default: '10' },
     close: { type: 'boolean', default: false },
+    'node-flags': { type: 'string', default: '' },
   },
 });
 /** a new connection per request, and the primary (tsgid's arbiter, cluster's primary) counted too */
@@ -72,10 +76,12 @@ const CLOSE = values.close!;
 const ROUNDS = Number(values.rounds);
 const REQUESTS = Number(values.requests);
 const PERF_MAP = values['perf-map']!;
-const WARMUP = 6000;
+const WARMUP = Number(values.warmup);
 const CONNECTIONS = Number(values.connections);
 const IDLE_S = Number(values.idle);
-if (![ROUNDS, REQUESTS, CONNECTIONS, IDLE_S].every((n) => Number.isInteger(n) && n > 0)) throw new Error('--rounds, --requests, --connections and --idle take whole numbers above 0');
+/** more flags for the workers' node, both contenders alike (V8's traces: written to node.<pid>.out beside the dumps) */
+const NODE_FLAGS = values['node-flags']!.split(/\s+/).filter(Boolean);
+if (![ROUNDS, REQUESTS, CONNECTIONS, IDLE_S, WARMUP].every((n) => Number.isInteger(n) && n > 0)) throw new Error('--rounds, --requests, --connections, --idle and --warmup take whole numbers above 0');
 /** under valgrind a worker takes seconds to boot, and much longer while the machine is busy */
 const READY_MS = 180_000;
 /**
@@ -129,14 +135,14 @@ async function cluster(): Promise<Contender> {
   const port = await freePort();
   writeFileSync(join(dir, 'cluster.cjs'), `const cluster = require('node:cluster'); const http = require('node:http');
 if (cluster.isPrimary) {
-  process.execPath = ${JSON.stringify(wrapper(dir, PERF_MAP))}; // cluster forks process.execPath: the worker runs under callgrind
+  process.execPath = ${JSON.stringify(wrapper(dir, PERF_MAP, NODE_FLAGS))}; // cluster forks process.execPath: the worker runs under callgrind
   cluster.fork();
   cluster.on('exit', () => process.exit(0));
   process.on('SIGTERM', () => { for (const w of Object.values(cluster.workers)) w.process.kill('SIGTERM'); });
 } else { ${APP.cjs} http.createServer(app).listen(${port}, '127.0.0.1'); }\n`);
   // the app's packages (express) resolve from the project's node_modules, as they do for tsgid's copy
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  const primary = spawn(CLOSE ? wrapper(dir, PERF_MAP) : process.execPath, ['cluster.cjs'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  const primary = spawn(CLOSE ? wrapper(dir, PERF_MAP, NODE_FLAGS) : process.execPath, ['cluster.cjs'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
   const stop = (): Promise<void> => stopTree(primary.pid!);
   try {
     await waitUntil(() => answers(port), READY_MS);
@@ -152,12 +158,12 @@ async function tsgid(name: string, root: string): Promise<Contender> {
   // fork runs execPath with execArgv and the worker's module: the wrapper runs them under callgrind
   // where process-ops.js is: daemon/os/ since the daemon was grouped into folders, daemon/ in older builds
   const ops = ['dist/daemon/os/process-ops.js', 'dist/daemon/process-ops.js'].map((f) => join(dir, f)).find((f) => existsSync(f)) ?? join(dir, 'dist/daemon/os/process-ops.js');
-  patchOnce(ops, 'execArgv: [],', `execArgv: [], execPath: ${JSON.stringify(wrapper(dir, PERF_MAP))},`, 'bench/instructions.ts');
+  patchOnce(ops, 'execArgv: [],', `execArgv: [], execPath: ${JSON.stringify(wrapper(dir, PERF_MAP, NODE_FLAGS))},`, 'bench/instructions.ts');
   const port = await freePort();
   writeFileSync(join(dir, 'app.mjs'), APP.esm);
   // boot_timeout and timeout (the heartbeat guard) allow for valgrind's slowdown
   const yaml = `apps:\n  bench:\n    app: ./app.mjs\n    listen: "127.0.0.1:${port}"\n    workers: 1\n    boot_timeout: 120s\n    timeout: 120s\n`;
-  const d = await startTsgid(dir, yaml, join(dir, 'dist/daemon/main.js'), READY_MS, CLOSE ? wrapper(dir, PERF_MAP) : process.execPath);
+  const d = await startTsgid(dir, yaml, join(dir, 'dist/daemon/main.js'), READY_MS, CLOSE ? wrapper(dir, PERF_MAP, NODE_FLAGS) : process.execPath);
   const stop = (): Promise<void> => stopTree(d.proc.pid!);
   try {
     await waitUntil(() => answers(port), READY_MS);
@@ -207,6 +213,9 @@ interface Measured {
   primary: number[];
   /** seconds from zero to dump, per cycle */
   seconds: number[];
+  /** of perRequest, V8's optimising compiler (a cycle in which V8 recompiled) and the garbage collector, per cycle */
+  compiler: number[];
+  gc: number[];
   /** Ir per second while idle, after the warm-up */
   idle: number;
   /** the same for the primary, with --close */
@@ -225,18 +234,47 @@ async function idleRates(c: Contender): Promise<[number, number]> {
   return [worker / s, primary / s];
 }
 
-/** One cycle: zero, exactly REQUESTS GETs, dump. */
-async function cycle(c: Contender, m: Measured): Promise<void> {
+interface Count {
+  /** the worker's instructions per request */
+  ir: number;
+  /** of which V8's optimising compiler and the garbage collector */
+  compiler: number;
+  gc: number;
+  /** the primary's, with --close */
+  primary: number;
+  seconds: number;
+  /** with --node-flags' V8 traces: what the worker's trace says happened meanwhile */
+  trace: string;
+}
+
+/** Zero, exactly `n` GETs, dump: what the worker (and with --close the primary) ran for them. */
+async function count(c: Contender, n: number): Promise<Count> {
   const t0 = performance.now();
+  const traceFile = join(c.dir, `node.${c.worker}.out`);
+  const traceFrom = traceSize(traceFile);
   zero(c.worker);
   if (c.primary !== undefined) zero(c.primary);
-  m.perRequest.push((await requests(c.port, REQUESTS, () => {
+  return requests(c.port, n, () => {
     const ir = dumpIr(c.worker, c.dir);
-    if (c.primary !== undefined) m.primary.push(dumpIr(c.primary, c.dir) / REQUESTS);
-    m.seconds.push((performance.now() - t0) / 1000);
-    return ir;
-  })) / REQUESTS);
-  process.stderr.write(`${c.name}: cycle ${m.perRequest.length}: ${m.perRequest.at(-1)!.toFixed(0)} instructions/request (${m.seconds.at(-1)!.toFixed(0)} s), dump in ${c.dir}\n`);
+    const kinds = byKind(selfCosts(lastDump(c.worker, c.dir)));
+    const primary = c.primary === undefined ? 0 : dumpIr(c.primary, c.dir);
+    const seconds = (performance.now() - t0) / 1000;
+    const trace = traceSummary(traceFile, traceFrom, traceSize(traceFile));
+    return { ir: ir / n, compiler: kinds.get('V8 optimising compiler')! / n, gc: kinds.get('garbage collector')! / n, primary: primary / n, seconds, trace };
+  });
+}
+
+const describe = (k: Count): string => `${k.ir.toFixed(0)} instructions/request (GC ${k.gc.toFixed(0)}, optimising compiler ${k.compiler.toFixed(0)}; ${k.seconds.toFixed(0)} s${k.trace && `; ${k.trace}`})`;
+
+/** One cycle: zero, exactly REQUESTS GETs, dump. */
+async function cycle(c: Contender, m: Measured): Promise<void> {
+  const k = await count(c, REQUESTS);
+  m.perRequest.push(k.ir);
+  m.compiler.push(k.compiler);
+  m.gc.push(k.gc);
+  if (c.primary !== undefined) m.primary.push(k.primary);
+  m.seconds.push(k.seconds);
+  process.stderr.write(`${c.name}: cycle ${m.perRequest.length}: ${describe(k)}, dump in ${c.dir}\n`);
 }
 
 const starts: Array<() => Promise<Contender>> = [cluster, () => tsgid('tsgid', ROOT)];
@@ -253,10 +291,14 @@ try {
   for (const start of starts) {
     const c = await start();
     running.push(c);
-    await requests(c.port, WARMUP, () => undefined);
+    for (let done = 0, i = 1; done < WARMUP; i++) {
+      const n = Math.min(REQUESTS, WARMUP - done);
+      process.stderr.write(`${c.name}: warm-up ${i}: ${describe(await count(c, n))}\n`);
+      done += n;
+    }
     const [idle, primaryIdle] = await idleRates(c);
     process.stderr.write(`${c.name}: idle: ${idle.toFixed(0)} instructions/s${CLOSE ? `, the primary ${primaryIdle.toFixed(0)}` : ''}\n`);
-    results.push({ name: c.name, dir: c.dir, perRequest: [], primary: [], seconds: [], idle, primaryIdle });
+    results.push({ name: c.name, dir: c.dir, perRequest: [], primary: [], seconds: [], compiler: [], gc: [], idle, primaryIdle });
   }
   // cycle n of every contender, then cycle n + 1, the order rotating: a stretch of a busier
   // machine (fewer requests per wakeup) falls on all of them alike
