@@ -21,15 +21,15 @@ const sh = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
  * V8 generates, which callgrind only knows as bare addresses; bench/callgrind-diff.ts reads it to
  * name them. It costs both contenders alike, a few percent.
  *
- * `nodeFlags`: more flags for node (V8's `--trace-gc`, `--trace-deopt`, …); with any, node's
- * stdout (where V8 traces go) is written to `<dir>/node.<pid>.out` instead of where it went.
+ * `nodeFlags`: more flags for node (`--no-memory-reducer`, V8's `--trace-gc`, …). `traces`:
+ * node's stdout (where V8 writes its traces) goes to `<dir>/node.<pid>.out` instead of where it went.
  */
-export function wrapper(dir: string, perfMap = false, nodeFlags: readonly string[] = []): string {
+export function wrapper(dir: string, perfMap = false, nodeFlags: readonly string[] = [], traces = false): string {
   const file = join(dir, 'valgrind-node.sh');
   const out = join(dir, 'cg.%p');
   const flags = [...(perfMap ? ['--perf-basic-prof'] : []), ...nodeFlags].map((f) => ` ${sh(f)}`).join('');
   // $$ is the shell's pid, which exec hands on to valgrind: the worker's pid
-  const stdout = nodeFlags.length > 0 ? ` >${sh(join(dir, 'node.'))}"$$".out` : '';
+  const stdout = traces ? ` >${sh(join(dir, 'node.'))}"$$".out` : '';
   writeFileSync(file, `#!/bin/sh\nexec valgrind --tool=callgrind --callgrind-out-file=${sh(out)} --dump-instr=no --collect-jumps=no -q ${sh(process.execPath)}${flags} "$@"${stdout}\n`);
   chmodSync(file, 0o755);
   return file;

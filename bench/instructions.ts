@@ -55,7 +55,7 @@ import { copyBuild, patchOnce } from './build-copy.js';
 import { byKind, selfCosts } from './callgrind-costs.js';
 import { dumpIr, lastDump, wrapper, zero } from './callgrind.js';
 import { children, freePort, HELLO, machine, median, ROOT, row, scratch, sleep, startTsgid, stopTree, waitUntil } from './lib.js';
-import { traceSize, traceSummary } from './v8-trace.js';
+import { deoptReasons, traceSize, traceSummary } from './v8-trace.js';
 
 const { values } = parseArgs({
   options: {
@@ -69,6 +69,7 @@ const { values } = parseArgs({
     idle: { type: 'string', default: '10' },
     close: { type: 'boolean', default: false },
     'node-flags': { type: 'string', default: '' },
+    'memory-reducer': { type: 'boolean', default: false },
   },
 });
 /** a new connection per request, and the primary (tsgid's arbiter, cluster's primary) counted too */
@@ -80,8 +81,15 @@ const WARMUP = Number(values.warmup);
 const CONNECTIONS = Number(values.connections);
 const IDLE_S = Number(values.idle);
 /** more flags for the workers' node, both contenders alike (V8's traces: written to node.<pid>.out beside the dumps) */
-const NODE_FLAGS = values['node-flags']!.split(/\s+/).filter(Boolean);
+const USER_FLAGS = values['node-flags']!.split(/\s+/).filter(Boolean);
+const TRACES = USER_FLAGS.length > 0;
+/** V8's memory reducer off in both workers unless --memory-reducer: see the header */
+const NODE_FLAGS = [...(values['memory-reducer'] ? [] : ['--no-memory-reducer']), ...USER_FLAGS];
 if (![ROUNDS, REQUESTS, CONNECTIONS, IDLE_S, WARMUP].every((n) => Number.isInteger(n) && n > 0)) throw new Error('--rounds, --requests, --connections, --idle and --warmup take whole numbers above 0');
+/** see isSettled() */
+const SETTLED = 0.01;
+/** warm-up chunks (of --requests) after --warmup's, at most, while the last one is not settled */
+const MORE_WARMUP = 5;
 /** under valgrind a worker takes seconds to boot, and much longer while the machine is busy */
 const READY_MS = 180_000;
 /**
@@ -135,14 +143,14 @@ async function cluster(): Promise<Contender> {
   const port = await freePort();
   writeFileSync(join(dir, 'cluster.cjs'), `const cluster = require('node:cluster'); const http = require('node:http');
 if (cluster.isPrimary) {
-  process.execPath = ${JSON.stringify(wrapper(dir, PERF_MAP, NODE_FLAGS))}; // cluster forks process.execPath: the worker runs under callgrind
+  process.execPath = ${JSON.stringify(wrapper(dir, PERF_MAP, NODE_FLAGS, TRACES))}; // cluster forks process.execPath: the worker runs under callgrind
   cluster.fork();
   cluster.on('exit', () => process.exit(0));
   process.on('SIGTERM', () => { for (const w of Object.values(cluster.workers)) w.process.kill('SIGTERM'); });
 } else { ${APP.cjs} http.createServer(app).listen(${port}, '127.0.0.1'); }\n`);
   // the app's packages (express) resolve from the project's node_modules, as they do for tsgid's copy
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  const primary = spawn(CLOSE ? wrapper(dir, PERF_MAP, NODE_FLAGS) : process.execPath, ['cluster.cjs'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  const primary = spawn(CLOSE ? wrapper(dir, PERF_MAP, NODE_FLAGS, TRACES) : process.execPath, ['cluster.cjs'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
   const stop = (): Promise<void> => stopTree(primary.pid!);
   try {
     await waitUntil(() => answers(port), READY_MS);
@@ -158,12 +166,12 @@ async function tsgid(name: string, root: string): Promise<Contender> {
   // fork runs execPath with execArgv and the worker's module: the wrapper runs them under callgrind
   // where process-ops.js is: daemon/os/ since the daemon was grouped into folders, daemon/ in older builds
   const ops = ['dist/daemon/os/process-ops.js', 'dist/daemon/process-ops.js'].map((f) => join(dir, f)).find((f) => existsSync(f)) ?? join(dir, 'dist/daemon/os/process-ops.js');
-  patchOnce(ops, 'execArgv: [],', `execArgv: [], execPath: ${JSON.stringify(wrapper(dir, PERF_MAP, NODE_FLAGS))},`, 'bench/instructions.ts');
+  patchOnce(ops, 'execArgv: [],', `execArgv: [], execPath: ${JSON.stringify(wrapper(dir, PERF_MAP, NODE_FLAGS, TRACES))},`, 'bench/instructions.ts');
   const port = await freePort();
   writeFileSync(join(dir, 'app.mjs'), APP.esm);
   // boot_timeout and timeout (the heartbeat guard) allow for valgrind's slowdown
   const yaml = `apps:\n  bench:\n    app: ./app.mjs\n    listen: "127.0.0.1:${port}"\n    workers: 1\n    boot_timeout: 120s\n    timeout: 120s\n`;
-  const d = await startTsgid(dir, yaml, join(dir, 'dist/daemon/main.js'), READY_MS, CLOSE ? wrapper(dir, PERF_MAP, NODE_FLAGS) : process.execPath);
+  const d = await startTsgid(dir, yaml, join(dir, 'dist/daemon/main.js'), READY_MS, CLOSE ? wrapper(dir, PERF_MAP, NODE_FLAGS, TRACES) : process.execPath);
   const stop = (): Promise<void> => stopTree(d.proc.pid!);
   try {
     await waitUntil(() => answers(port), READY_MS);
@@ -245,13 +253,21 @@ interface Count {
   seconds: number;
   /** with --node-flags' V8 traces: what the worker's trace says happened meanwhile */
   trace: string;
+  /** and between the previous count's dump and this one's zero (the worker idle, or served the readiness poll) */
+  gap: string;
+  /** the most frequent deopts' functions and reasons, from the trace */
+  deopts: string[];
 }
+
+/** per worker, how far its trace had been read at the last dump */
+const traceRead = new Map<number, number>();
 
 /** Zero, exactly `n` GETs, dump: what the worker (and with --close the primary) ran for them. */
 async function count(c: Contender, n: number): Promise<Count> {
   const t0 = performance.now();
   const traceFile = join(c.dir, `node.${c.worker}.out`);
   const traceFrom = traceSize(traceFile);
+  const gap = traceSummary(traceFile, traceRead.get(c.worker) ?? 0, traceFrom);
   zero(c.worker);
   if (c.primary !== undefined) zero(c.primary);
   return requests(c.port, n, () => {
@@ -259,12 +275,19 @@ async function count(c: Contender, n: number): Promise<Count> {
     const kinds = byKind(selfCosts(lastDump(c.worker, c.dir)));
     const primary = c.primary === undefined ? 0 : dumpIr(c.primary, c.dir);
     const seconds = (performance.now() - t0) / 1000;
-    const trace = traceSummary(traceFile, traceFrom, traceSize(traceFile));
-    return { ir: ir / n, compiler: kinds.get('V8 optimising compiler')! / n, gc: kinds.get('garbage collector')! / n, primary: primary / n, seconds, trace };
+    const traceTo = traceSize(traceFile);
+    traceRead.set(c.worker, traceTo);
+    const trace = traceSummary(traceFile, traceFrom, traceTo);
+    const deopts = deoptReasons(traceFile, traceFrom, traceTo).slice(0, 5);
+    return { ir: ir / n, compiler: kinds.get('V8 optimising compiler')! / n, gc: kinds.get('garbage collector')! / n, primary: primary / n, seconds, trace, gap, deopts };
   });
 }
 
-const describe = (k: Count): string => `${k.ir.toFixed(0)} instructions/request (GC ${k.gc.toFixed(0)}, optimising compiler ${k.compiler.toFixed(0)}; ${k.seconds.toFixed(0)} s${k.trace && `; ${k.trace}`})`;
+/** A count in which V8's optimising compiler ran less than SETTLED of the instructions: V8 had settled on its code. */
+const isSettled = (k: { ir: number; compiler: number }): boolean => k.compiler < SETTLED * k.ir;
+
+const describe = (k: Count): string =>
+  `${k.ir.toFixed(0)} instructions/request (GC ${k.gc.toFixed(0)}, optimising compiler ${k.compiler.toFixed(0)}; ${k.seconds.toFixed(0)} s${k.trace && `; ${k.trace}`}${k.gap && `; before it: ${k.gap}`})${k.deopts.map((d) => `\n    ${d}`).join('')}`;
 
 /** One cycle: zero, exactly REQUESTS GETs, dump. */
 async function cycle(c: Contender, m: Measured): Promise<void> {
@@ -291,10 +314,13 @@ try {
   for (const start of starts) {
     const c = await start();
     running.push(c);
-    for (let done = 0, i = 1; done < WARMUP; i++) {
-      const n = Math.min(REQUESTS, WARMUP - done);
-      process.stderr.write(`${c.name}: warm-up ${i}: ${describe(await count(c, n))}\n`);
+    // WARMUP requests, then more (REQUESTS at a time, up to MORE_WARMUP times) while V8 still compiles
+    for (let done = 0, i = 1; ; i++) {
+      const n = done < WARMUP ? Math.min(REQUESTS, WARMUP - done) : REQUESTS;
+      const k = await count(c, n);
+      process.stderr.write(`${c.name}: warm-up ${i}: ${describe(k)}\n`);
       done += n;
+      if (done >= WARMUP && (isSettled(k) || done >= WARMUP + MORE_WARMUP * REQUESTS)) break;
     }
     const [idle, primaryIdle] = await idleRates(c);
     process.stderr.write(`${c.name}: idle: ${idle.toFixed(0)} instructions/s${CLOSE ? `, the primary ${primaryIdle.toFixed(0)}` : ''}\n`);
@@ -328,7 +354,7 @@ function table(title: string, figures: (r: Measured) => number[]): void {
     console.log(row([r.name, ...xs.map((x) => x.toFixed(0)), m.toFixed(0), (m / median(settled(base))).toFixed(3), `${median(ratios).toFixed(3)}, ${spread(ratios)}`]));
   }
 }
-const what = `${TITLES[values.app as keyof typeof TITLES]}, ${REQUESTS} requests a cycle over ${CONNECTIONS} ${CLOSE ? 'clients, a new connection for each (Connection: close)' : 'keep-alive connections'}, after ${WARMUP} to warm up; contenders' cycles interleaved; medians of ${over}`;
+const what = `${TITLES[values.app as keyof typeof TITLES]}, ${REQUESTS} requests a cycle over ${CONNECTIONS} ${CLOSE ? 'clients, a new connection for each (Connection: close)' : 'keep-alive connections'}, after ${WARMUP} or more to warm up (until V8 settles); ${values['memory-reducer'] ? "V8's memory reducer on" : "V8's memory reducer off in both"}; contenders' cycles interleaved; medians of ${over}`;
 console.log(`\nInstructions per request (callgrind Ir) — ${machine()}; ${what}`);
 table(CLOSE ? 'The worker:' : 'One worker:', (r) => r.perRequest);
 if (CLOSE) {
@@ -340,4 +366,9 @@ if (CLOSE) {
 }
 console.log('');
 // what a worker runs by the clock (heartbeats, timers, threads) is charged to the requests of the cycle it falls in
+// what made cycles differ: V8 recompiling (a cycle not settled) and the garbage collector
+for (const r of results) {
+  const unsettled = r.perRequest.map((ir, i) => (isSettled({ ir, compiler: r.compiler[i]! }) ? 0 : 1)).reduce((a: number, b) => a + b, 0);
+  console.log(`${r.name}: per cycle, V8's optimising compiler ${r.compiler.map((x) => x.toFixed(0)).join(' ')}, the garbage collector ${r.gc.map((x) => x.toFixed(0)).join(' ')}; cycles not settled (compiler ≥ ${SETTLED * 100} %): ${unsettled} of ${ROUNDS}`);
+}
 for (const r of results) console.log(`${r.name}: cycle seconds ${r.seconds.map((s) => s.toFixed(0)).join(' ')}; idle, ${(r.idle / 1e3).toFixed(0)} thousand instructions/s${CLOSE ? ` (the primary ${(r.primaryIdle / 1e3).toFixed(0)})` : ''}; dumps (cg.<pid>.<cycle>) in ${r.dir}`);

@@ -25,7 +25,7 @@ function read(file: string, from: number, to: number): string {
 const KINDS: Array<[string, RegExp]> = [
   ['scavenges', /: Scavenge\b/],
   ['mark-compacts', /: Mark-Compact\b/],
-  ['of them memory reducer', /: Mark-Compact.*memory reducer/],
+  ['of them by the memory reducer', /: Mark-Compact \(reduce\)/],
   ['deopts', /\[bailout \(kind:/],
   ['code marked for deopt', /\[marking dependent code/],
   ['compiled (TurboFan)', /\[completed compiling/],
@@ -42,6 +42,12 @@ export function traceSummary(file: string, from: number, to: number): string {
 export function deoptReasons(file: string, from: number, to: number): string[] {
   const reasons = new Map<string, number>();
   for (const l of read(file, from, to).split('\n')) {
+    const marked = /\[marking dependent code (?:.*<SharedFunctionInfo ([^>]*)>)?.*reason: ([^\]]*)\]/.exec(l);
+    if (marked) {
+      const key = `${marked[1] || '(code)'} marked: ${marked[2]}`;
+      reasons.set(key, (reasons.get(key) ?? 0) + 1);
+      continue;
+    }
     const m = /\[bailout \(kind: ([^,)]+)(?:, reason: (.*?))?\): begin\. deoptimizing \S+ <JSFunction ([^ >(]*)/.exec(l);
     if (!m) continue;
     const key = `${m[3] || '(anonymous)'} ${m[1]}: ${m[2] ?? '?'}`;
