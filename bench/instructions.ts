@@ -11,22 +11,36 @@
  * - with --baseline DIR[,DIR…]: each DIR's build of tsgid (an unpacked, built older commit with
  *   node_modules linked, as for bench/ab.ts), copied and patched the same way.
  *
- * Each contender: start it, warm it up (6000 requests), then per cycle zero the worker's
- * counters, send exactly --requests GETs over 10 keep-alive connections opened for the cycle, and
- * dump; Ir / requests is the cost of a request, including what the worker does meanwhile on its
- * own (tsgid's heartbeats and metrics, V8's compiler and GC threads). The first cycle is higher
- * while V8 is still optimising: it is shown, and the median is of the cycles after it.
+ *   npm run build && node dist/bench/instructions.js [--rounds 4] [--requests 10000] [--warmup 6000] [--connections 10] [--app hello|express|hono] [--close] [--idle 10] [--perf-map] [--memory-reducer] [--node-flags="--trace-gc --trace-deopt"] [--baseline DIR[,DIR…]]
  *
- *   npm run build && node dist/bench/instructions.js [--rounds 4] [--requests 10000] [--connections 10] [--app hello|express|hono] [--close] [--idle 10] [--perf-map] [--baseline DIR[,DIR…]]
+ * Each contender: start it, warm it up (--warmup requests, in chunks of --requests, then more
+ * chunks, up to 5, while V8's optimising compiler still runs ≥ 1 % of a chunk's instructions), then
+ * per cycle zero the worker's counters, send exactly --requests GETs over 10 keep-alive connections
+ * opened for the cycle, and dump; Ir / requests is the cost of a request, including what the worker
+ * does meanwhile on its own (tsgid's heartbeats and metrics, V8's compiler and GC threads). The
+ * medians are of the cycles after the first. Each cycle's (and warm-up chunk's) share of the
+ * garbage collector and of V8's optimising compiler is read from its dump (bench/callgrind-costs.ts)
+ * and shown: a cycle in which V8 recompiled is "not settled".
  *
- * Needs valgrind (callgrind_control); under it a worker is ~50x slower, so a cycle of 10000
- * requests takes 10–40 s (by the machine's load) and a run several minutes: not part of
- * `npm run bench`. The dumps (cg.<pid>.<cycle>) stay in each contender's scratch folder, named
- * at the end. V8's optimising is not quite deterministic: now and then a run settles a few percent
- * higher for one contender, its first cycle out of line too; compare builds within one run
- * (--baseline), and repeat a run whose first cycles disagree with the last. Most of that spread is
- * the garbage collector's (how often new space fills): with --perf-map, bench/callgrind-diff.ts
- * splits two dumps by kind of code and names V8's compiled functions, so the rest can be compared.
+ * V8's memory reducer is off in both workers (`--no-memory-reducer`; --memory-reducer keeps it).
+ * It starts full collections when it sees a low allocation rate per wall-clock second, which a
+ * worker 50x slowed by valgrind shows, and which every worker here shows between its cycles while
+ * the other contenders run theirs. Such a collection (`Mark-Compact (reduce)` in --trace-gc) drops
+ * maps only V8's optimised code held, that code is thrown away ("weak objects": 54–68 functions for
+ * Express), and the next cycle recompiles it: +300 000 instructions an Express request (+55 %),
+ * in whichever cycle follows the longest idle gap (BENCHMARKS.md, 2026-12-07). A server under
+ * steady load does not run it. Every other collection is counted, as before.
+ *
+ * The garbage collector is counted throughout. A mark-compact lands in one cycle or the next, so
+ * besides the medians of whole cycles the summary gives, for one worker, the median of each
+ * cycle's instructions outside the collector plus the collector's mean over the cycles.
+ * --node-flags passes more flags to both workers' node (V8's traces go to node.<pid>.out beside the
+ * dumps, and each cycle's line counts its collections, deopts and compiles, bench/v8-trace.ts).
+ *
+ * Needs valgrind (callgrind_control); under it a worker is ~50x slower: a cycle of 4000 Express
+ * requests takes 20–300 s by the machine's load. Not part of `npm run bench`. The dumps
+ * (cg.<pid>.<n>) stay in each contender's scratch folder, named at the end; with --perf-map,
+ * bench/callgrind-diff.ts splits two of them by kind of code and names V8's compiled functions.
  *
  * --close: every request on a new connection (`Connection: close`), and the primary (tsgid's
  * arbiter, raw cluster's primary) runs under callgrind too: instructions per connection accepted
@@ -36,15 +50,12 @@
  * from a Hono app (fetch-style): raw cluster's worker through @hono/node-server's request listener,
  * tsgid's through its own fetch adapter.
  *
- * All contenders are up at once (idle ones cost nothing) and their cycles interleave, the order
- * rotating: cycle n of each, then cycle n + 1. A cycle of 5000 requests takes 5–40 s by the
- * machine's load, and a busier machine means fewer requests per wakeup of the worker, so more
- * instructions per request for any server: run one contender after the other and that drift lands
- * on one of them. Besides the median of each, the table gives the median and the range of the
- * per-cycle ratios to raw cluster. After its warm-up each worker is also left idle for --idle
+ * All contenders are up at once and their cycles interleave, the order rotating: cycle n of each,
+ * then cycle n + 1, so that a busier stretch of the machine (fewer requests per wakeup of a worker,
+ * more instructions per request) falls on all alike; the table gives the median and range of the
+ * per-cycle ratios to raw cluster too. After its warm-up each worker is left idle for --idle
  * seconds (default 10) and its instructions per idle second reported: what it runs by the clock
- * (heartbeats, the orphan watchdog, timers), charged to the requests of whichever cycle it falls
- * in. The garbage collector is counted throughout.
+ * (heartbeats, the orphan watchdog, timers), charged to the requests of whichever cycle it falls in.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -54,7 +65,8 @@ import { parseArgs } from 'node:util';
 import { copyBuild, patchOnce } from './build-copy.js';
 import { byKind, selfCosts } from './callgrind-costs.js';
 import { dumpIr, lastDump, wrapper, zero } from './callgrind.js';
-import { children, freePort, HELLO, machine, median, ROOT, row, scratch, sleep, startTsgid, stopTree, waitUntil } from './lib.js';
+import { APPS, TITLES } from './instructions-apps.js';
+import { children, freePort, machine, median, ROOT, row, scratch, sleep, startTsgid, stopTree, waitUntil } from './lib.js';
 import { deoptReasons, traceSize, traceSummary } from './v8-trace.js';
 
 const { values } = parseArgs({
@@ -92,24 +104,6 @@ const SETTLED = 0.01;
 const MORE_WARMUP = 5;
 /** under valgrind a worker takes seconds to boot, and much longer while the machine is busy */
 const READY_MS = 180_000;
-/**
- * The app both contenders serve, as CommonJS (the raw cluster script) and as the ESM module tsgid
- * loads: a bare handler, or Express answering the same route (an app that, unlike a bare handler,
- * makes V8 meet many kinds of EventEmitter in any server: see BENCHMARKS.md).
- */
-const APPS = {
-  hello: { cjs: `const app = (req, res) => res.end('hello world');`, esm: HELLO },
-  express: {
-    cjs: `const app = require('express')(); app.get('/', (req, res) => res.send('hello world'));`,
-    esm: `import express from 'express';\nconst app = express();\napp.get('/', (req, res) => res.send('hello world'));\nexport default app;\n`,
-  },
-  // a fetch-style app: on raw cluster through @hono/node-server (what Hono's docs run on Node), under tsgid as it is
-  hono: {
-    cjs: `const { Hono } = require('hono'); const h = new Hono(); h.get('/', (c) => c.text('hello world')); const app = require('@hono/node-server').getRequestListener(h.fetch);`,
-    esm: `import { Hono } from 'hono';\nconst app = new Hono();\napp.get('/', (c) => c.text('hello world'));\nexport default app;\n`,
-  },
-} as const;
-const TITLES = { hello: 'hello world', express: 'Express hello world', hono: 'Hono hello world (raw cluster: @hono/node-server)' } as const;
 if (!Object.hasOwn(APPS, values.app!)) throw new Error(`--app takes ${Object.keys(APPS).join(' or ')}`);
 const APP = APPS[values.app as keyof typeof APPS];
 
@@ -354,9 +348,32 @@ function table(title: string, figures: (r: Measured) => number[]): void {
     console.log(row([r.name, ...xs.map((x) => x.toFixed(0)), m.toFixed(0), (m / median(settled(base))).toFixed(3), `${median(ratios).toFixed(3)}, ${spread(ratios)}`]));
   }
 }
+/**
+ * The same cycles with the garbage collector's share taken over all of them: a mark-compact lands
+ * in one cycle or the next (±20 000 instructions an Express request for a cycle of 3000–4000), so
+ * the median of the rest of each cycle plus the mean GC of the cycles (all of it counted, spread
+ * evenly) resolves what the medians of whole cycles cannot.
+ */
+function gcSpread(): void {
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const rest = (r: Measured): number[] => r.perRequest.map((x, i) => x - r.gc[i]!);
+  const base = results[0]!;
+  const baseFigure = median(settled(rest(base))) + mean(settled(base.gc));
+  console.log(`\nOne worker, the garbage collector spread over the cycles (${over}): median of each cycle without it, plus its mean\n`);
+  console.log(row(['contender', 'without GC, median', 'GC, mean', 'sum', '× raw cluster', `per-cycle ratio without GC: median, min–max`]));
+  console.log(row(['---', '---:', '---:', '---:', '---:', '---:']));
+  for (const r of results) {
+    const m = median(settled(rest(r)));
+    const g = mean(settled(r.gc));
+    const ratios = settled(rest(r).map((x, i) => x / rest(base)[i]!));
+    console.log(row([r.name, m.toFixed(0), g.toFixed(0), (m + g).toFixed(0), ((m + g) / baseFigure).toFixed(3), `${median(ratios).toFixed(3)}, ${spread(ratios)}`]));
+  }
+}
+
 const what = `${TITLES[values.app as keyof typeof TITLES]}, ${REQUESTS} requests a cycle over ${CONNECTIONS} ${CLOSE ? 'clients, a new connection for each (Connection: close)' : 'keep-alive connections'}, after ${WARMUP} or more to warm up (until V8 settles); ${values['memory-reducer'] ? "V8's memory reducer on" : "V8's memory reducer off in both"}; contenders' cycles interleaved; medians of ${over}`;
 console.log(`\nInstructions per request (callgrind Ir) — ${machine()}; ${what}`);
 table(CLOSE ? 'The worker:' : 'One worker:', (r) => r.perRequest);
+if (!CLOSE) gcSpread();
 if (CLOSE) {
   table("The primary (tsgid's arbiter, cluster's primary), per connection:", (r) => r.primary);
   table('Both:', (r) => r.perRequest.map((x, i) => x + r.primary[i]!));
