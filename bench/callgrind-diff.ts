@@ -1,7 +1,8 @@
 /**
  * Where two callgrind dumps of bench/instructions.ts differ, per request: by kind of code (the
  * garbage collector, V8's builtins such as its inline-cache handlers, JavaScript compiled by V8,
- * the rest of V8, node, libuv, libc) and by function, largest differences first.
+ * V8's optimising compiler, the rest of V8, node, libuv, libc) and by function, largest
+ * differences first; the costs are each function's own, read from the dumps (bench/callgrind-costs.ts).
  *
  * Code V8 generates at run time is only an address to callgrind. Run the bench with --perf-map
  * and node writes /tmp/perf-<pid>.map, naming each piece (`JS:*parserOnIncoming node:_http_server:…`,
@@ -14,10 +15,9 @@
  * (how often new space fills, which depends on how large V8 has let it grow): compare the other
  * lines across contenders, and that one across runs.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
+import { byKind, selfCosts } from './callgrind-costs.js';
 import { row } from './lib.js';
 
 const { values, positionals } = parseArgs({
@@ -28,85 +28,13 @@ const REQUESTS = Number(values.requests);
 const TOP = Number(values.top);
 if (positionals.length !== 2 || !(REQUESTS > 0) || !(TOP > 0)) throw new Error('usage: callgrind-diff.js [--requests N] [--top N] DUMP_A DUMP_B');
 
-interface Code {
-  start: number;
-  end: number;
-  name: string;
-}
-
-function perfMap(pid: string): Code[] {
-  const file = `/tmp/perf-${pid}.map`;
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const [start, size, ...name] = line.split(' ');
-      return { start: parseInt(start!, 16), end: parseInt(start!, 16) + parseInt(size!, 16), name: name.join(' ') };
-    })
-    .sort((a, b) => a.start - b.start);
-}
-
-function lookup(codes: Code[], address: number): string | undefined {
-  let lo = 0;
-  let hi = codes.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (codes[mid]!.start <= address) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  const c = codes[hi];
-  return c !== undefined && address < c.end ? c.name : undefined;
-}
-
-const GC = /Scaveng|IterateObjectCache|RootScavenge|RecordWrite|Heap::|MemoryChunk|Evacuat|BodyDescriptor|Sweeper|Mark(ing|Compact)|SlotSet|RememberedSet|GCTracer|heap::base/;
-
-function kind(name: string): string {
-  if (GC.test(name)) return 'garbage collector';
-  if (name.startsWith('JS')) return 'JavaScript (V8-compiled)';
-  if (name.startsWith('Builtins_')) return 'V8 builtins (ICs, stubs)';
-  if (name.includes('v8::')) return 'V8, other';
-  if (name.includes('node::')) return 'node';
-  if (/\buv_|uv__/.test(name)) return 'libuv';
-  if (/libc\.so|libstdc\+\+/.test(name)) return 'libc, libstdc++';
-  return 'other';
-}
-
-/** Self cost per function (instructions), from callgrind_annotate, with V8's generated code named. */
-function load(dump: string): Map<string, number> {
-  const pid = /^cg\.(\d+)\.\d+$/.exec(basename(dump))?.[1];
-  if (pid === undefined) throw new Error(`${dump}: expected a dump named cg.<pid>.<n>`);
-  const codes = perfMap(pid);
-  const r = spawnSync('callgrind_annotate', ['--threshold=100', dump], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0) throw new Error(`callgrind_annotate ${dump}: ${r.error?.message ?? r.stderr}`);
-  const total = Number(/^([\d,]+) \(100\.0%\)\s+PROGRAM TOTALS/m.exec(r.stdout)?.[1]!.replaceAll(',', ''));
-  const costs = new Map<string, number>();
-  for (const line of r.stdout.split('\n')) {
-    const m = /^\s*([\d,]+) \([^)]*\)\s+(.*)$/.exec(line);
-    if (!m || m[2]!.includes('PROGRAM TOTALS')) continue;
-    const ir = Number(m[1]!.replaceAll(',', ''));
-    // main, node::Start and the like: the frames on the stack when counting began, listed with everything under them
-    if (ir > total * 0.9) continue;
-    let name = m[2]!.replace(/^\S*?:/, '').replace(/ \[[^\]]*\]$/, '');
-    const address = /^0x([0-9a-f]+)/.exec(name);
-    if (address) name = lookup(codes, parseInt(address[1]!, 16)) ?? `JS? ${name}`;
-    costs.set(name, (costs.get(name) ?? 0) + ir);
-  }
-  return costs;
-}
-
-const [a, b] = positionals.map(load) as [Map<string, number>, Map<string, number>];
+const dumps = positionals.map(selfCosts);
+const [a, b] = dumps.map((costs) => new Map([...costs].map(([name, c]) => [name, c.ir]))) as [Map<string, number>, Map<string, number>];
 const per = (n: number | undefined): string => ((n ?? 0) / REQUESTS).toFixed(0);
 const names = positionals.map((d) => basename(d));
 
-const kinds = new Map<string, [number, number]>();
-for (const [i, costs] of [a, b].entries()) {
-  for (const [name, ir] of costs) {
-    const k = kinds.get(kind(name)) ?? [0, 0];
-    k[i as 0 | 1] += ir;
-    kinds.set(kind(name), k);
-  }
-}
+const [ka, kb] = dumps.map(byKind);
+const kinds = [...ka!.keys()].map((k) => [k, [ka!.get(k)!, kb!.get(k)!]] as const);
 const sum = (m: Map<string, number>): number => [...m.values()].reduce((x, y) => x + y, 0);
 console.log(`Instructions per request (${REQUESTS} requests a dump)\n`);
 console.log(row(['kind of code', names[0]!, names[1]!, 'B − A']));

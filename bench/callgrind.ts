@@ -20,12 +20,17 @@ const sh = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
  * `perfMap`: node also writes /tmp/perf-<pid>.map (--perf-basic-prof), the addresses of the code
  * V8 generates, which callgrind only knows as bare addresses; bench/callgrind-diff.ts reads it to
  * name them. It costs both contenders alike, a few percent.
+ *
+ * `nodeFlags`: more flags for node (`--no-memory-reducer`, V8's `--trace-gc`, …). `traces`:
+ * node's stdout (where V8 writes its traces) goes to `<dir>/node.<pid>.out` instead of where it went.
  */
-export function wrapper(dir: string, perfMap = false): string {
+export function wrapper(dir: string, perfMap = false, nodeFlags: readonly string[] = [], traces = false): string {
   const file = join(dir, 'valgrind-node.sh');
   const out = join(dir, 'cg.%p');
-  const flags = perfMap ? ' --perf-basic-prof' : '';
-  writeFileSync(file, `#!/bin/sh\nexec valgrind --tool=callgrind --callgrind-out-file=${sh(out)} --dump-instr=no --collect-jumps=no -q ${sh(process.execPath)}${flags} "$@"\n`);
+  const flags = [...(perfMap ? ['--perf-basic-prof'] : []), ...nodeFlags].map((f) => ` ${sh(f)}`).join('');
+  // $$ is the shell's pid, which exec hands on to valgrind: the worker's pid
+  const stdout = traces ? ` >${sh(join(dir, 'node.'))}"$$".out` : '';
+  writeFileSync(file, `#!/bin/sh\nexec valgrind --tool=callgrind --callgrind-out-file=${sh(out)} --dump-instr=no --collect-jumps=no -q ${sh(process.execPath)}${flags} "$@"${stdout}\n`);
   chmodSync(file, 0o755);
   return file;
 }
@@ -40,14 +45,19 @@ export function zero(pid: number): void {
   control('-z', pid);
 }
 
+/** The newest dump of `pid` in `dir`: dumps are numbered cg.<pid>.1, .2, … */
+export function lastDump(pid: number, dir: string): string {
+  const n = Math.max(...readdirSync(dir).map((f) => (f.startsWith(`cg.${pid}.`) ? Number(f.slice(`cg.${pid}.`.length)) : 0)));
+  return join(dir, `cg.${pid}.${n}`);
+}
+
 /** Dumps `pid`'s counts since the last zero (or dump) into `dir`; returns its instructions executed (Ir). */
 export function dumpIr(pid: number, dir: string): number {
   control('-d', pid);
-  // dumps are numbered cg.<pid>.1, .2, …: the newest is the highest
-  const n = Math.max(...readdirSync(dir).map((f) => (f.startsWith(`cg.${pid}.`) ? Number(f.slice(`cg.${pid}.`.length)) : 0)));
-  const text = readFileSync(join(dir, `cg.${pid}.${n}`), 'utf8');
+  const file = lastDump(pid, dir);
+  const text = readFileSync(file, 'utf8');
   // summary: the dump's total, the figure callgrind_annotate reports (it falls back on totals: only without one)
   const m = /^summary: (\d+)$/m.exec(text);
-  if (!m) throw new Error(`${join(dir, `cg.${pid}.${n}`)}: no summary line`);
+  if (!m) throw new Error(`${file}: no summary line`);
   return Number(m[1]);
 }

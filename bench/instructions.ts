@@ -11,22 +11,36 @@
  * - with --baseline DIR[,DIR…]: each DIR's build of tsgid (an unpacked, built older commit with
  *   node_modules linked, as for bench/ab.ts), copied and patched the same way.
  *
- * Each contender: start it, warm it up (6000 requests), then per cycle zero the worker's
- * counters, send exactly --requests GETs over 10 keep-alive connections opened for the cycle, and
- * dump; Ir / requests is the cost of a request, including what the worker does meanwhile on its
- * own (tsgid's heartbeats and metrics, V8's compiler and GC threads). The first cycle is higher
- * while V8 is still optimising: it is shown, and the median is of the cycles after it.
+ *   npm run build && node dist/bench/instructions.js [--rounds 4] [--requests 10000] [--warmup 6000] [--connections 10] [--app hello|express|hono] [--close] [--idle 10] [--perf-map] [--memory-reducer] [--node-flags="--trace-gc --trace-deopt"] [--baseline DIR[,DIR…]]
  *
- *   npm run build && node dist/bench/instructions.js [--rounds 4] [--requests 10000] [--connections 10] [--app hello|express|hono] [--close] [--idle 10] [--perf-map] [--baseline DIR[,DIR…]]
+ * Each contender: start it, warm it up (--warmup requests, in chunks of --requests, then more
+ * chunks, up to 5, while V8's optimising compiler still runs ≥ 1 % of a chunk's instructions), then
+ * per cycle zero the worker's counters, send exactly --requests GETs over 10 keep-alive connections
+ * opened for the cycle, and dump; Ir / requests is the cost of a request, including what the worker
+ * does meanwhile on its own (tsgid's heartbeats and metrics, V8's compiler and GC threads). The
+ * medians are of the cycles after the first. Each cycle's (and warm-up chunk's) share of the
+ * garbage collector and of V8's optimising compiler is read from its dump (bench/callgrind-costs.ts)
+ * and shown: a cycle in which V8 recompiled is "not settled".
  *
- * Needs valgrind (callgrind_control); under it a worker is ~50x slower, so a cycle of 10000
- * requests takes 10–40 s (by the machine's load) and a run several minutes: not part of
- * `npm run bench`. The dumps (cg.<pid>.<cycle>) stay in each contender's scratch folder, named
- * at the end. V8's optimising is not quite deterministic: now and then a run settles a few percent
- * higher for one contender, its first cycle out of line too; compare builds within one run
- * (--baseline), and repeat a run whose first cycles disagree with the last. Most of that spread is
- * the garbage collector's (how often new space fills): with --perf-map, bench/callgrind-diff.ts
- * splits two dumps by kind of code and names V8's compiled functions, so the rest can be compared.
+ * V8's memory reducer is off in both workers (`--no-memory-reducer`; --memory-reducer keeps it).
+ * It starts full collections when it sees a low allocation rate per wall-clock second, which a
+ * worker 50x slowed by valgrind shows, and which every worker here shows between its cycles while
+ * the other contenders run theirs. Such a collection (`Mark-Compact (reduce)` in --trace-gc) drops
+ * maps only V8's optimised code held, that code is thrown away ("weak objects": 54–68 functions for
+ * Express), and the next cycle recompiles it: +300 000 instructions an Express request (+55 %),
+ * in whichever cycle follows the longest idle gap (BENCHMARKS.md, 2026-12-07). A server under
+ * steady load does not run it. Every other collection is counted, as before.
+ *
+ * The garbage collector is counted throughout. A mark-compact lands in one cycle or the next, so
+ * besides the medians of whole cycles the summary gives, for one worker, the median of each
+ * cycle's instructions outside the collector plus the collector's mean over the cycles.
+ * --node-flags passes more flags to both workers' node (V8's traces go to node.<pid>.out beside the
+ * dumps, and each cycle's line counts its collections, deopts and compiles, bench/v8-trace.ts).
+ *
+ * Needs valgrind (callgrind_control); under it a worker is ~50x slower: a cycle of 4000 Express
+ * requests takes 20–300 s by the machine's load. Not part of `npm run bench`. The dumps
+ * (cg.<pid>.<n>) stay in each contender's scratch folder, named at the end; with --perf-map,
+ * bench/callgrind-diff.ts splits two of them by kind of code and names V8's compiled functions.
  *
  * --close: every request on a new connection (`Connection: close`), and the primary (tsgid's
  * arbiter, raw cluster's primary) runs under callgrind too: instructions per connection accepted
@@ -36,15 +50,12 @@
  * from a Hono app (fetch-style): raw cluster's worker through @hono/node-server's request listener,
  * tsgid's through its own fetch adapter.
  *
- * All contenders are up at once (idle ones cost nothing) and their cycles interleave, the order
- * rotating: cycle n of each, then cycle n + 1. A cycle of 5000 requests takes 5–40 s by the
- * machine's load, and a busier machine means fewer requests per wakeup of the worker, so more
- * instructions per request for any server: run one contender after the other and that drift lands
- * on one of them. Besides the median of each, the table gives the median and the range of the
- * per-cycle ratios to raw cluster. After its warm-up each worker is also left idle for --idle
+ * All contenders are up at once and their cycles interleave, the order rotating: cycle n of each,
+ * then cycle n + 1, so that a busier stretch of the machine (fewer requests per wakeup of a worker,
+ * more instructions per request) falls on all alike; the table gives the median and range of the
+ * per-cycle ratios to raw cluster too. After its warm-up each worker is left idle for --idle
  * seconds (default 10) and its instructions per idle second reported: what it runs by the clock
- * (heartbeats, the orphan watchdog, timers), charged to the requests of whichever cycle it falls
- * in. The garbage collector is counted throughout.
+ * (heartbeats, the orphan watchdog, timers), charged to the requests of whichever cycle it falls in.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -52,12 +63,16 @@ import http from 'node:http';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { copyBuild, patchOnce } from './build-copy.js';
-import { dumpIr, wrapper, zero } from './callgrind.js';
-import { children, freePort, HELLO, machine, median, ROOT, row, scratch, sleep, startTsgid, stopTree, waitUntil } from './lib.js';
+import { byKind, selfCosts } from './callgrind-costs.js';
+import { dumpIr, lastDump, wrapper, zero } from './callgrind.js';
+import { APPS, TITLES } from './instructions-apps.js';
+import { children, freePort, machine, median, ROOT, row, scratch, sleep, startTsgid, stopTree, waitUntil } from './lib.js';
+import { deoptReasons, traceSize, traceSummary } from './v8-trace.js';
 
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '4' },
+    warmup: { type: 'string', default: '6000' },
     requests: { type: 'string', default: '10000' },
     baseline: { type: 'string' },
     app: { type: 'string', default: 'hello' },
@@ -65,6 +80,8 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '10' },
     idle: { type: 'string', default: '10' },
     close: { type: 'boolean', default: false },
+    'node-flags': { type: 'string', default: '' },
+    'memory-reducer': { type: 'boolean', default: false },
   },
 });
 /** a new connection per request, and the primary (tsgid's arbiter, cluster's primary) counted too */
@@ -72,30 +89,21 @@ const CLOSE = values.close!;
 const ROUNDS = Number(values.rounds);
 const REQUESTS = Number(values.requests);
 const PERF_MAP = values['perf-map']!;
-const WARMUP = 6000;
+const WARMUP = Number(values.warmup);
 const CONNECTIONS = Number(values.connections);
 const IDLE_S = Number(values.idle);
-if (![ROUNDS, REQUESTS, CONNECTIONS, IDLE_S].every((n) => Number.isInteger(n) && n > 0)) throw new Error('--rounds, --requests, --connections and --idle take whole numbers above 0');
+/** more flags for the workers' node, both contenders alike (V8's traces: written to node.<pid>.out beside the dumps) */
+const USER_FLAGS = values['node-flags']!.split(/\s+/).filter(Boolean);
+const TRACES = USER_FLAGS.length > 0;
+/** V8's memory reducer off in both workers unless --memory-reducer: see the header */
+const NODE_FLAGS = [...(values['memory-reducer'] ? [] : ['--no-memory-reducer']), ...USER_FLAGS];
+if (![ROUNDS, REQUESTS, CONNECTIONS, IDLE_S, WARMUP].every((n) => Number.isInteger(n) && n > 0)) throw new Error('--rounds, --requests, --connections, --idle and --warmup take whole numbers above 0');
+/** see isSettled() */
+const SETTLED = 0.01;
+/** warm-up chunks (of --requests) after --warmup's, at most, while the last one is not settled */
+const MORE_WARMUP = 5;
 /** under valgrind a worker takes seconds to boot, and much longer while the machine is busy */
 const READY_MS = 180_000;
-/**
- * The app both contenders serve, as CommonJS (the raw cluster script) and as the ESM module tsgid
- * loads: a bare handler, or Express answering the same route (an app that, unlike a bare handler,
- * makes V8 meet many kinds of EventEmitter in any server: see BENCHMARKS.md).
- */
-const APPS = {
-  hello: { cjs: `const app = (req, res) => res.end('hello world');`, esm: HELLO },
-  express: {
-    cjs: `const app = require('express')(); app.get('/', (req, res) => res.send('hello world'));`,
-    esm: `import express from 'express';\nconst app = express();\napp.get('/', (req, res) => res.send('hello world'));\nexport default app;\n`,
-  },
-  // a fetch-style app: on raw cluster through @hono/node-server (what Hono's docs run on Node), under tsgid as it is
-  hono: {
-    cjs: `const { Hono } = require('hono'); const h = new Hono(); h.get('/', (c) => c.text('hello world')); const app = require('@hono/node-server').getRequestListener(h.fetch);`,
-    esm: `import { Hono } from 'hono';\nconst app = new Hono();\napp.get('/', (c) => c.text('hello world'));\nexport default app;\n`,
-  },
-} as const;
-const TITLES = { hello: 'hello world', express: 'Express hello world', hono: 'Hono hello world (raw cluster: @hono/node-server)' } as const;
 if (!Object.hasOwn(APPS, values.app!)) throw new Error(`--app takes ${Object.keys(APPS).join(' or ')}`);
 const APP = APPS[values.app as keyof typeof APPS];
 
@@ -129,14 +137,14 @@ async function cluster(): Promise<Contender> {
   const port = await freePort();
   writeFileSync(join(dir, 'cluster.cjs'), `const cluster = require('node:cluster'); const http = require('node:http');
 if (cluster.isPrimary) {
-  process.execPath = ${JSON.stringify(wrapper(dir, PERF_MAP))}; // cluster forks process.execPath: the worker runs under callgrind
+  process.execPath = ${JSON.stringify(wrapper(dir, PERF_MAP, NODE_FLAGS, TRACES))}; // cluster forks process.execPath: the worker runs under callgrind
   cluster.fork();
   cluster.on('exit', () => process.exit(0));
   process.on('SIGTERM', () => { for (const w of Object.values(cluster.workers)) w.process.kill('SIGTERM'); });
 } else { ${APP.cjs} http.createServer(app).listen(${port}, '127.0.0.1'); }\n`);
   // the app's packages (express) resolve from the project's node_modules, as they do for tsgid's copy
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  const primary = spawn(CLOSE ? wrapper(dir, PERF_MAP) : process.execPath, ['cluster.cjs'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  const primary = spawn(CLOSE ? wrapper(dir, PERF_MAP, NODE_FLAGS, TRACES) : process.execPath, ['cluster.cjs'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
   const stop = (): Promise<void> => stopTree(primary.pid!);
   try {
     await waitUntil(() => answers(port), READY_MS);
@@ -152,12 +160,12 @@ async function tsgid(name: string, root: string): Promise<Contender> {
   // fork runs execPath with execArgv and the worker's module: the wrapper runs them under callgrind
   // where process-ops.js is: daemon/os/ since the daemon was grouped into folders, daemon/ in older builds
   const ops = ['dist/daemon/os/process-ops.js', 'dist/daemon/process-ops.js'].map((f) => join(dir, f)).find((f) => existsSync(f)) ?? join(dir, 'dist/daemon/os/process-ops.js');
-  patchOnce(ops, 'execArgv: [],', `execArgv: [], execPath: ${JSON.stringify(wrapper(dir, PERF_MAP))},`, 'bench/instructions.ts');
+  patchOnce(ops, 'execArgv: [],', `execArgv: [], execPath: ${JSON.stringify(wrapper(dir, PERF_MAP, NODE_FLAGS, TRACES))},`, 'bench/instructions.ts');
   const port = await freePort();
   writeFileSync(join(dir, 'app.mjs'), APP.esm);
   // boot_timeout and timeout (the heartbeat guard) allow for valgrind's slowdown
   const yaml = `apps:\n  bench:\n    app: ./app.mjs\n    listen: "127.0.0.1:${port}"\n    workers: 1\n    boot_timeout: 120s\n    timeout: 120s\n`;
-  const d = await startTsgid(dir, yaml, join(dir, 'dist/daemon/main.js'), READY_MS, CLOSE ? wrapper(dir, PERF_MAP) : process.execPath);
+  const d = await startTsgid(dir, yaml, join(dir, 'dist/daemon/main.js'), READY_MS, CLOSE ? wrapper(dir, PERF_MAP, NODE_FLAGS, TRACES) : process.execPath);
   const stop = (): Promise<void> => stopTree(d.proc.pid!);
   try {
     await waitUntil(() => answers(port), READY_MS);
@@ -207,6 +215,9 @@ interface Measured {
   primary: number[];
   /** seconds from zero to dump, per cycle */
   seconds: number[];
+  /** of perRequest, V8's optimising compiler (a cycle in which V8 recompiled) and the garbage collector, per cycle */
+  compiler: number[];
+  gc: number[];
   /** Ir per second while idle, after the warm-up */
   idle: number;
   /** the same for the primary, with --close */
@@ -225,18 +236,62 @@ async function idleRates(c: Contender): Promise<[number, number]> {
   return [worker / s, primary / s];
 }
 
-/** One cycle: zero, exactly REQUESTS GETs, dump. */
-async function cycle(c: Contender, m: Measured): Promise<void> {
+interface Count {
+  /** the worker's instructions per request */
+  ir: number;
+  /** of which V8's optimising compiler and the garbage collector */
+  compiler: number;
+  gc: number;
+  /** the primary's, with --close */
+  primary: number;
+  seconds: number;
+  /** with --node-flags' V8 traces: what the worker's trace says happened meanwhile */
+  trace: string;
+  /** and between the previous count's dump and this one's zero (the worker idle, or served the readiness poll) */
+  gap: string;
+  /** the most frequent deopts' functions and reasons, from the trace */
+  deopts: string[];
+}
+
+/** per worker, how far its trace had been read at the last dump */
+const traceRead = new Map<number, number>();
+
+/** Zero, exactly `n` GETs, dump: what the worker (and with --close the primary) ran for them. */
+async function count(c: Contender, n: number): Promise<Count> {
   const t0 = performance.now();
+  const traceFile = join(c.dir, `node.${c.worker}.out`);
+  const traceFrom = traceSize(traceFile);
+  const gap = traceSummary(traceFile, traceRead.get(c.worker) ?? 0, traceFrom);
   zero(c.worker);
   if (c.primary !== undefined) zero(c.primary);
-  m.perRequest.push((await requests(c.port, REQUESTS, () => {
+  return requests(c.port, n, () => {
     const ir = dumpIr(c.worker, c.dir);
-    if (c.primary !== undefined) m.primary.push(dumpIr(c.primary, c.dir) / REQUESTS);
-    m.seconds.push((performance.now() - t0) / 1000);
-    return ir;
-  })) / REQUESTS);
-  process.stderr.write(`${c.name}: cycle ${m.perRequest.length}: ${m.perRequest.at(-1)!.toFixed(0)} instructions/request (${m.seconds.at(-1)!.toFixed(0)} s), dump in ${c.dir}\n`);
+    const kinds = byKind(selfCosts(lastDump(c.worker, c.dir)));
+    const primary = c.primary === undefined ? 0 : dumpIr(c.primary, c.dir);
+    const seconds = (performance.now() - t0) / 1000;
+    const traceTo = traceSize(traceFile);
+    traceRead.set(c.worker, traceTo);
+    const trace = traceSummary(traceFile, traceFrom, traceTo);
+    const deopts = deoptReasons(traceFile, traceFrom, traceTo).slice(0, 5);
+    return { ir: ir / n, compiler: kinds.get('V8 optimising compiler')! / n, gc: kinds.get('garbage collector')! / n, primary: primary / n, seconds, trace, gap, deopts };
+  });
+}
+
+/** A count in which V8's optimising compiler ran less than SETTLED of the instructions: V8 had settled on its code. */
+const isSettled = (k: { ir: number; compiler: number }): boolean => k.compiler < SETTLED * k.ir;
+
+const describe = (k: Count): string =>
+  `${k.ir.toFixed(0)} instructions/request (GC ${k.gc.toFixed(0)}, optimising compiler ${k.compiler.toFixed(0)}; ${k.seconds.toFixed(0)} s${k.trace && `; ${k.trace}`}${k.gap && `; before it: ${k.gap}`})${k.deopts.map((d) => `\n    ${d}`).join('')}`;
+
+/** One cycle: zero, exactly REQUESTS GETs, dump. */
+async function cycle(c: Contender, m: Measured): Promise<void> {
+  const k = await count(c, REQUESTS);
+  m.perRequest.push(k.ir);
+  m.compiler.push(k.compiler);
+  m.gc.push(k.gc);
+  if (c.primary !== undefined) m.primary.push(k.primary);
+  m.seconds.push(k.seconds);
+  process.stderr.write(`${c.name}: cycle ${m.perRequest.length}: ${describe(k)}, dump in ${c.dir}\n`);
 }
 
 const starts: Array<() => Promise<Contender>> = [cluster, () => tsgid('tsgid', ROOT)];
@@ -253,10 +308,17 @@ try {
   for (const start of starts) {
     const c = await start();
     running.push(c);
-    await requests(c.port, WARMUP, () => undefined);
+    // WARMUP requests, then more (REQUESTS at a time, up to MORE_WARMUP times) while V8 still compiles
+    for (let done = 0, i = 1; ; i++) {
+      const n = done < WARMUP ? Math.min(REQUESTS, WARMUP - done) : REQUESTS;
+      const k = await count(c, n);
+      process.stderr.write(`${c.name}: warm-up ${i}: ${describe(k)}\n`);
+      done += n;
+      if (done >= WARMUP && (isSettled(k) || done >= WARMUP + MORE_WARMUP * REQUESTS)) break;
+    }
     const [idle, primaryIdle] = await idleRates(c);
     process.stderr.write(`${c.name}: idle: ${idle.toFixed(0)} instructions/s${CLOSE ? `, the primary ${primaryIdle.toFixed(0)}` : ''}\n`);
-    results.push({ name: c.name, dir: c.dir, perRequest: [], primary: [], seconds: [], idle, primaryIdle });
+    results.push({ name: c.name, dir: c.dir, perRequest: [], primary: [], seconds: [], compiler: [], gc: [], idle, primaryIdle });
   }
   // cycle n of every contender, then cycle n + 1, the order rotating: a stretch of a busier
   // machine (fewer requests per wakeup) falls on all of them alike
@@ -286,9 +348,32 @@ function table(title: string, figures: (r: Measured) => number[]): void {
     console.log(row([r.name, ...xs.map((x) => x.toFixed(0)), m.toFixed(0), (m / median(settled(base))).toFixed(3), `${median(ratios).toFixed(3)}, ${spread(ratios)}`]));
   }
 }
-const what = `${TITLES[values.app as keyof typeof TITLES]}, ${REQUESTS} requests a cycle over ${CONNECTIONS} ${CLOSE ? 'clients, a new connection for each (Connection: close)' : 'keep-alive connections'}, after ${WARMUP} to warm up; contenders' cycles interleaved; medians of ${over}`;
+/**
+ * The same cycles with the garbage collector's share taken over all of them: a mark-compact lands
+ * in one cycle or the next (±20 000 instructions an Express request for a cycle of 3000–4000), so
+ * the median of the rest of each cycle plus the mean GC of the cycles (all of it counted, spread
+ * evenly) resolves what the medians of whole cycles cannot.
+ */
+function gcSpread(): void {
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const rest = (r: Measured): number[] => r.perRequest.map((x, i) => x - r.gc[i]!);
+  const base = results[0]!;
+  const baseFigure = median(settled(rest(base))) + mean(settled(base.gc));
+  console.log(`\nOne worker, the garbage collector spread over the cycles (${over}): median of each cycle without it, plus its mean\n`);
+  console.log(row(['contender', 'without GC, median', 'GC, mean', 'sum', '× raw cluster', `per-cycle ratio without GC: median, min–max`]));
+  console.log(row(['---', '---:', '---:', '---:', '---:', '---:']));
+  for (const r of results) {
+    const m = median(settled(rest(r)));
+    const g = mean(settled(r.gc));
+    const ratios = settled(rest(r).map((x, i) => x / rest(base)[i]!));
+    console.log(row([r.name, m.toFixed(0), g.toFixed(0), (m + g).toFixed(0), ((m + g) / baseFigure).toFixed(3), `${median(ratios).toFixed(3)}, ${spread(ratios)}`]));
+  }
+}
+
+const what = `${TITLES[values.app as keyof typeof TITLES]}, ${REQUESTS} requests a cycle over ${CONNECTIONS} ${CLOSE ? 'clients, a new connection for each (Connection: close)' : 'keep-alive connections'}, after ${WARMUP} or more to warm up (until V8 settles); ${values['memory-reducer'] ? "V8's memory reducer on" : "V8's memory reducer off in both"}; contenders' cycles interleaved; medians of ${over}`;
 console.log(`\nInstructions per request (callgrind Ir) — ${machine()}; ${what}`);
 table(CLOSE ? 'The worker:' : 'One worker:', (r) => r.perRequest);
+if (!CLOSE) gcSpread();
 if (CLOSE) {
   table("The primary (tsgid's arbiter, cluster's primary), per connection:", (r) => r.primary);
   table('Both:', (r) => r.perRequest.map((x, i) => x + r.primary[i]!));
@@ -298,4 +383,9 @@ if (CLOSE) {
 }
 console.log('');
 // what a worker runs by the clock (heartbeats, timers, threads) is charged to the requests of the cycle it falls in
+// what made cycles differ: V8 recompiling (a cycle not settled) and the garbage collector
+for (const r of results) {
+  const unsettled = r.perRequest.map((ir, i) => (isSettled({ ir, compiler: r.compiler[i]! }) ? 0 : 1)).reduce((a: number, b) => a + b, 0);
+  console.log(`${r.name}: per cycle, V8's optimising compiler ${r.compiler.map((x) => x.toFixed(0)).join(' ')}, the garbage collector ${r.gc.map((x) => x.toFixed(0)).join(' ')}; cycles not settled (compiler ≥ ${SETTLED * 100} %): ${unsettled} of ${ROUNDS}`);
+}
 for (const r of results) console.log(`${r.name}: cycle seconds ${r.seconds.map((s) => s.toFixed(0)).join(' ')}; idle, ${(r.idle / 1e3).toFixed(0)} thousand instructions/s${CLOSE ? ` (the primary ${(r.primaryIdle / 1e3).toFixed(0)})` : ''}; dumps (cg.<pid>.<cycle>) in ${r.dir}`);
