@@ -16,7 +16,7 @@ import { copyBuild, patchOnce } from './build-copy.js';
 const BUNDLE = 'dist/daemon/worker/bundle.js';
 const PATCHES: Array<{ file: string; from: string; to: string }> = [
   { file: BUNDLE, from: 'function requestClosed(res, started) {\n', to: 'function requestClosed(res, started) {\n  return;\n' },
-  { file: BUNDLE, from: 'self[STARTED] = clock.now();', to: 'self[STARTED] = 0;' },
+  { file: BUNDLE, from: 'function takeResponse(res) {\n  const now = nowMs();\n', to: 'function takeResponse(res) {\n  const now = 0;\n' },
 ];
 
 /** Builds the copy; returns its folder (its tsgid is `<folder>/dist/daemon/main.js`). */
