@@ -10,7 +10,7 @@ const dir = fileURLToPath(new URL('../../test/fixtures/config/full', import.meta
 const file = join(dir, 'tsgi.yaml');
 const env = { TSGI_TEST_TOKEN: 's3cret' };
 
-const recycling = { max_requests: 0, max_requests_jitter: 0, max_memory: 0, backlog: 2048, balance: 'round-robin' as const, relay_max_message: 1024 * 1024, hold_timeout: 30_000, watch: false as const, http2: false, inherit_env: false, autostart: true, extra_listen: 'refuse' as const };
+const recycling = { max_requests: 0, max_requests_jitter: 0, max_memory: 0, backlog: 2048, balance: 'round-robin' as const, slow_start: 2000, relay_max_message: 1024 * 1024, hold_timeout: 30_000, watch: false as const, http2: false, inherit_env: false, autostart: true, extra_listen: 'refuse' as const };
 const privileges = { umask: 0o027 };
 const limits = { limit_request_line: 4094, limit_request_fields: 100, limit_request_field_size: 8190, limit_request_body: 10 * 1024 * 1024, min_body_rate: 240, min_body_rate_grace: 5000, header_timeout: 10_000, keepalive: 5000, max_connections: 1000, request_timeout: 0, overlap: 'skip', run_timeout: 3_600_000 };
 const logging = { access_log_format: 'combined' as const, forwarded_allow_ips: ['127.0.0.1'] };
